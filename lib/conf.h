@@ -1,0 +1,85 @@
+/* Configuration: /etc/security/sosafe.conf ("key = value", '#' comments)
+ * and the same keys as "key=value" on the PAM line (the PAM line wins).
+ * Unknown keys and bad values are errors: the caller fails closed. */
+#ifndef SOSAFE_CONF_H
+#define SOSAFE_CONF_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define SOSAFE_MAX_DENY 64
+#define SOSAFE_CONF_LINE_MAX 4096
+
+enum sosafe_no_secret {
+	NO_SECRET_DENY = 0,         /* users without a TOTP secret are refused */
+	NO_SECRET_ALLOW,            /* nullok: they pass the second factor */
+	NO_SECRET_ENROLL_WINDOW,    /* allowed only until the admin's enrollment deadline */
+};
+
+struct sosafe_config {
+	/* lockout */
+	unsigned deny;              /* failures within fail_interval that lock */
+	unsigned fail_interval;     /* seconds a failure counts */
+	unsigned unlock_time;       /* first lock lasts this long; 0 = until admin unlock */
+	bool even_deny_root;        /* root (and admin_group) can be locked too */
+	unsigned root_unlock_time;  /* unlock_time for root/admin_group when even_deny_root */
+	bool root_unlock_time_set;
+	unsigned max_locks;         /* the max_locks-th lock within escalation_period is
+	                               permanent (admin unlock); 0 = never permanent */
+	unsigned escalation_period; /* locks closer than this escalate (doubling) */
+	char admin_group[257];      /* members are treated like root */
+	/* behaviour */
+	bool silent;                /* never send informational messages */
+	bool nodelay;               /* do not ask libpam for a delay on failure */
+	bool show_lock;             /* tell a locked user so (off: indistinguishable) */
+	unsigned fail_delay_ms;     /* delay requested on failure */
+	bool debug;
+	/* storage */
+	char state_dir[PATH_MAX];
+	unsigned store_timeout_ms;  /* longest wait for the store lock */
+	/* second factor (TOTP) */
+	unsigned window;            /* accepted steps either side of now */
+	char otp_prompt[128];       /* prompt for the code */
+	char password_prompt[128];  /* prompt when the module asks for the password */
+	int no_secret;              /* enum sosafe_no_secret: users without a secret */
+	char issuer[128];           /* issuer shown in authenticator apps */
+	/* directory snapshot and lifecycle */
+	char entitled_group[257];   /* directory group whose members may log in */
+	unsigned grace_days;        /* deactivated users are purged after this */
+	unsigned max_snapshot_age;  /* seconds; older snapshot = directory users refused */
+	unsigned inactive_days;     /* refuse users idle longer; 0 = off */
+	unsigned uid_min, uid_max;  /* allocation range for directory users */
+	/* where this configuration came from, for messages */
+	char conf_path[PATH_MAX];
+};
+
+/* Fill CFG with the compiled-in defaults. */
+void config_defaults(struct sosafe_config *cfg);
+
+/* Apply one "key=value" (or a bare boolean key) from the PAM line or the
+ * command line. Returns 0, or -1 with a message naming the key in ERR. */
+int config_apply(struct sosafe_config *cfg, const char *key, const char *value,
+		 char *err, size_t errlen);
+
+/* Apply a "key=value" or bare "key" word. */
+int config_apply_word(struct sosafe_config *cfg, const char *word, char *err, size_t errlen);
+
+/* Parse the file at PATH into CFG. MISSING_OK: a file that does not exist
+ * is not an error (defaults stay). The file must not be group/world
+ * writable and must be owned by root or the caller. Returns 0 or -1 + ERR. */
+int config_load_file(struct sosafe_config *cfg, const char *path, bool missing_ok,
+		     char *err, size_t errlen);
+
+/* Parse configuration text (for tests and fuzzing); NAME is used in messages. */
+int config_parse_text(struct sosafe_config *cfg, const char *text, size_t len,
+		      const char *name, char *err, size_t errlen);
+
+/* Effective unlock time for a privileged (root/admin_group) account. */
+unsigned config_root_unlock_time(const struct sosafe_config *cfg);
+
+/* Print every key with its current value as "key = value" lines. */
+void config_dump(const struct sosafe_config *cfg, FILE *out);
+
+#endif

@@ -1,0 +1,44 @@
+/* Everything one PAM call needs: parsed line, configuration, who and where. */
+#ifndef PAM_SOSAFE_CONTEXT_H
+#define PAM_SOSAFE_CONTEXT_H
+
+#include <security/pam_modules.h>
+#include <stdbool.h>
+
+#include "conf.h"
+#include "lockout.h"
+#include "log.h"
+
+/* What a line asks the module to do ("auth ... pam_sosafe.so preauth"). */
+enum sosafe_action {
+	ACT_NONE = 0,
+	ACT_PREAUTH,   /* refuse if locked; count this attempt up front */
+	ACT_AUTHSUCC,  /* the modules above succeeded: clear the attempt */
+	ACT_OTP,       /* ask for and check the second factor, then as authsucc */
+};
+
+struct sosafe_ctx {
+	pam_handle_t *pamh;
+	int flags;
+	enum sosafe_action action;
+	bool forward_pass;        /* single-field mode: password followed by the code */
+	bool check_password;      /* one-line mode: check the shadow password too */
+	struct sosafe_config cfg;
+	const char *user;
+	const char *service;
+	const char *rhost;
+	bool user_valid;          /* name passed name_is_valid() */
+	bool is_root, is_admin;
+	struct lock_policy policy;
+	struct log_ctx log;
+};
+
+/* Parse the PAM line and the configuration file, resolve the user.
+ * Returns PAM_SUCCESS or a PAM error after logging why (fail closed). */
+int ctx_init(struct sosafe_ctx *c, pam_handle_t *pamh, int flags, int argc, const char **argv,
+	     bool auth_phase);
+
+/* Ask libpam to delay a failure (unless nodelay). */
+void ctx_request_delay(struct sosafe_ctx *c);
+
+#endif

@@ -1,0 +1,21 @@
+/* The module's steps; each returns a PAM status. */
+#ifndef PAM_SOSAFE_STEPS_H
+#define PAM_SOSAFE_STEPS_H
+#include "context.h"
+#include "store.h"
+
+int step_preauth(struct sosafe_ctx *c);
+int step_authsucc(struct sosafe_ctx *c);
+int step_account(struct sosafe_ctx *c);
+
+/* Record a full success (clears the attempt counted by preauth) inside the
+ * open transaction of ST. Used by authsucc and by the second factor. */
+int lock_record_success(struct sosafe_ctx *c, struct store *st, struct tally *t);
+
+/* Open the store for a decision; on failure logs event=store-error. */
+struct store *open_store_or_log(struct sosafe_ctx *c, bool readonly);
+
+/* Refuse the way a wrong password is refused: same prompt, same delay. */
+int refuse_like_failure(struct sosafe_ctx *c);
+
+#endif

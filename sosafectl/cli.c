@@ -1,0 +1,83 @@
+#include <config.h>
+#include "cli.h"
+
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "lockout.h"
+#include "names.h"
+
+void cli_err(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("sosafectl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+struct store *cli_open_store(struct cli *cli, unsigned flags)
+{
+	struct store *st = NULL;
+	char err[512];
+	enum store_status s = store_open(&st, cli->cfg.state_dir, flags, cli->cfg.store_timeout_ms,
+					 err, sizeof(err));
+	if (s != ST_OK) {
+		cli_err("%s", err);
+		return NULL;
+	}
+	return st;
+}
+
+bool cli_wants_help(int argc, char **argv, const char *usage, const char *text)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("Usage: sosafectl %s\n\n%s\n", usage, text);
+			return true;
+		}
+	return false;
+}
+
+bool cli_valid_user(const char *name)
+{
+	if (name_is_valid(name))
+		return true;
+	char shown[80];
+	name_for_log(name, shown, sizeof(shown));
+	cli_err("invalid user name '%s' (1-256 bytes of UTF-8, no '/', ':', '\\' or control characters)",
+		shown);
+	return false;
+}
+
+void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+const char *fmt_time(long long t, char *buf, size_t len)
+{
+	if (t == 0)
+		return "-";
+	if (t == INT64_MAX)
+		return "until-unlocked";
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm))
+		return "?";
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}

@@ -1,0 +1,63 @@
+/* Shared pieces of the sosafectl commands. */
+#ifndef SOSAFECTL_CLI_H
+#define SOSAFECTL_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "conf.h"
+#include "log.h"
+#include "store.h"
+
+/* Exit codes (documented in sosafectl(8)). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,      /* the operation was refused or failed */
+	EXIT_USAGE = 2,     /* bad command line */
+	EXIT_CONFIG = 3,    /* configuration file unusable */
+	EXIT_STORE = 4,     /* state store missing, unsafe or damaged */
+};
+
+struct cli {
+	struct sosafe_config cfg;
+	bool json;
+	const char *admin;        /* who runs this: SUDO_USER, login uid or uid */
+	struct log_ctx log;
+};
+
+struct command {
+	const char *name;
+	int (*run)(struct cli *cli, int argc, char **argv);
+	const char *args;
+	const char *summary;
+};
+
+/* Commands (one file per group). */
+int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_unlock(struct cli *cli, int argc, char **argv);
+int cmd_init(struct cli *cli, int argc, char **argv);
+int cmd_backup(struct cli *cli, int argc, char **argv);
+int cmd_restore(struct cli *cli, int argc, char **argv);
+int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_config(struct cli *cli, int argc, char **argv);
+
+/* Print an error "sosafectl: ..." to stderr. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Open the store in the configured state_dir; prints the error and returns
+ * NULL on failure (exit with EXIT_STORE). */
+struct store *cli_open_store(struct cli *cli, unsigned flags);
+
+/* True (and prints help) if ARGV asks for --help; used by every command. */
+bool cli_wants_help(int argc, char **argv, const char *usage, const char *text);
+
+/* Validate a user name from the command line (prints why not). */
+bool cli_valid_user(const char *name);
+
+/* JSON string output with escaping. */
+void json_str(FILE *out, const char *s);
+
+/* Format a time as ISO 8601 UTC ("-" for 0, "never" for LOCK_FOREVER). */
+const char *fmt_time(long long t, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,109 @@
+/* init, backup, restore, check, config: looking after the state store. */
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cmd_init(struct cli *cli, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv, "init",
+			   "Creates state_dir (0755, root) and the store (0600, root) if missing and\n"
+			   "brings its schema up to date. Safe to run again."))
+		return EXIT_OK;
+	if (argc != 1) {
+		cli_err("init takes no arguments");
+		return EXIT_USAGE;
+	}
+	_cleanup_store_ struct store *st = cli_open_store(cli, STORE_CREATE);
+	if (!st)
+		return EXIT_STORE;
+	printf("state store ready: %s\n", store_path(st));
+	return EXIT_OK;
+}
+
+int cmd_backup(struct cli *cli, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv, "backup FILE",
+			   "Writes a consistent copy of the live store to FILE (mode 0600; FILE must\n"
+			   "not exist). Authentication goes on while it runs."))
+		return EXIT_OK;
+	if (argc != 2) {
+		cli_err("backup: give exactly one FILE");
+		return EXIT_USAGE;
+	}
+	_cleanup_store_ struct store *st = cli_open_store(cli, 0);
+	if (!st)
+		return EXIT_STORE;
+	if (store_backup(st, argv[1]) != ST_OK) {
+		cli_err("%s", store_error(st));
+		return EXIT_FAIL;
+	}
+	log_event(LOG_NOTICE, &cli->log, "backup", "to %s by %s", argv[1], cli->admin);
+	printf("backup written to %s\n", argv[1]);
+	return EXIT_OK;
+}
+
+int cmd_restore(struct cli *cli, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv, "restore FILE [--user USER]",
+			   "Checks FILE (integrity and schema), then replaces the live store with it,\n"
+			   "or with --user only the rows of USER. A damaged FILE changes nothing."))
+		return EXIT_OK;
+	const char *file = NULL, *user = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--user") && i + 1 < argc)
+			user = argv[++i];
+		else if (argv[i][0] != '-' && !file)
+			file = argv[i];
+		else {
+			cli_err("restore: unexpected argument '%s'", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (!file) {
+		cli_err("restore: give the backup FILE");
+		return EXIT_USAGE;
+	}
+	if (user && !cli_valid_user(user))
+		return EXIT_USAGE;
+	_cleanup_store_ struct store *st = cli_open_store(cli, STORE_CREATE);
+	if (!st)
+		return EXIT_STORE;
+	long rows = 0;
+	if (store_restore(st, file, user, &rows) != ST_OK) {
+		cli_err("%s", store_error(st));
+		return EXIT_FAIL;
+	}
+	cli->log.user = user;
+	log_event(LOG_NOTICE, &cli->log, "restore", "from %s by %s", file, cli->admin);
+	if (user)
+		printf("restored %ld row(s) of %s from %s\n", rows, user, file);
+	else
+		printf("store restored from %s\n", file);
+	return EXIT_OK;
+}
+
+int cmd_check(struct cli *cli, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv, "check", "Runs SQLite's integrity check on the live store."))
+		return EXIT_OK;
+	_cleanup_store_ struct store *st = cli_open_store(cli, STORE_RDONLY);
+	if (!st)
+		return EXIT_STORE;
+	char msg[512];
+	enum store_status s = store_check(st, msg, sizeof(msg));
+	printf("%s: %s\n", store_path(st), msg);
+	return s == ST_OK ? EXIT_OK : EXIT_STORE;
+}
+
+int cmd_config(struct cli *cli, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv, "config",
+			   "Prints every key with its effective value (after the file)."))
+		return EXIT_OK;
+	printf("# from %s\n", cli->cfg.conf_path);
+	config_dump(&cli->cfg, stdout);
+	return EXIT_OK;
+}

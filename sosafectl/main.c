@@ -1,0 +1,108 @@
+/* sosafectl: the admin command of sosafe. See sosafectl(8). */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <pwd.h>
+
+#include "cli.h"
+#include "util.h"
+
+static const struct command commands[] = {
+	{ "init", cmd_init, "init", "create the state directory and store (idempotent)" },
+	{ "status", cmd_status, "status USER | --all [--json]", "show failures and locks" },
+	{ "unlock", cmd_unlock, "unlock USER", "clear failures and lock of USER" },
+	{ "backup", cmd_backup, "backup FILE", "online backup of the state store" },
+	{ "restore", cmd_restore, "restore FILE [--user USER]", "restore the store, or one user" },
+	{ "check", cmd_check, "check", "integrity check of the state store" },
+	{ "config", cmd_config, "config", "print the effective configuration" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: sosafectl [--conf FILE] [--json] COMMAND [ARGS]\n\nCommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(out, "  %-32s %s\n", commands[i].args, commands[i].summary);
+	fprintf(out, "\nEvery command takes --help. Exit codes: 0 ok, 1 refused or failed, 2 usage,\n"
+		     "3 configuration error, 4 state store error. See sosafectl(8).\n");
+}
+
+/* Who is acting: the sudo caller, else the login uid, else the uid. */
+static const char *admin_identity(void)
+{
+	static char name[300];
+	const char *sudo = getenv("SUDO_USER");
+	if (sudo && *sudo && getuid() == 0) {
+		snprintf(name, sizeof(name), "%s", sudo);
+		return name;
+	}
+	unsigned uid = (unsigned)getuid();
+	FILE *f = fopen("/proc/self/loginuid", "re");
+	if (f) {
+		unsigned l;
+		if (fscanf(f, "%u", &l) == 1 && l != 4294967295U)
+			uid = l;
+		fclose(f);
+	}
+	struct passwd *pw = getpwuid(uid);
+	if (pw)
+		snprintf(name, sizeof(name), "%s", pw->pw_name);
+	else
+		snprintf(name, sizeof(name), "uid=%u", uid);
+	return name;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli;
+	const char *conf = NULL;
+	char err[512];
+	int i;
+
+	umask(077);
+	memset(&cli, 0, sizeof(cli));
+	config_defaults(&cli.cfg);
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--conf") && i + 1 < argc)
+			conf = argv[++i];
+		else if (!strncmp(argv[i], "--conf=", 7))
+			conf = argv[i] + 7;
+		else if (!strcmp(argv[i], "--json"))
+			cli.json = true;
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return EXIT_OK;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("sosafectl %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		} else {
+			cli_err("unknown option '%s' (try --help)", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (config_load_file(&cli.cfg, conf ? conf : SOSAFE_CONF, conf == NULL, err, sizeof(err))) {
+		cli_err("%s", err);
+		return EXIT_CONFIG;
+	}
+	cli.admin = admin_identity();
+	cli.log.ident = "sosafectl";
+	cli.log.service = "sosafectl";
+	for (size_t c = 0; c < ARRAY_SIZE(commands); c++) {
+		if (strcmp(argv[i], commands[c].name))
+			continue;
+		/* --json may also follow the command */
+		for (int j = i + 1; j < argc; j++)
+			if (!strcmp(argv[j], "--json"))
+				cli.json = true;
+		return commands[c].run(&cli, argc - i, argv + i);
+	}
+	cli_err("unknown command '%s' (try --help)", argv[i]);
+	return EXIT_USAGE;
+}
