@@ -38,8 +38,8 @@ void lockout_expire(struct tally *t, int64_t now)
 {
 	if (t->locked_until && t->locked_until != LOCK_FOREVER && now >= t->locked_until) {
 		t->locked_until = 0;
-		t->lock_seq = 0;
 		t->nfails = 0;
+		t->reset_seq = t->attempts;
 	}
 }
 
@@ -100,7 +100,6 @@ enum lock_verdict lockout_begin(const struct lock_policy *p, struct tally *t, in
 		unsigned level = chained ? t->lock_level + 1 : 1;
 		int64_t d = lockout_duration(p, level);
 		t->locked_until = d == LOCK_FOREVER ? LOCK_FOREVER : now + d;
-		t->lock_seq = *seq;
 		t->lock_level = level;
 		t->last_lock = now;
 		*locked_now = true;
@@ -112,16 +111,15 @@ enum lock_verdict lockout_success(const struct lock_policy *p, struct tally *t, 
 				  int64_t seq)
 {
 	lockout_expire(t, now);
-	if (t->locked_until && !(seq && t->lock_seq == seq)) {
-		if (lockout_is_locked(p, t, now)) {
-			t->refused++;
-			return LOCK_DENY_LOCKED;
-		}
+	bool counted = seq > t->reset_seq && seq <= t->attempts;
+	if (!counted && lockout_is_locked(p, t, now)) {
+		t->refused++;
+		return LOCK_DENY_LOCKED;
 	}
 	t->locked_until = 0;
-	t->lock_seq = 0;
 	t->nfails = 0;
 	t->lock_level = 0;
+	t->reset_seq = t->attempts;
 	t->last_success = now;
 	return LOCK_ALLOW;
 }
@@ -130,6 +128,6 @@ void lockout_clear(struct tally *t)
 {
 	t->nfails = 0;
 	t->locked_until = 0;
-	t->lock_seq = 0;
 	t->lock_level = 0;
+	t->reset_seq = t->attempts;
 }

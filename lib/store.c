@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -26,7 +27,34 @@ struct store {
 	char path[PATH_MAX];
 	char err[512];
 	bool in_tx;
+	unsigned timeout_ms;
+	struct timespec wait_start;
+	unsigned rng;
 };
+
+static long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000L + (now.tv_nsec - since->tv_nsec) / 1000000L;
+}
+
+/* SQLite's own busy handler backs off to 100 ms polls, so under contention
+ * (32 processes on one user) a waiter can starve past the timeout while
+ * others take the lock again and again. Polling every 0.2-1.2 ms with
+ * jitter keeps waiting roughly fair and still bounded by timeout_ms. */
+static int busy_wait(void *ctx, int count)
+{
+	struct store *st = ctx;
+	if (count == 0)
+		clock_gettime(CLOCK_MONOTONIC, &st->wait_start);
+	else if (elapsed_ms(&st->wait_start) >= (long)st->timeout_ms)
+		return 0;
+	st->rng = st->rng * 1103515245u + 12345u;
+	struct timespec ts = { 0, 200000L + (long)((st->rng >> 8) % 1000000u) };
+	nanosleep(&ts, NULL);
+	return 1;
+}
 
 const char *store_error(const struct store *st) { return st->err; }
 const char *store_path(const struct store *st) { return st->path; }
@@ -231,7 +259,9 @@ enum store_status store_open(struct store **out, const char *state_dir, unsigned
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, (int)timeout_ms);
+	st->timeout_ms = timeout_ms;
+	st->rng = (unsigned)getpid() ^ (unsigned)(uintptr_t)st;
+	sqlite3_busy_handler(st->db, busy_wait, st);
 	/* journal_mode=WAL is persistent; setting it again is cheap and repairs
 	 * a store restored from a rollback-journal copy. */
 	static const char pragmas[] =
@@ -343,7 +373,7 @@ static int unpack_fails(struct tally *t, const unsigned char *buf, size_t len)
 	return 0;
 }
 
-#define TALLY_COLS "fails, locked_until, lock_seq, lock_level, last_lock, attempts, refused, last_success"
+#define TALLY_COLS "fails, locked_until, reset_seq, lock_level, last_lock, attempts, refused, last_success"
 
 static int row_to_tally(sqlite3_stmt *q, int col, struct tally *t)
 {
@@ -353,7 +383,7 @@ static int row_to_tally(sqlite3_stmt *q, int col, struct tally *t)
 	if (n < 0 || unpack_fails(t, blob, (size_t)n))
 		return -1;
 	t->locked_until = sqlite3_column_int64(q, col + 1);
-	t->lock_seq = sqlite3_column_int64(q, col + 2);
+	t->reset_seq = sqlite3_column_int64(q, col + 2);
 	int64_t level = sqlite3_column_int64(q, col + 3);
 	t->last_lock = sqlite3_column_int64(q, col + 4);
 	t->attempts = sqlite3_column_int64(q, col + 5);
@@ -406,7 +436,7 @@ enum store_status store_tally_put(struct store *st, const char *user, const stru
 	sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(q, 2, buf, (int)(t->nfails * 8), SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, t->locked_until);
-	sqlite3_bind_int64(q, 4, t->lock_seq);
+	sqlite3_bind_int64(q, 4, t->reset_seq);
 	sqlite3_bind_int64(q, 5, t->lock_level);
 	sqlite3_bind_int64(q, 6, t->last_lock);
 	sqlite3_bind_int64(q, 7, t->attempts);
