@@ -12,6 +12,7 @@ void lock_policy_from_conf(struct lock_policy *p, const struct sosafe_config *cf
 	p->unlock_time = priv ? config_root_unlock_time(cfg) : cfg->unlock_time;
 	p->max_locks = cfg->max_locks;
 	p->escalation_period = cfg->escalation_period;
+	p->deny_per_period = cfg->deny_per_period;
 	p->exempt = priv && !cfg->even_deny_root;
 	p->privileged = priv;
 }
@@ -94,7 +95,21 @@ enum lock_verdict lockout_begin(const struct lock_policy *p, struct tally *t, in
 	prune(p, t, now);
 	add_failure(t, now);
 	*seq = ++t->attempts;
-	if (!p->exempt && t->nfails >= p->deny) {
+	/* Long-term budget: failures below `deny` per fail_interval would
+	 * otherwise go on for ever (5 every 15 minutes = 175,000 a year). A
+	 * clock stepped back never restarts the window. */
+	if (now - t->period_start >= (int64_t)p->escalation_period) {
+		t->period_start = now;
+		t->period_fails = 0;
+	}
+	t->period_fails++;
+	bool over_budget = p->deny_per_period && t->period_fails >= p->deny_per_period;
+	if (!p->exempt && over_budget) {
+		t->lock_level = t->lock_level + 1;
+		t->locked_until = p->privileged ? now + lockout_duration(p, t->lock_level) : LOCK_FOREVER;
+		t->last_lock = now;
+		*locked_now = true;
+	} else if (!p->exempt && t->nfails >= p->deny) {
 		bool chained = t->last_lock && now - t->last_lock < (int64_t)p->escalation_period &&
 			       now >= t->last_lock;
 		unsigned level = chained ? t->lock_level + 1 : 1;
@@ -116,6 +131,8 @@ enum lock_verdict lockout_success(const struct lock_policy *p, struct tally *t, 
 		t->refused++;
 		return LOCK_DENY_LOCKED;
 	}
+	if (counted && t->period_fails > 0)
+		t->period_fails--; /* it was not a failure after all */
 	t->locked_until = 0;
 	t->nfails = 0;
 	t->lock_level = 0;

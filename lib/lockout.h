@@ -31,6 +31,8 @@ struct tally {
 	int64_t attempts;      /* attempts ever counted (also the attempt number) */
 	int64_t refused;       /* attempts refused because the account was locked */
 	int64_t last_success;  /* time of the last full success, 0 = never */
+	int64_t period_start;  /* start of the long-term window (escalation_period) */
+	int64_t period_fails;  /* failures counted in that window */
 };
 
 struct lock_policy {
@@ -39,6 +41,7 @@ struct lock_policy {
 	unsigned unlock_time;       /* 0 = until admin */
 	unsigned max_locks;         /* 0 = escalation never becomes permanent */
 	unsigned escalation_period;
+	unsigned deny_per_period;   /* long-term budget; 0 = off */
 	bool exempt;                /* root without even_deny_root: never locked */
 	bool privileged;            /* root/admin_group: never locked for ever by escalation */
 };

@@ -373,7 +373,7 @@ static int unpack_fails(struct tally *t, const unsigned char *buf, size_t len)
 	return 0;
 }
 
-#define TALLY_COLS "fails, locked_until, reset_seq, lock_level, last_lock, attempts, refused, last_success"
+#define TALLY_COLS "fails, locked_until, reset_seq, lock_level, last_lock, attempts, refused, last_success, period_start, period_fails"
 
 static int row_to_tally(sqlite3_stmt *q, int col, struct tally *t)
 {
@@ -389,6 +389,8 @@ static int row_to_tally(sqlite3_stmt *q, int col, struct tally *t)
 	t->attempts = sqlite3_column_int64(q, col + 5);
 	t->refused = sqlite3_column_int64(q, col + 6);
 	t->last_success = sqlite3_column_int64(q, col + 7);
+	t->period_start = sqlite3_column_int64(q, col + 8);
+	t->period_fails = sqlite3_column_int64(q, col + 9);
 	if (level < 0 || level > 1000 || t->locked_until < 0 || t->attempts < 0)
 		return -1;
 	t->lock_level = (unsigned)level;
@@ -428,7 +430,7 @@ enum store_status store_tally_put(struct store *st, const char *user, const stru
 	sqlite3_stmt *q = NULL;
 	int rc = sqlite3_prepare_v2(st->db,
 				    "INSERT OR REPLACE INTO tally (user, " TALLY_COLS
-				    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 				    -1, &q, NULL);
 	if (rc != SQLITE_OK)
 		return store_fail(st, rc, "cannot write");
@@ -442,6 +444,8 @@ enum store_status store_tally_put(struct store *st, const char *user, const stru
 	sqlite3_bind_int64(q, 7, t->attempts);
 	sqlite3_bind_int64(q, 8, t->refused);
 	sqlite3_bind_int64(q, 9, t->last_success);
+	sqlite3_bind_int64(q, 10, t->period_start);
+	sqlite3_bind_int64(q, 11, t->period_fails);
 	rc = sqlite3_step(q);
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE)

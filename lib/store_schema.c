@@ -15,7 +15,9 @@ static const char *const core_steps[] = {
 	"  last_lock INTEGER NOT NULL DEFAULT 0,"
 	"  attempts INTEGER NOT NULL DEFAULT 0,"
 	"  refused INTEGER NOT NULL DEFAULT 0,"
-	"  last_success INTEGER NOT NULL DEFAULT 0"
+	"  last_success INTEGER NOT NULL DEFAULT 0,"
+	"  period_start INTEGER NOT NULL DEFAULT 0,"
+	"  period_fails INTEGER NOT NULL DEFAULT 0"
 	") WITHOUT ROWID",
 };
 static const char *const core_user_tables[] = { "tally" };

@@ -241,6 +241,46 @@ static void unlock_time_zero_means_admin(void **state)
 	assert_int_equal(fail_at(&p, &t, 1000 + 400 * 86400LL), LOCK_DENY_LOCKED);
 }
 
+static void long_term_budget_stops_slow_guessing(void **state)
+{
+	struct lock_policy p = policy(false);
+	struct tally t;
+	memset(&t, 0, sizeof(t));
+	int64_t now = 100000;
+	int guesses = 0;
+	/* 5 failures per 15 minutes never reaches `deny`, but the daily budget
+	 * (deny_per_period = 24) ends it: 23 guesses pass, the 24th locks. */
+	while (fail_at(&p, &t, now) == LOCK_ALLOW) {
+		guesses++;
+		if (guesses % 5 == 0)
+			now += 901;
+		if (guesses > 1000)
+			break;
+	}
+	assert_int_equal(guesses, 24);
+	assert_int_equal(t.locked_until, LOCK_FOREVER);
+	/* a year of this: no more than 23 guesses a day get through */
+	assert_true(lockout_is_locked(&p, &t, now + 366 * 86400LL));
+	/* a right answer counted in the period gives its slot back */
+	memset(&t, 0, sizeof(t));
+	int64_t seq;
+	bool ln;
+	for (int i = 0; i < 30; i++) {
+		lockout_begin(&p, &t, 200000 + i * 1000, &seq, &ln);
+		assert_int_equal(lockout_success(&p, &t, 200000 + i * 1000, seq), LOCK_ALLOW);
+	}
+	assert_int_equal(t.period_fails, 0);
+	/* the window restarts after escalation_period, not when the clock steps back */
+	memset(&t, 0, sizeof(t));
+	for (int i = 0; i < 20; i++)
+		fail_at(&p, &t, 300000 + (i / 5) * 901);
+	for (int i = 0; i < 3; i++)
+		fail_at(&p, &t, 250000 + i * 901);
+	assert_int_equal(t.period_fails, 23);
+	fail_at(&p, &t, 300000 + 86400 + 10);
+	assert_int_equal(t.period_fails, 1);
+}
+
 static void durations_are_capped(void **state)
 {
 	struct sosafe_config cfg;
@@ -269,6 +309,7 @@ int main(void)
 		cmocka_unit_test(root_exempt_unless_even_deny_root),
 		cmocka_unit_test(unlock_time_zero_means_admin),
 		cmocka_unit_test(durations_are_capped),
+		cmocka_unit_test(long_term_budget_stops_slow_guessing),
 	};
 	return cmocka_run_group_tests_name("lockout", tests, NULL, NULL);
 }
