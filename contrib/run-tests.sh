@@ -58,6 +58,16 @@ grep -E '^(FAIL|ERROR)' build-tests/check.out >/dev/null && for l in build-tests
 	grep -q -E '^(not ok|ERROR|FAIL)' "$l" && { echo "--- $l"; tail -40 "$l"; }
 done
 
+echo "== make distcheck (tarball builds, tests pass out of tree, uninstall is clean)"
+if (cd build-tests && timeout 1200 make -j2 distcheck >distcheck.out 2>&1); then
+	echo "ok - distcheck"
+	passed=$((passed + 1))
+else
+	echo "not ok - distcheck"
+	tail -30 build-tests/distcheck.out
+	failed=$((failed + 1))
+fi
+
 echo "== make check-e2e (as root: real servers)"
 (cd build-tests && timeout 2400 make check-e2e >e2e.out 2>&1)
 grep -E '^(PASS|FAIL|ERROR|XPASS|# )' build-tests/e2e.out | grep -v '^PASS' || true

@@ -121,14 +121,26 @@ static int exec(struct store *st, const char *sql)
 /* Apply missing schema steps of every part (inside one write transaction). */
 static enum store_status migrate(struct store *st, bool may_write)
 {
-	int rc = exec(st, "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)"
-			  " WITHOUT ROWID");
-	if (rc != SQLITE_OK && rc != SQLITE_READONLY)
-		return store_fail(st, rc, "cannot read schema of");
+	/* Read first: the common case (schema current) must not take the write
+	 * lock, which every authentication competes for. */
 	sqlite3_stmt *get = NULL, *set = NULL;
-	rc = sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1, &get, NULL);
-	if (rc != SQLITE_OK)
-		return store_fail(st, rc, "cannot read schema of");
+	int rc = sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1, &get, NULL);
+	if (rc != SQLITE_OK && may_write && strstr(sqlite3_errmsg(st->db), "no such table")) {
+		rc = exec(st, "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)"
+			      " WITHOUT ROWID");
+		if (rc == SQLITE_OK)
+			rc = sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1,
+						&get, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		enum store_status s = store_fail(st, rc, "cannot read schema of");
+		if (s == ST_ERROR) {
+			snprintf(st->err, sizeof(st->err), "%s is not a sosafe store (%s); run: sosafectl init",
+				 st->path, sqlite3_errmsg(st->db));
+			s = ST_SCHEMA;
+		}
+		return s;
+	}
 	enum store_status ret = ST_OK;
 	bool began = false;
 	for (unsigned i = 0; i < store_schema_nparts && ret == ST_OK; i++) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -242,6 +243,34 @@ static void store_faults_deny(void **state)
 	assert_int_equal(harness_auth(&H, "std", "grace", RIGHT, NULL), PAM_SUCCESS);
 }
 
+static void forget(const char *user);
+
+/* A client killed while the password prompt is open: the guess stays counted. */
+static void killed_client_keeps_the_attempt(void **state)
+{
+	static const char *const HANG[] = { "__hang__", NULL };
+	stack("std", "");
+	forget("bob");
+	for (int round = 1; round <= 3; round++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			harness_auth(&H, "std", "bob", HANG, NULL);
+			_exit(0);
+		}
+		struct tally t;
+		int waited = 0;
+		do {
+			struct timespec ts = { 0, 10000000 };
+			nanosleep(&ts, NULL);
+		} while ((!harness_tally(&H, "bob", &t) || t.attempts < round) && ++waited < 1000);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		assert_true(harness_tally(&H, "bob", &t));
+		assert_int_equal(t.nfails, round);
+	}
+}
+
 static void forget(const char *user)
 {
 	char cmd[600];
@@ -371,6 +400,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(hostile_names),
 		cmocka_unit_test(config_errors_fail_closed),
 		cmocka_unit_test(store_faults_deny),
+		cmocka_unit_test(killed_client_keeps_the_attempt),
 		cmocka_unit_test(concurrent_processes),
 		cmocka_unit_test(concurrent_threads),
 	};
