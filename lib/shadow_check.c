@@ -3,6 +3,7 @@
 
 #include <crypt.h>
 #include <errno.h>
+#include <pthread.h>
 #include <shadow.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,26 +14,20 @@
  * what a real one costs. The salt is public. */
 static const char dummy_setting[] = "$y$j9T$VcFNbndZwDHsvy7ewtsua1";
 
-/* Copy of the shadow hash of USER into a malloc'd string, or NULL. */
+/* Copy of the shadow hash of USER into a malloc'd string, or NULL.
+ * getspnam (not _r) as pam_unix does: it is what interposers such as
+ * nss_wrapper provide; the lock keeps our own threads off its static
+ * buffer, and the result is copied at once. */
 static char *shadow_hash_of(const char *user)
 {
-	size_t size = 4096;
-	for (int tries = 0; tries < 5; tries++, size *= 2) {
-		char *buf = malloc(size);
-		if (!buf)
-			return NULL;
-		struct spwd sp, *res = NULL;
-		int rc = getspnam_r(user, &sp, buf, size, &res);
-		if (rc == ERANGE) {
-			free(buf);
-			continue;
-		}
-		char *h = (rc == 0 && res && res->sp_pwdp) ? strdup(res->sp_pwdp) : NULL;
-		explicit_bzero(buf, size);
-		free(buf);
-		return h;
-	}
-	return NULL;
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	char *h = NULL;
+	pthread_mutex_lock(&lock);
+	struct spwd *sp = getspnam(user);
+	if (sp && sp->sp_pwdp)
+		h = strdup(sp->sp_pwdp);
+	pthread_mutex_unlock(&lock);
+	return h;
 }
 
 bool shadow_password_ok(const char *user, const char *password)
