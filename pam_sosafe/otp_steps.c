@@ -58,7 +58,7 @@ static void log_store_err(struct sosafe_ctx *c, struct store *st, enum store_sta
 }
 
 /* Step 2: ask. Returns a PAM status; conversation failures end the attempt. */
-static int converse(struct sosafe_ctx *c, unsigned digits, struct otp_input *in)
+static int converse(struct sosafe_ctx *c, unsigned digits, bool enrolled, struct otp_input *in)
 {
 	int rc;
 	if (c->forward_pass) {
@@ -72,11 +72,18 @@ static int converse(struct sosafe_ctx *c, unsigned digits, struct otp_input *in)
 			if (rc != PAM_SUCCESS)
 				return rc;
 		}
-		if (otp_answer_split(in->raw, digits, &in->password, &in->ans))
+		/* A user without a secret has no code to type: under no_secret=allow
+		 * or an enrollment window the whole field is the password. */
+		if (!enrolled || otp_answer_split(in->raw, digits, &in->password, &in->ans)) {
 			otp_answer_wipe(&in->ans);
+			secure_free_str(in->password);
+			in->password = strdup(in->raw);
+			if (!in->password)
+				return PAM_BUF_ERR;
+		}
 		/* hand on the password part (all of it if it could not be split),
 		 * so use_first_pass modules below do the same work either way */
-		pam_set_item(c->pamh, PAM_AUTHTOK, in->password ? in->password : in->raw);
+		pam_set_item(c->pamh, PAM_AUTHTOK, in->password);
 		return PAM_SUCCESS;
 	}
 	if (c->check_password) {
@@ -260,7 +267,7 @@ int step_otp(struct sosafe_ctx *c)
 	}
 
 	/* 2. converse, always, so that a bad name or a broken store looks the same */
-	int rc = converse(c, digits, &in);
+	int rc = converse(c, digits, enrolled, &in);
 	if (rc != PAM_SUCCESS) {
 		input_wipe(&in);
 		return rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : rc == PAM_BUF_ERR ? rc : PAM_AUTH_ERR;

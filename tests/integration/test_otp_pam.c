@@ -193,6 +193,11 @@ static void no_secret(void **state)
 	struct conv_script s2 = SCRIPT("");
 	assert_int_equal(auth("otp-allow", "carol", &s2), PAM_SUCCESS);
 	assert_int_equal(s2.asked, 1);
+	/* single field without a secret: the whole field is the password */
+	char tok[64];
+	struct conv_script sf = SCRIPT("pass123456");
+	assert_int_equal(otp_env_auth("fwd-allow", "carol", &sf, tok, sizeof(tok)), PAM_SUCCESS);
+	assert_string_equal(tok, "pass123456");
 	/* an enrolled user under allow still needs the code */
 	struct conv_script s3 = SCRIPT("000000");
 	char code[9];
@@ -296,6 +301,9 @@ int main(int argc, char **argv)
 	otp_env_service("fwd", "auth requisite %M preauth %C\nauth required %M forward_pass %C\n"
 			       "auth optional /usr/lib/x86_64-linux-gnu/pam_wrapper/pam_get_items.so\n"
 			       "account required %M %C");
+	otp_env_service("fwd-allow", "auth required %M forward_pass no_secret=allow %C\n"
+				     "auth optional /usr/lib/x86_64-linux-gnu/pam_wrapper/pam_get_items.so\n"
+				     "account required %M %C");
 	otp_env_service("onel", "auth required %M check_password %C\naccount required %M %C");
 	otp_env_service("onel-fwd", "auth required %M check_password forward_pass %C\naccount required %M %C");
 	const struct CMUnitTest tests[] = {
