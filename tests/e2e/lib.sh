@@ -47,7 +47,7 @@ e2e_enter() {
 		timeout --kill-after=10 "${E2E_TIMEOUT:-170}" \
 			unshare --mount --pid --net --kill-child --mount-proc --propagation private \
 			env SOSAFE_E2E_INSIDE=1 E2E_TMP="$e2e_tmp" sh "$1" || rc=$?
-		rm -rf "$e2e_tmp"
+		[ -n "${E2E_KEEP:-}" ] || rm -rf "$e2e_tmp"
 		[ "$rc" = 124 ] && echo "Bail out! $E2E_NAME: timed out"
 		exit "$rc"
 	fi
