@@ -301,6 +301,15 @@ fail:
 
 int snap_write(const char *dir, const struct snap_data *d, char *err, size_t errlen)
 {
+	/* passwd.snap is read by every process: the directory must let them
+	 * through (search only; listing stays the owner's) */
+	struct stat st;
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    (st.st_mode & (S_IXGRP | S_IXOTH)) != (S_IXGRP | S_IXOTH) &&
+	    chmod(dir, (st.st_mode & 07777) | S_IXGRP | S_IXOTH) < 0) {
+		SET_ERR("chmod %s: %s", dir, strerror(errno));
+		return -1;
+	}
 	if (write_one(dir, SNAP_SHADOW_FILE, SNAP_KIND_SHADOW, 0600, d, err, errlen))
 		return -1;
 	return write_one(dir, SNAP_PASSWD_FILE, SNAP_KIND_PASSWD, 0644, d, err, errlen);

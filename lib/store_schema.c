@@ -3,6 +3,7 @@
 #include <config.h>
 #include "store.h"
 #include "util.h"
+#include "directory.h"
 
 static const char *const core_steps[] = {
 	/* 1: failures and locks, one row per user */
@@ -31,5 +32,6 @@ static const struct schema_part core_part = {
 /* Feature parts are declared in their own files and listed here. */
 const struct schema_part *const store_schema_parts[] = {
 	&core_part,
+	&directory_schema_part,
 };
 const unsigned store_schema_nparts = ARRAY_SIZE(store_schema_parts);

@@ -19,6 +19,8 @@ static const struct command commands[] = {
 	{ "restore", cmd_restore, "restore FILE [--user USER]", "restore the store, or one user" },
 	{ "check", cmd_check, "check", "integrity check of the state store" },
 	{ "config", cmd_config, "config", "print the effective configuration" },
+	{ "sync", cmd_sync, "sync --from FILE [--dry-run]", "apply a directory export, write the NSS snapshot" },
+	{ "purge", cmd_purge, "purge [--report] [--dry-run]", "purge users past grace_days; show deletions" },
 };
 
 static void usage(FILE *out)
