@@ -269,7 +269,7 @@ static int purge_overdue(struct store *st, const struct sosafe_config *cfg,
 	int64_t limit = o->now - (int64_t)cfg->grace_days * DAY;
 	int rc = sqlite3_prepare_v2(store_db(st),
 				    "SELECT user, uid, deactivated_at, reason FROM dir_user"
-				    " WHERE deactivated_at > 0 AND deactivated_at <= ? ORDER BY user",
+				    " WHERE deactivated_at > 0 AND deactivated_at < ? ORDER BY user",
 				    -1, &q, NULL);
 	if (rc != SQLITE_OK)
 		return sqlfail(st, rc, "cannot read", err, errlen);
