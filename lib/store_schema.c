@@ -11,12 +11,14 @@ static const char *const core_steps[] = {
 	"  user TEXT PRIMARY KEY NOT NULL,"
 	"  fails BLOB NOT NULL DEFAULT x'',"       /* little-endian int64 times */
 	"  locked_until INTEGER NOT NULL DEFAULT 0,"
-	"  lock_seq INTEGER NOT NULL DEFAULT 0,"
+	"  reset_seq INTEGER NOT NULL DEFAULT 0,"
 	"  lock_level INTEGER NOT NULL DEFAULT 0,"
 	"  last_lock INTEGER NOT NULL DEFAULT 0,"
 	"  attempts INTEGER NOT NULL DEFAULT 0,"
 	"  refused INTEGER NOT NULL DEFAULT 0,"
-	"  last_success INTEGER NOT NULL DEFAULT 0"
+	"  last_success INTEGER NOT NULL DEFAULT 0,"
+	"  period_start INTEGER NOT NULL DEFAULT 0,"
+	"  period_fails INTEGER NOT NULL DEFAULT 0"
 	") WITHOUT ROWID",
 };
 static const char *const core_user_tables[] = { "tally" };

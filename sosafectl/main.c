@@ -48,7 +48,8 @@ static const char *admin_identity(void)
 	FILE *f = fopen("/proc/self/loginuid", "re");
 	if (f) {
 		unsigned l;
-		if (fscanf(f, "%u", &l) == 1 && l != 4294967295U)
+		/* the kernel writes a decimal uid or 4294967295 (unset): no overflow to detect */
+		if (fscanf(f, "%u", &l) == 1 && l != 4294967295U) /* NOLINT(cert-err34-c) */
 			uid = l;
 		fclose(f);
 	}
