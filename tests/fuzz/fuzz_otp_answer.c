@@ -1,6 +1,7 @@
 /* libFuzzer: the code prompt parser, the single-field split (incl. SCRV1)
  * and base32 never crash, never read out of bounds, and keep their promises. */
 #include <config.h>
+#include "fuzz_util.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,8 +9,6 @@
 #include "base32.h"
 #include "otp_answer.h"
 #include "util.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,11 +1,10 @@
 /* libFuzzer: the pam_oath users-file and google-authenticator importers. */
 #include <config.h>
+#include "fuzz_util.h"
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "otp_import.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check(const struct import_entry *e, void *ctx)
 {
