@@ -145,9 +145,9 @@ int main(int argc, char **argv)
 	otp_env_init(argc, argv);
 	/* a long store timeout: on a loaded machine a busy store would refuse
 	 * (fail closed) without counting, and this test counts every attempt */
-	otp_env_service("replay", "auth requisite %M preauth deny=64 store_timeout_ms=60000 %C\n"
-				  "auth required %M otp deny=64 store_timeout_ms=60000 %C\n"
-				  "account required %M deny=64 store_timeout_ms=60000 %C");
+	otp_env_service("replay", "auth requisite %M preauth deny=64 deny_per_period=0 store_timeout_ms=60000 %C\n"
+				  "auth required %M otp deny=64 deny_per_period=0 store_timeout_ms=60000 %C\n"
+				  "account required %M deny=64 deny_per_period=0 store_timeout_ms=60000 %C");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(replay_rounds),
 	};
