@@ -89,9 +89,11 @@ struct snap {
 	size_t size;
 	unsigned dend;          /* end of the record area */
 	struct snap_header hdr;
+	/* identity of the mapped file (from fstat of the open descriptor) */
 	dev_t dev;
 	ino_t ino;
-	int64_t mtime_ns;
+	int64_t ctime_ns;       /* changes on rename into place, chmod, chown */
+	mode_t mode;
 };
 
 enum snap_status {

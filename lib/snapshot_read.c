@@ -158,7 +158,8 @@ enum snap_status snap_open(struct snap *s, const char *path, unsigned expect_kin
 	}
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
-	s->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	s->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+	s->mode = st.st_mode;
 	return SNAP_OK;
 }
 
