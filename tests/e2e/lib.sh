@@ -187,3 +187,22 @@ wait_for() {
 	done
 	return 1
 }
+
+# ---- TOTP (suites of the second factor) ----------------------------------
+# A fixed test secret (160 bits) and codes from oathtool, the reference
+# implementation an authenticator app agrees with.
+E2E_SECRET=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+e2e_next_step=0
+# next_code: sets CODE to a code strictly later than the last one handed
+# out (the suites set window = 10, so ten steps ahead are valid now).
+# Not in $(...): the counter must live in this shell.
+next_code() {
+	CODE=$(oathtool --totp -b -N "now + $((e2e_next_step * 30)) seconds" "$E2E_SECRET")
+	e2e_next_step=$((e2e_next_step + 1))
+}
+# enroll USER: activate the test secret for USER
+enroll() {
+	ctl enroll "$1" --secret "$E2E_SECRET" --no-confirm --no-qr >"$T/enroll.out" 2>&1 && return 0
+	sed 's/^/#   /' "$T/enroll.out"
+	return 1
+}
