@@ -206,3 +206,72 @@ enroll() {
 	sed 's/^/#   /' "$T/enroll.out"
 	return 1
 }
+
+# ---- FreeRADIUS (freeradius*.test) ----------------------------------------
+# e2e_radiusd PORT SECRET: Debian's radiusd on 127.0.0.1:PORT, every request
+# to PAM (service "radiusd"), multi-threaded, as root; log in $T/radius.log
+e2e_radiusd() {
+	AUTH_PORT=$1
+	SECRET=$2
+	# A private copy of Debian's configuration: a single virtual server that
+	# sends everything to PAM, run as root (pam_unix and the state store need it).
+	R="$T/raddb"
+	cp -a /etc/freeradius/3.0 "$R" || e2e_bail "copy /etc/freeradius/3.0"
+	sed -i -e 's/^\(\s*\)user = freerad/\1#user = freerad/' -e 's/^\(\s*\)group = freerad/\1#group = freerad/' \
+		"$R/radiusd.conf"
+	rm -f "$R/sites-enabled/"* "$R/mods-enabled/eap"
+	ln -s ../mods-available/pam "$R/mods-enabled/pam"
+	cat >"$R/sites-enabled/sosafe-e2e" <<-EOF
+	server sosafe-e2e {
+		listen {
+			type = auth
+			ipaddr = 127.0.0.1
+			port = $AUTH_PORT
+		}
+		authorize {
+			update control {
+				&Auth-Type := PAM
+			}
+		}
+		authenticate {
+			Auth-Type PAM {
+				pam
+			}
+		}
+	}
+	EOF
+	cat >"$R/clients.conf" <<-EOF
+	client sosafe-e2e {
+		ipaddr = 127.0.0.1
+		secret = $SECRET
+	}
+	EOF
+	mkdir -p /run/freeradius /var/log/freeradius
+	freeradius -C -d "$R" >"$T/check.log" 2>&1 || { sed 's/^/# /' "$T/check.log"; e2e_bail "freeradius -C rejects the test config"; }
+	timeout 160 freeradius -f -l "$T/radius.log" -d "$R" &
+	RADIUSD_PID=$!
+	e2e_started $RADIUSD_PID
+}
+radiusd_ready() {
+	grep -q "Ready to process requests" "$T/radius.log"
+}
+# radius USER PASSWORD: one Access-Request; reply in $OUT
+radius() {
+	n_log=$((n_log + 1))
+	OUT="$T/r$n_log.out"
+	radtest -t pap "$1" "$2" "127.0.0.1:$AUTH_PORT" 0 "$SECRET" >"$OUT" 2>&1
+}
+accept() {
+	grep -q "Received Access-Accept" "$OUT" && return 0
+	diag "no Access-Accept:"
+	sed 's/^/#   /' "$OUT"
+	tail -n 5 "$T/radius.log" | sed 's/^/#   radiusd: /'
+	return 1
+}
+reject() {
+	grep -q "Received Access-Reject" "$OUT" && return 0
+	diag "no Access-Reject:"
+	sed 's/^/#   /' "$OUT"
+	return 1
+}
+
