@@ -275,3 +275,84 @@ reject() {
 	return 1
 }
 
+
+# ---- OpenVPN (openvpn*.test) ----------------------------------------------
+# e2e_openvpn PORT PLUGIN-ARGS: an OpenVPN 2.6 server on 127.0.0.1:PORT (UDP)
+# with openvpn-plugin-auth-pam (PLUGIN-ARGS: the PAM service, optionally
+# followed by the plugin's name/value pairs), deferred auth; log in
+# $T/server.log. Its tun device exists only in the suite's network namespace.
+e2e_openvpn() {
+	net=198.18.$(($1 % 200))
+	PLUGIN=$(ls /usr/lib/*/openvpn/plugins/openvpn-plugin-auth-pam.so 2>/dev/null | head -n 1)
+	[ -n "$PLUGIN" ] || e2e_bail "openvpn-plugin-auth-pam.so not found (Debian package openvpn)"
+	# A throw-away PKI: a CA and a server certificate (clients authenticate with
+	# user name and password only: verify-client-cert none).
+	P="$T/pki"
+	mkdir -p "$P"
+	(
+		cd "$P" &&
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+				-keyout ca.key -out ca.crt -days 2 -subj /CN=sosafe-e2e-ca &&
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+				-keyout server.key -out server.csr -subj /CN=sosafe-e2e-server &&
+		printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyAgreement\nextendedKeyUsage=serverAuth\n' >ext &&
+		openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+				-out server.crt -days 2 -extfile ext
+	) >"$T/pki.log" 2>&1 || e2e_bail "test PKI"
+
+	cat >"$T/server.conf" <<-EOF
+	mode server
+	tls-server
+	proto udp
+	local 127.0.0.1
+	lport $1
+	dev tun
+	topology subnet
+	ifconfig $net.1 255.255.255.0
+	ifconfig-pool $net.10 $net.100 255.255.255.0
+	push "topology subnet"
+	ca $P/ca.crt
+	cert $P/server.crt
+	key $P/server.key
+	dh none
+	verify-client-cert none
+	username-as-common-name
+	plugin $PLUGIN "$2"
+	setenv deferred_auth_pam 1
+	verb 4
+	EOF
+	timeout 160 openvpn --config "$T/server.conf" >"$T/server.log" 2>&1 &
+	OPENVPN_PID=$!
+	e2e_started $OPENVPN_PID
+}
+openvpn_ready() {
+	grep -q "Initialization Sequence Completed" "$T/server.log"
+}
+# vpn USER PASSWORD: one client connection to $PORT; result in $OUT
+vpn() {
+	n_log=$((n_log + 1))
+	OUT="$T/client$n_log.log"
+	printf '%s\n%s\n' "$1" "$2" >"$T/up"
+	chmod 600 "$T/up"
+	timeout 30 openvpn --client --dev null --proto udp --remote 127.0.0.1 "$PORT" \
+		--ca "$P/ca.crt" --auth-user-pass "$T/up" --auth-nocache --ifconfig-noexec --route-noexec \
+		--connect-retry-max 1 --verb 3 >"$OUT" 2>&1 &
+	cpid=$!
+	wait_for 25 grep -Eq "Initialization Sequence Completed|AUTH_FAILED" "$OUT"
+	kill "$cpid" 2>/dev/null
+	wait "$cpid" 2>/dev/null
+}
+connected() {
+	grep -q "Initialization Sequence Completed" "$OUT" && ! grep -q AUTH_FAILED "$OUT" && return 0
+	diag "client did not connect:"
+	tail -n 5 "$OUT" | sed 's/^/#   /'
+	tail -n 5 "$T/server.log" | sed 's/^/#   server: /'
+	return 1
+}
+auth_failed() {
+	grep -q "AUTH_FAILED" "$OUT" && ! grep -q "Initialization Sequence Completed" "$OUT" && return 0
+	diag "client was not refused:"
+	tail -n 5 "$OUT" | sed 's/^/#   /'
+	return 1
+}
+
