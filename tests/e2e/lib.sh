@@ -356,3 +356,33 @@ auth_failed() {
 	return 1
 }
 
+
+# ---- directory users (the nss work) ---------------------------------------
+# e2e_nss "extra conf lines": libnss_sosafe.so.2 from the build found by
+# glibc through a private ld.so.cache, "sosafe" after "files" in a private
+# nsswitch.conf, and the state in the compiled-in state directory (what the
+# NSS module reads) made private by an overlay on /var/lib.
+e2e_nss() {
+	nsslib="$abs_top_builddir/nss_sosafe/.libs/libnss_sosafe.so.2"
+	[ -f "$nsslib" ] || e2e_bail "not built: $nsslib"
+	state=$(sed -n 's/^#define SOSAFE_STATE_DIR "\(.*\)"$/\1/p' "$abs_top_builddir/config.h")
+	case "$state" in
+	/var/lib/*) ;;
+	*) e2e_bail "state dir $state outside /var/lib: cannot make it private" ;;
+	esac
+	mkdir -p "$T/ovl/varlib.u" "$T/ovl/varlib.w" "$T/nsslib"
+	mount -t overlay overlay -o "lowerdir=/var/lib,upperdir=$T/ovl/varlib.u,workdir=$T/ovl/varlib.w" /var/lib ||
+		e2e_bail "overlay on /var/lib"
+	rm -rf "$state"
+	cp "$nsslib" "$T/nsslib/" || e2e_bail "copy $nsslib"
+	echo "$T/nsslib" >/etc/ld.so.conf.d/00-sosafe-e2e.conf
+	ldconfig || e2e_bail ldconfig
+	sed -i -e 's/^\(passwd\|group\|shadow\):.*/\1:         files sosafe/' /etc/nsswitch.conf
+	cat >"$SOSAFE_CONF_PATH" <<CONF
+# private configuration of the $E2E_NAME suite (directory users)
+state_dir = $state
+deny = 6
+$1
+CONF
+	"$SOSAFECTL" init >/dev/null || e2e_bail "sosafectl init"
+}
