@@ -60,7 +60,7 @@ static void sixth_attempt_may_still_succeed(void **state)
 	assert_int_equal(t.last_success, 1007);
 }
 
-static void right_answer_refused_when_locked_by_others(void **state)
+static void counted_attempts_succeed_alongside_the_lock(void **state)
 {
 	struct lock_policy p = policy(false);
 	struct tally t;
@@ -69,13 +69,36 @@ static void right_answer_refused_when_locked_by_others(void **state)
 	bool ln;
 	for (int i = 0; i < 4; i++)
 		fail_at(&p, &t, 1000 + i);
-	lockout_begin(&p, &t, 1005, &seq, &ln);       /* 5th: ours */
-	lockout_begin(&p, &t, 1006, &seq_other, &ln); /* 6th: another one locks */
+	lockout_begin(&p, &t, 1005, &seq, &ln);       /* 5th: ours, right */
+	lockout_begin(&p, &t, 1006, &seq_other, &ln); /* 6th: runs alongside, sets the lock */
 	assert_true(ln);
-	assert_int_equal(lockout_success(&p, &t, 1007, seq), LOCK_DENY_LOCKED);
-	assert_true(lockout_is_locked(&p, &t, 1007));
-	/* success without preauth (seq 0) is refused too */
+	/* ours was counted: with it only 5 can be failures, so it is accepted */
+	assert_int_equal(lockout_success(&p, &t, 1007, seq), LOCK_ALLOW);
+	assert_false(lockout_is_locked(&p, &t, 1007));
+}
+
+static void uncounted_success_refused_while_locked(void **state)
+{
+	struct lock_policy p = policy(false);
+	struct tally t;
+	memset(&t, 0, sizeof(t));
+	int64_t seq;
+	bool ln;
+	for (int i = 0; i < 6; i++)
+		fail_at(&p, &t, 1000 + i);
+	/* success without preauth (seq 0) */
 	assert_int_equal(lockout_success(&p, &t, 1008, 0), LOCK_DENY_LOCKED);
+	/* a made-up attempt number is not counted either */
+	assert_int_equal(lockout_success(&p, &t, 1008, 999), LOCK_DENY_LOCKED);
+	/* attempt counted, then wiped by an admin unlock, then six others lock */
+	lockout_clear(&t);
+	lockout_begin(&p, &t, 1010, &seq, &ln);
+	lockout_clear(&t);
+	for (int i = 0; i < 6; i++)
+		fail_at(&p, &t, 1011);
+	assert_int_equal(lockout_success(&p, &t, 1012, seq), LOCK_DENY_LOCKED);
+	assert_true(lockout_is_locked(&p, &t, 1012));
+	assert_int_equal(t.refused, 3);
 }
 
 static void unlock_after_time(void **state)
@@ -218,6 +241,46 @@ static void unlock_time_zero_means_admin(void **state)
 	assert_int_equal(fail_at(&p, &t, 1000 + 400 * 86400LL), LOCK_DENY_LOCKED);
 }
 
+static void long_term_budget_stops_slow_guessing(void **state)
+{
+	struct lock_policy p = policy(false);
+	struct tally t;
+	memset(&t, 0, sizeof(t));
+	int64_t now = 100000;
+	int guesses = 0;
+	/* 5 failures per 15 minutes never reaches `deny`, but the daily budget
+	 * (deny_per_period = 24) ends it: 23 guesses pass, the 24th locks. */
+	while (fail_at(&p, &t, now) == LOCK_ALLOW) {
+		guesses++;
+		if (guesses % 5 == 0)
+			now += 901;
+		if (guesses > 1000)
+			break;
+	}
+	assert_int_equal(guesses, 24);
+	assert_int_equal(t.locked_until, LOCK_FOREVER);
+	/* a year of this: no more than 23 guesses a day get through */
+	assert_true(lockout_is_locked(&p, &t, now + 366 * 86400LL));
+	/* a right answer counted in the period gives its slot back */
+	memset(&t, 0, sizeof(t));
+	int64_t seq;
+	bool ln;
+	for (int i = 0; i < 30; i++) {
+		lockout_begin(&p, &t, 200000 + i * 1000, &seq, &ln);
+		assert_int_equal(lockout_success(&p, &t, 200000 + i * 1000, seq), LOCK_ALLOW);
+	}
+	assert_int_equal(t.period_fails, 0);
+	/* the window restarts after escalation_period, not when the clock steps back */
+	memset(&t, 0, sizeof(t));
+	for (int i = 0; i < 20; i++)
+		fail_at(&p, &t, 300000 + (i / 5) * 901);
+	for (int i = 0; i < 3; i++)
+		fail_at(&p, &t, 250000 + i * 901);
+	assert_int_equal(t.period_fails, 23);
+	fail_at(&p, &t, 300000 + 86400 + 10);
+	assert_int_equal(t.period_fails, 1);
+}
+
 static void durations_are_capped(void **state)
 {
 	struct sosafe_config cfg;
@@ -236,7 +299,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(locks_after_exactly_six),
 		cmocka_unit_test(sixth_attempt_may_still_succeed),
-		cmocka_unit_test(right_answer_refused_when_locked_by_others),
+		cmocka_unit_test(counted_attempts_succeed_alongside_the_lock),
+		cmocka_unit_test(uncounted_success_refused_while_locked),
 		cmocka_unit_test(unlock_after_time),
 		cmocka_unit_test(failures_expire_after_interval),
 		cmocka_unit_test(escalation_doubles_then_admin_only),
@@ -245,6 +309,7 @@ int main(void)
 		cmocka_unit_test(root_exempt_unless_even_deny_root),
 		cmocka_unit_test(unlock_time_zero_means_admin),
 		cmocka_unit_test(durations_are_capped),
+		cmocka_unit_test(long_term_budget_stops_slow_guessing),
 	};
 	return cmocka_run_group_tests_name("lockout", tests, NULL, NULL);
 }
