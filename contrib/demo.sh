@@ -56,6 +56,7 @@ if [ -z "${SOSAFE_DEMO_INSIDE:-}" ]; then
 fi
 
 # ---- inside the private namespace ----------------------------------------
+[ "$$" = 1 ] || { echo "demo.sh: not inside the private namespace" >&2; exit 1; }
 T=$DEMO_TMP
 failed=0
 bold=""

@@ -51,6 +51,8 @@ e2e_enter() {
 		[ "$rc" = 124 ] && echo "Bail out! $E2E_NAME: timed out"
 		exit "$rc"
 	fi
+	# never touch the host's /etc: only PID 1 of the fresh namespace goes on
+	[ "$$" = 1 ] || e2e_bail "not inside the sandbox namespace"
 	T=$E2E_TMP
 	trap e2e_cleanup EXIT
 	trap 'exit 143' TERM INT HUP
