@@ -15,6 +15,7 @@ check() { # check "name" command...: ok if the command succeeds
 	_name=$1; shift
 	if "$@"; then ok "$_name"; else notok "$_name"; fi
 }
+not() { ! "$@"; }
 diag() { sed 's/^/# /'; }
 
 require_root() {
