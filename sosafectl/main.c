@@ -19,6 +19,11 @@ static const struct command commands[] = {
 	{ "restore", cmd_restore, "restore FILE [--user USER]", "restore the store, or one user" },
 	{ "check", cmd_check, "check", "integrity check of the state store" },
 	{ "config", cmd_config, "config", "print the effective configuration" },
+	{ "enroll", cmd_enroll, "enroll USER [--secret B32] [--no-confirm]", "create and confirm a TOTP secret (QR code)" },
+	{ "reset-otp", cmd_reset_otp, "reset-otp USER", "revoke the TOTP secret and recovery codes" },
+	{ "recovery-codes", cmd_recovery_codes, "recovery-codes USER [--count N]", "issue single-use recovery codes" },
+	{ "enroll-window", cmd_enroll_window, "enroll-window USER --hours N|--clear", "let USER in without a secret until a deadline" },
+	{ "import", cmd_import, "import --oath-usersfile F | --google-authenticator F", "migrate secrets from pam_oath / google-authenticator" },
 };
 
 static void usage(FILE *out)
