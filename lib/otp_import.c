@@ -109,7 +109,8 @@ static int parse_hex(const char *s, uint8_t *out, size_t outlen)
 	return (int)(n / 2);
 }
 
-static void parse_oath_line(char *line, unsigned lineno, import_fn fn, void *ctx)
+/* Returns 1 if an entry was reported, 0 for a blank or comment line. */
+static unsigned parse_oath_line(char *line, unsigned lineno, import_fn fn, void *ctx)
 {
 	struct import_entry e;
 	memset(&e, 0, sizeof(e));
@@ -117,7 +118,7 @@ static void parse_oath_line(char *line, unsigned lineno, import_fn fn, void *ctx
 	char *f[7];
 	unsigned n = split_fields(line, f, 6);
 	if (n == 0 || f[0][0] == '#')
-		return;
+		return 0;
 	if (n > 1 && strlen(f[1]) <= SOSAFE_NAME_MAX)
 		snprintf(e.user, sizeof(e.user), "%s", f[1]);
 	const char *why;
@@ -159,6 +160,7 @@ static void parse_oath_line(char *line, unsigned lineno, import_fn fn, void *ctx
 		}
 	}
 	report(&e, fn, ctx);   /* the caller wipes LINE, which held the secret */
+	return 1;
 }
 
 unsigned import_oath_usersfile(const char *text, size_t len, import_fn fn, void *ctx)
@@ -180,11 +182,7 @@ unsigned import_oath_usersfile(const char *text, size_t len, import_fn fn, void 
 			char *line = strndup(text + pos, l);
 			if (!line)
 				break;
-			char probe[8] = "";
-			sscanf(line, " %7s", probe);
-			if (probe[0] && probe[0] != '#')
-				count++;
-			parse_oath_line(line, lineno, fn, ctx);
+			count += parse_oath_line(line, lineno, fn, ctx);
 			explicit_bzero(line, l);
 			free(line);
 		}
