@@ -229,6 +229,7 @@ unsigned import_google_authenticator(const char *text, size_t len, const char *u
 		memcpy(line, text + pos, l);
 		line[l] = '\0';
 		pos += l + (nl ? 1 : 0);
+		/* cppcheck-suppress knownConditionTrueFalse ; l is 0 for an empty line (cppcheck 2.10 misses it) */
 		if (l && line[l - 1] == '\r')
 			line[--l] = '\0';
 		if (lineno == 1) {
@@ -243,9 +244,12 @@ unsigned import_google_authenticator(const char *text, size_t len, const char *u
 				e.rec.secret_len = (size_t)n;
 			}
 		} else if (line[0] == '"') {
-			char opt[32] = "";
+			char opt[32] = "", num[16] = "";
 			unsigned a = 0;
-			int got = sscanf(line + 1, " %31s %u", opt, &a);
+			/* the number as text, then checked: %u would wrap 4294967326 to 30 */
+			int got = sscanf(line + 1, " %31s %15s", opt, num);
+			if (got == 2 && parse_uint(num, &a))
+				got = 1;
 			if (got >= 1 && !strcmp(opt, "TOTP_AUTH"))
 				totp = true;
 			else if (got >= 1 && !strcmp(opt, "HOTP_COUNTER"))
