@@ -133,10 +133,12 @@ enum lock_verdict lockout_success(const struct lock_policy *p, struct tally *t, 
 	}
 	if (counted && t->period_fails > 0)
 		t->period_fails--; /* it was not a failure after all */
+	/* reset_seq is left alone: attempts still in flight when this one
+	 * succeeded stay "counted" (they passed preauth within the budget), so
+	 * parallel logins of one user are not refused by each other's locks. */
 	t->locked_until = 0;
 	t->nfails = 0;
 	t->lock_level = 0;
-	t->reset_seq = t->attempts;
 	t->last_success = now;
 	return LOCK_ALLOW;
 }

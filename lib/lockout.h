@@ -9,7 +9,10 @@
  * accepted and clears the count, even if it was the one that reached
  * `deny` or ran alongside the ones that did (parallel logins of one user).
  * A success whose attempt was not counted (no preauth line, or its count
- * was wiped by an unlock or an expiry meanwhile) is refused while locked. */
+ * was wiped by an admin unlock or a lock's expiry meanwhile) is refused
+ * while locked. A success clears the count of attempts still in flight too:
+ * that is the price of not refusing parallel logins; the long-term budget
+ * (deny_per_period) still counts every one of them. */
 #ifndef SOSAFE_LOCKOUT_H
 #define SOSAFE_LOCKOUT_H
 
@@ -25,7 +28,7 @@ struct tally {
 	int64_t fails[SOSAFE_MAX_DENY]; /* times of counted failures, oldest first */
 	unsigned nfails;
 	int64_t locked_until;  /* 0 = not locked; LOCK_FOREVER = admin only */
-	int64_t reset_seq;     /* attempts up to this number were wiped (unlock, expiry, success) */
+	int64_t reset_seq;     /* attempts up to this number were wiped (admin unlock, expiry) */
 	unsigned lock_level;   /* locks in the current escalation chain */
 	int64_t last_lock;     /* when the last lock started */
 	int64_t attempts;      /* attempts ever counted (also the attempt number) */

@@ -4,6 +4,7 @@
 #include "store.h"
 #include "util.h"
 #include "otp_store.h"
+#include "directory.h"
 
 static const char *const core_steps[] = {
 	/* 1: failures and locks, one row per user */
@@ -35,5 +36,6 @@ static const struct schema_part core_part = {
 const struct schema_part *const store_schema_parts[] = {
 	&core_part,
 	&otp_schema_part,
+	&directory_schema_part,
 };
 const unsigned store_schema_nparts = ARRAY_SIZE(store_schema_parts);

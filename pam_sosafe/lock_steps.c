@@ -172,6 +172,9 @@ int step_account(struct sosafe_ctx *c)
 		log_event(LOG_NOTICE, &c->log, "bad-user", "user name refused (invalid characters or length)");
 		return PAM_PERM_DENIED;
 	}
+	int dir_rc = step_account_directory(c);   /* deactivated, stale, inactive */
+	if (dir_rc != PAM_SUCCESS)
+		return dir_rc;
 	_cleanup_store_ struct store *st = open_store_or_log(c, true);
 	if (!st)
 		return PAM_PERM_DENIED;

@@ -9,6 +9,8 @@ int step_authsucc(struct sosafe_ctx *c);
 int step_account(struct sosafe_ctx *c);
 /* The second factor: otp, forward_pass, check_password (otp_steps.c). */
 int step_otp(struct sosafe_ctx *c);
+/* Directory users: deactivated, stale snapshot, inactivity (account_steps.c). */
+int step_account_directory(struct sosafe_ctx *c);
 
 /* Record a full success (clears the attempt counted by preauth) inside the
  * open transaction of ST. Used by authsucc and by the second factor. */

@@ -45,6 +45,8 @@ int cmd_reset_otp(struct cli *cli, int argc, char **argv);
 int cmd_recovery_codes(struct cli *cli, int argc, char **argv);
 int cmd_enroll_window(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
+int cmd_sync(struct cli *cli, int argc, char **argv);
+int cmd_purge(struct cli *cli, int argc, char **argv);
 
 /* Print an error "sosafectl: ..." to stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

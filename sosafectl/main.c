@@ -24,6 +24,8 @@ static const struct command commands[] = {
 	{ "recovery-codes", cmd_recovery_codes, "recovery-codes USER [--count N]", "issue single-use recovery codes" },
 	{ "enroll-window", cmd_enroll_window, "enroll-window USER --hours N|--clear", "let USER in without a secret until a deadline" },
 	{ "import", cmd_import, "import --oath-usersfile F | --google-authenticator F", "migrate secrets from pam_oath / google-authenticator" },
+	{ "sync", cmd_sync, "sync --from FILE [--dry-run]", "apply a directory export, write the NSS snapshot" },
+	{ "purge", cmd_purge, "purge [--report] [--dry-run]", "purge users past grace_days; show deletions" },
 };
 
 static void usage(FILE *out)

@@ -77,11 +77,12 @@ static void sixth_attempt_right_is_accepted(void **state)
 
 static void unlock_after_time(void **state)
 {
-	stack("short", "unlock_time=1");
+	/* long enough that six attempts fit in it on a loaded machine */
+	stack("short", "unlock_time=4");
 	for (int i = 0; i < 6; i++)
 		harness_auth(&H, "short", "bob", WRONG, NULL);
 	assert_int_equal(harness_auth(&H, "short", "bob", RIGHT, NULL), PAM_AUTH_ERR);
-	struct timespec ts = { 2, 100000000 };
+	struct timespec ts = { 4, 200000000 };
 	nanosleep(&ts, NULL);
 	assert_int_equal(harness_auth(&H, "short", "bob", RIGHT, NULL), PAM_SUCCESS);
 }
@@ -95,13 +96,13 @@ static void root_rules(void **state)
 	assert_int_equal(harness_auth(&H, "rootdef", "root", ROOTPW, NULL), PAM_SUCCESS);
 	assert_int_equal(harness_acct(&H, "rootdef", "root"), PAM_SUCCESS);
 
-	stack("rootdeny", "even_deny_root root_unlock_time=1 unlock_time=600");
+	stack("rootdeny", "even_deny_root root_unlock_time=4 unlock_time=600");
 	for (int i = 0; i < 6; i++)
 		harness_auth(&H, "rootdeny", "root", WRONG, NULL);
 	assert_int_equal(harness_auth(&H, "rootdeny", "root", ROOTPW, NULL), PAM_AUTH_ERR);
-	struct timespec ts = { 2, 100000000 };
+	struct timespec ts = { 4, 200000000 };
 	nanosleep(&ts, NULL);
-	/* root_unlock_time (1 s), not unlock_time (600 s), applies to root */
+	/* root_unlock_time (4 s), not unlock_time (600 s), applies to root */
 	assert_int_equal(harness_auth(&H, "rootdeny", "root", ROOTPW, NULL), PAM_SUCCESS);
 
 	/* admin_group members are handled like root */
@@ -314,7 +315,9 @@ static int hammer_processes(const char *user, int nproc, int each, const char *c
  * processes at once are all refused. */
 static void concurrent_processes(void **state)
 {
-	stack("conc", "");
+	/* 32 contenders on one row: allow a long wait for the lock, as a busy
+	 * gateway would configure it */
+	stack("conc", "store_timeout_ms=30000");
 	forget("grace");
 	assert_int_equal(hammer_processes("grace", 32, 50, WRONG), 0);
 	struct tally t;
@@ -363,7 +366,9 @@ static int hammer_threads(const char *user, int nthr, int each, const char *cons
 
 static void concurrent_threads(void **state)
 {
-	stack("conc", "");
+	/* 32 contenders on one row: allow a long wait for the lock, as a busy
+	 * gateway would configure it */
+	stack("conc", "store_timeout_ms=30000");
 	forget("alice");
 	assert_int_equal(hammer_threads("alice", 16, 50, WRONG), 0);
 	struct tally t;

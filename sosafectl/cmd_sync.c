@@ -1,0 +1,249 @@
+/* sync and purge: the directory lifecycle (see sosafectl(8), nss_sosafe(8)). */
+#include <config.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "directory.h"
+#include "names.h"
+
+/* --now and the local account files can be moved only for a state_dir
+ * other than the compiled-in one: the production store is driven by the
+ * real clock and the real /etc/passwd, so a typo cannot purge everyone. */
+static bool test_options_allowed(const struct cli *cli)
+{
+	return strcmp(cli->cfg.state_dir, SOSAFE_STATE_DIR) != 0;
+}
+
+struct common_opts {
+	struct sync_opts o;
+	const char *from;
+	bool report;
+	bool bad;
+};
+
+static int parse_opts(struct cli *cli, int argc, char **argv, struct common_opts *c, bool sync)
+{
+	memset(c, 0, sizeof(*c));
+	c->o.now = time(NULL);
+	c->o.admin = cli->admin;
+	bool test = false;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--json")) {
+			cli->json = true;
+		} else if (!strcmp(a, "--dry-run")) {
+			c->o.dry_run = true;
+		} else if (sync && !strcmp(a, "--from") && next) {
+			c->from = argv[++i];
+		} else if (!sync && !strcmp(a, "--report")) {
+			c->report = true;
+		} else if (!strcmp(a, "--now") && next) {
+			char *end;
+			errno = 0;
+			long long v = strtoll(next, &end, 10);
+			if (errno || *end || v <= 0) {
+				cli_err("--now wants unix seconds");
+				return EXIT_USAGE;
+			}
+			c->o.now = v;
+			test = true;
+			i++;
+		} else if (!strcmp(a, "--passwd-file") && next) {
+			c->o.passwd_path = argv[++i];
+			test = true;
+		} else if (!strcmp(a, "--group-file") && next) {
+			c->o.group_path = argv[++i];
+			test = true;
+		} else {
+			cli_err("unexpected argument '%s' (try --help)", a);
+			return EXIT_USAGE;
+		}
+	}
+	if (test && !test_options_allowed(cli)) {
+		cli_err("--now, --passwd-file and --group-file are test options: refused for the "
+			"compiled-in state_dir %s", SOSAFE_STATE_DIR);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+static void print_result(struct cli *cli, const struct sync_result *r, bool dry_run)
+{
+	char tb[64];
+	if (cli->json) {
+		printf("{\"dry_run\":%s,\"serial\":%llu,\"published\":%zu,\"active\":%zu,"
+		       "\"deactivated\":%zu,\"groups\":%zu,\"changes\":[",
+		       dry_run ? "true" : "false", (unsigned long long)r->serial, r->published,
+		       r->active, r->deactivated, r->groups);
+		for (size_t i = 0; i < r->nchanges; i++) {
+			const struct sync_change *c = &r->changes[i];
+			printf("%s{\"user\":", i ? "," : "");
+			json_str(stdout, c->user);
+			printf(",\"uid\":%lld,\"change\":\"%s\",\"why\":", c->uid, c->what);
+			json_str(stdout, c->why);
+			printf("}");
+		}
+		printf("]}\n");
+		return;
+	}
+	for (size_t i = 0; i < r->nchanges; i++) {
+		const struct sync_change *c = &r->changes[i];
+		char shown[80];
+		name_for_log(c->user, shown, sizeof(shown));
+		printf("%-12s %-20s uid=%-10lld %s\n", c->what, shown, c->uid, c->why);
+	}
+	printf("%s%zu user(s) published (%zu active, %zu deactivated), %zu group(s), "
+	       "snapshot serial %llu%s\n", dry_run ? "dry run: " : "", r->published, r->active,
+	       r->deactivated, r->groups, (unsigned long long)r->serial,
+	       dry_run ? " (nothing written)" : "");
+	(void)tb;
+}
+
+static void log_changes(struct cli *cli, const struct sync_result *r, const char *cmd)
+{
+	for (size_t i = 0; i < r->nchanges; i++) {
+		const struct sync_change *c = &r->changes[i];
+		cli->log.user = c->user;
+		log_event(LOG_NOTICE, &cli->log, c->what, "%s: uid %lld; %s (by %s)", cmd, c->uid,
+			  c->why, cli->admin);
+	}
+	cli->log.user = NULL;
+}
+
+int cmd_sync(struct cli *cli, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv, "sync --from FILE [--dry-run] [--json]",
+			   "Reads a directory export (LDIF as ldapsearch prints Active Directory\n"
+			   "entries, or the JSON form of nss_sosafe(8)), purges users deactivated\n"
+			   "longer than grace_days, records who is active (enabled, not expired,\n"
+			   "member of entitled_group), allocates uids in uid_min..uid_max where the\n"
+			   "directory gives none, and replaces the snapshot served by nss_sosafe.\n"
+			   "A bad export is refused with the line that is wrong; nothing changes."))
+		return EXIT_OK;
+	struct common_opts c;
+	int rc = parse_opts(cli, argc, argv, &c, true);
+	if (rc)
+		return rc;
+	if (!c.from) {
+		cli_err("sync: give the export with --from FILE");
+		return EXIT_USAGE;
+	}
+	char err[1024];
+	struct directory d;
+	if (directory_parse_file(c.from, &d, err, sizeof(err))) {
+		cli_err("export refused, snapshot unchanged: %s", err);
+		log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
+		return EXIT_FAIL;
+	}
+	_cleanup_store_ struct store *st = cli_open_store(cli, STORE_CREATE);
+	if (!st) {
+		directory_free(&d);
+		return EXIT_STORE;
+	}
+	struct sync_result r;
+	rc = directory_sync(st, &cli->cfg, &d, &c.o, &r, err, sizeof(err));
+	directory_free(&d);
+	if (rc) {
+		cli_err("sync refused, snapshot unchanged: %s", err);
+		log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
+		sync_result_free(&r);
+		return EXIT_FAIL;
+	}
+	if (!c.o.dry_run) {
+		log_changes(cli, &r, "sync");
+		log_event(LOG_INFO, &cli->log, "sync", "serial %llu: %zu published, %zu deactivated "
+			  "(by %s)", (unsigned long long)r.serial, r.published, r.deactivated,
+			  cli->admin);
+	}
+	print_result(cli, &r, c.o.dry_run);
+	sync_result_free(&r);
+	return EXIT_OK;
+}
+
+struct report_ctx {
+	struct cli *cli;
+	size_t n;
+};
+
+static int print_row(const struct deletion_row *row, void *vctx)
+{
+	struct report_ctx *ctx = vctx;
+	char a[64], b[64];
+	if (ctx->cli->json) {
+		printf("%s{\"id\":%lld,\"user\":", ctx->n ? "," : "", row->id);
+		json_str(stdout, row->user);
+		printf(",\"uid\":%lld,\"deactivated_at\":\"%s\",\"purged_at\":\"%s\",\"records\":%lld,"
+		       "\"rule\":", row->uid, fmt_time(row->deactivated_at, a, sizeof(a)),
+		       fmt_time(row->purged_at, b, sizeof(b)), row->records);
+		json_str(stdout, row->rule);
+		printf(",\"by\":");
+		json_str(stdout, row->admin);
+		printf("}");
+	} else {
+		if (ctx->n == 0)
+			printf("%-5s %-20s %-10s %-20s %-20s %-7s %-12s %s\n", "id", "user", "uid",
+			       "deactivated", "purged", "records", "by", "rule");
+		char shown[80];
+		name_for_log(row->user, shown, sizeof(shown));
+		printf("%-5lld %-20s %-10lld %-20s %-20s %-7lld %-12s %s\n", row->id, shown, row->uid,
+		       fmt_time(row->deactivated_at, a, sizeof(a)),
+		       fmt_time(row->purged_at, b, sizeof(b)), row->records, row->admin, row->rule);
+	}
+	ctx->n++;
+	return 0;
+}
+
+int cmd_purge(struct cli *cli, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv, "purge [--report] [--dry-run] [--json]",
+			   "Deletes users deactivated longer than grace_days: every per-user record\n"
+			   "in the state store, and their entry in the snapshot. Their uid is never\n"
+			   "handed out again. Each purge writes a deletion report row (who, uid,\n"
+			   "when, how many records, by which rule, by whom); --report shows them."))
+		return EXIT_OK;
+	struct common_opts c;
+	int rc = parse_opts(cli, argc, argv, &c, false);
+	if (rc)
+		return rc;
+	if (c.report) {
+		_cleanup_store_ struct store *st = cli_open_store(cli, STORE_RDONLY);
+		if (!st)
+			return EXIT_STORE;
+		struct report_ctx ctx = { cli, 0 };
+		if (cli->json)
+			printf("[");
+		enum store_status s = directory_report_foreach(st, print_row, &ctx);
+		if (cli->json)
+			printf("]\n");
+		else if (ctx.n == 0)
+			printf("no deletions recorded\n");
+		if (s != ST_OK) {
+			cli_err("%s", store_error(st));
+			return EXIT_STORE;
+		}
+		return EXIT_OK;
+	}
+	_cleanup_store_ struct store *st = cli_open_store(cli, 0);
+	if (!st)
+		return EXIT_STORE;
+	char err[1024];
+	struct sync_result r;
+	if (directory_purge(st, &cli->cfg, &c.o, &r, err, sizeof(err))) {
+		cli_err("purge failed, nothing changed: %s", err);
+		sync_result_free(&r);
+		return EXIT_FAIL;
+	}
+	if (!c.o.dry_run)
+		log_changes(cli, &r, "purge");
+	if (r.nchanges == 0 && !cli->json)
+		printf("nobody to purge\n");
+	else
+		print_result(cli, &r, c.o.dry_run);
+	sync_result_free(&r);
+	return EXIT_OK;
+}

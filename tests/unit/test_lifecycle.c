@@ -1,0 +1,323 @@
+/* The directory lifecycle with an injected clock: deactivation, re-activation
+ * within grace_days (same uid, same state), purge after it (deletion report,
+ * uid tombstoned, a new uid on return), refusals of bad exports that leave
+ * the old snapshot in place. */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "conf.h"
+#include "directory.h"
+#include "lockout.h"
+#include "snapshot.h"
+#include "store.h"
+
+#define DAY 86400
+#define T0 1700000000LL
+
+static char dir[256], pwfile[300], grfile[300];
+static struct sosafe_config cfg;
+static struct store *st;
+
+static int setup(void **state)
+{
+	snprintf(dir, sizeof(dir), "/tmp/sosafe-life.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	chmod(dir, 0755);
+	snprintf(pwfile, sizeof(pwfile), "%s/passwd", dir);
+	snprintf(grfile, sizeof(grfile), "%s/group", dir);
+	FILE *f = fopen(pwfile, "w");
+	fprintf(f, "root:x:0:0:root:/root:/bin/sh\nlocaluser:x:1000:1000::/home/l:/bin/sh\n"
+		   "highlocal:x:200005:200005::/home/h:/bin/sh\n");
+	fclose(f);
+	f = fopen(grfile, "w");
+	fprintf(f, "root:x:0:\nsudo:x:27:localuser\nlocaluser:x:1000:\n");
+	fclose(f);
+	config_defaults(&cfg);
+	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s/state", dir);
+	snprintf(cfg.entitled_group, sizeof(cfg.entitled_group), "sosafe-users");
+	char err[512];
+	assert_int_equal(store_open(&st, cfg.state_dir, STORE_CREATE, 5000, err, sizeof(err)), ST_OK);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	store_close(st);
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+/* sync a JSON export at day DAYNO; returns 0 or -1 with ERR */
+static int sync_at(const char *json, int dayno, struct sync_result *r, char *err, size_t errlen)
+{
+	struct directory d;
+	if (directory_parse(json, strlen(json), &d, err, errlen))
+		return -1;
+	struct sync_opts o = { .now = T0 + (int64_t)dayno * DAY, .passwd_path = pwfile,
+			       .group_path = grfile, .admin = "test" };
+	int rc = directory_sync(st, &cfg, &d, &o, r, err, errlen);
+	directory_free(&d);
+	return rc;
+}
+
+static void must_sync(const char *json, int dayno)
+{
+	struct sync_result r;
+	char err[512];
+	if (sync_at(json, dayno, &r, err, sizeof(err)))
+		fail_msg("sync day %d: %s", dayno, err);
+	if (getenv("LIFECYCLE_DEBUG"))
+		for (size_t i = 0; i < r.nchanges; i++)
+			fprintf(stderr, "day %d: %s %s %s\n", dayno, r.changes[i].what,
+				r.changes[i].user, r.changes[i].why);
+	sync_result_free(&r);
+}
+
+static const char *export(bool alice_enabled, bool alice_member)
+{
+	static char buf[1024];
+	snprintf(buf, sizeof(buf),
+		 "{\"users\":[{\"name\":\"alice\",\"enabled\":%s,\"groups\":[%s]},"
+		 "{\"name\":\"bob\",\"enabled\":true,\"groups\":[\"sosafe-users\"]}],"
+		 "\"groups\":[{\"name\":\"sosafe-users\",\"gid\":300000}]}",
+		 alice_enabled ? "true" : "false", alice_member ? "\"sosafe-users\"" : "");
+	return buf;
+}
+
+/* What the snapshot says about NAME: -1 absent, else the uid; *DEACT. */
+static long long snap_uid(const char *name, bool *deact)
+{
+	char path[400];
+	struct snap s;
+	struct snap_pw pw;
+	struct snap_sp sp;
+	snprintf(path, sizeof(path), "%s/%s", cfg.state_dir, SNAP_PASSWD_FILE);
+	assert_int_equal(snap_open(&s, path, SNAP_KIND_PASSWD, NULL, 0), SNAP_OK);
+	enum snap_status r = snap_pw_by_name(&s, name, &pw);
+	snap_close(&s);
+	if (r == SNAP_NOTFOUND)
+		return -1;
+	assert_int_equal(r, SNAP_OK);
+	snprintf(path, sizeof(path), "%s/%s", cfg.state_dir, SNAP_SHADOW_FILE);
+	assert_int_equal(snap_open(&s, path, SNAP_KIND_SHADOW, NULL, 0), SNAP_OK);
+	assert_int_equal(snap_sp_by_name(&s, name, &sp), SNAP_OK);
+	snap_close(&s);
+	if (deact)
+		*deact = sp.expire == 1;
+	return pw.uid;
+}
+
+static uint64_t snap_serial(void)
+{
+	char path[400];
+	struct snap s;
+	snprintf(path, sizeof(path), "%s/%s", cfg.state_dir, SNAP_PASSWD_FILE);
+	assert_int_equal(snap_open(&s, path, SNAP_KIND_PASSWD, NULL, 0), SNAP_OK);
+	uint64_t v = s.hdr.serial;
+	snap_close(&s);
+	return v;
+}
+
+struct rep {
+	int n;
+	struct deletion_row last;
+};
+static int count_rows(const struct deletion_row *row, void *ctx)
+{
+	struct rep *r = ctx;
+	r->n++;
+	r->last = *row;
+	return 0;
+}
+
+static void test_lifecycle(void **state)
+{
+	bool deact;
+	/* day 0: alice and bob active */
+	must_sync(export(true, true), 0);
+	long long uid = snap_uid("alice", &deact);
+	assert_true(uid >= cfg.uid_min && uid <= cfg.uid_max);
+	assert_false(deact);
+	assert_int_not_equal(uid, 200005);   /* a local uid is skipped */
+	/* alice has state: a tally row (as TOTP and counters would be) */
+	struct tally t = { .attempts = 7, .last_success = T0 + 10 };
+	assert_int_equal(store_tally_put(st, "alice", &t), ST_OK);
+
+	/* day 1: disabled in AD -> deactivated, still resolvable, sp_expire = 1 */
+	must_sync(export(false, true), 1);
+	assert_int_equal(snap_uid("alice", &deact), uid);
+	assert_true(deact);
+	/* day 2: enabled again but no longer in the entitled group: still off */
+	must_sync(export(true, false), 2);
+	assert_int_equal(snap_uid("alice", &deact), uid);
+	assert_true(deact);
+
+	/* day 1 + 29: re-activated -> same uid, same state */
+	must_sync(export(true, true), 30);
+	assert_int_equal(snap_uid("alice", &deact), uid);
+	assert_false(deact);
+	struct tally t2;
+	assert_int_equal(store_tally_get(st, "alice", &t2), ST_OK);
+	assert_int_equal(t2.attempts, 7);
+
+	/* deactivated again on day 31; day 31 + 30 is still within grace */
+	must_sync(export(false, true), 31);
+	must_sync(export(false, true), 61);
+	assert_int_equal(snap_uid("alice", NULL), uid);
+	struct rep rep = { 0 };
+	assert_int_equal(directory_report_foreach(st, count_rows, &rep), ST_OK);
+	assert_int_equal(rep.n, 0);
+
+	/* day 31 + 31: purged - gone from the snapshot, state deleted, report */
+	struct sync_result r;
+	char err[512];
+	assert_int_equal(sync_at(export(false, true), 62, &r, err, sizeof(err)), 0);
+	bool purged = false;
+	for (size_t i = 0; i < r.nchanges; i++)
+		purged |= !strcmp(r.changes[i].user, "alice") && !strcmp(r.changes[i].what, "purged");
+	assert_true(purged);
+	sync_result_free(&r);
+	assert_int_equal(snap_uid("alice", NULL), -1);
+	assert_int_equal(store_tally_get(st, "alice", &t2), ST_NOTFOUND);
+	struct dir_state ds;
+	assert_int_equal(directory_state_get(st, "alice", &ds), ST_NOTFOUND);
+	assert_int_equal(directory_report_foreach(st, count_rows, &rep), ST_OK);
+	assert_int_equal(rep.n, 1);
+	assert_string_equal(rep.last.user, "alice");
+	assert_int_equal(rep.last.uid, uid);
+	assert_int_equal(rep.last.purged_at, T0 + 62 * DAY);
+	assert_int_equal(rep.last.deactivated_at, T0 + 31 * DAY);
+	assert_true(rep.last.records >= 2);   /* tally + lifecycle row */
+	assert_non_null(strstr(rep.last.rule, "grace_days=30"));
+	assert_true(directory_uid_tombstoned(st, uid));
+
+	/* day 63: alice returns -> a new uid, none of the old data */
+	must_sync(export(true, true), 63);
+	long long uid2 = snap_uid("alice", &deact);
+	assert_true(uid2 > 0);
+	assert_int_not_equal(uid2, uid);
+	assert_false(deact);
+	assert_int_equal(store_tally_get(st, "alice", &t2), ST_NOTFOUND);
+	/* bob was never touched */
+	assert_false(snap_uid("bob", &deact) < 0 || deact);
+
+	/* a directory that hands out the tombstoned uid is refused */
+	char json[512];
+	snprintf(json, sizeof(json),
+		 "{\"users\":[{\"name\":\"zed\",\"uid\":%lld,\"groups\":[\"sosafe-users\"]}]}", uid);
+	uint64_t serial = snap_serial();
+	assert_int_equal(sync_at(json, 64, &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "never reused"));
+	assert_int_equal(snap_serial(), serial);
+}
+
+static void test_purge_command(void **state)
+{
+	must_sync(export(true, true), 100);
+	long long uid = snap_uid("alice", NULL);
+	must_sync(export(false, true), 101);
+	struct sync_opts o = { .now = T0 + 120 * DAY, .admin = "test" };
+	struct sync_result r;
+	char err[512];
+	assert_int_equal(directory_purge(st, &cfg, &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.nchanges, 0);   /* within grace */
+	sync_result_free(&r);
+	assert_int_equal(snap_uid("alice", NULL), uid);
+	o.now = T0 + 132 * DAY;
+	assert_int_equal(directory_purge(st, &cfg, &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.nchanges, 1);
+	sync_result_free(&r);
+	assert_int_equal(snap_uid("alice", NULL), -1);
+	assert_true(snap_uid("bob", NULL) > 0);
+	assert_true(directory_uid_tombstoned(st, uid));
+}
+
+static void expect_refused(const char *text, const char *want)
+{
+	struct directory d;
+	char err[512];
+	assert_int_equal(directory_parse(text, strlen(text), &d, err, sizeof(err)), -1);
+	if (!strstr(err, want))
+		fail_msg("error '%s' lacks '%s'", err, want);
+}
+
+static void test_bad_exports(void **state)
+{
+	expect_refused("dn: CN=a,DC=x\nobjectClass: user\nsAMAccountName: a1\nthis is not ldif\n",
+		       "line 4");
+	expect_refused("dn: CN=a,DC=x\nobjectClass: user\nsAMAccountName: a1\n\n"
+		       "dn: CN=b,DC=x\nobjectClass: user\nsAMAccountName: A1\n",
+		       "line 5: duplicate user name 'a1'");
+	expect_refused("dn: CN=a,DC=x\nobjectClass: user\nsAMAccountName: ../etc\n", "line 3");
+	expect_refused("dn: CN=a,DC=x\nobjectClass: user\nsAMAccountName:: cm9vdDp4OjA6MA==\n",
+		       "line 3");   /* "root:x:0:0" */
+	expect_refused("dn: CN=a,DC=x\nobjectClass: user\nsAMAccountName: a1\nuidNumber: 0\n",
+		       "line 4: uidNumber");
+	expect_refused("dn: CN=a,DC=x\nobjectClass: user\nsAMAccountName: a1\nuidNumber: 5000\n\n"
+		       "dn: CN=b,DC=x\nobjectClass: user\nsAMAccountName: b1\nuidNumber: 5000\n",
+		       "duplicate uid 5000");
+	expect_refused("dn: CN=g,DC=x\nobjectClass: group\nsAMAccountName: g\n"
+		       "member;range=0-1499: CN=a,DC=x\n", "line 4: ranged");
+	expect_refused(" folded at start\n", "line 1");
+	expect_refused("{\"users\":[{\"name\":\"a\\u0000b\"}]}", "line 1");
+	expect_refused("{\"users\":[{\"name\":\"ok1\"},\n{\"name\":\"-rf\"}]}", "line 2");
+	expect_refused("{\"users\":[{\"name\":\"ok1\",\"gecos\":\"x:y\"}]}", "gecos");
+	expect_refused("{\"users\":[}", "JSON");
+
+	/* folding, base64 and CRLF are read like ldapsearch writes them */
+	const char *good = "version: 1\r\n\r\n# c\r\ndn: CN=Al\r\n ice,DC=x\r\nobjectClass: user\r\n"
+			   "sAMAccountName:: YWxpY2U=\r\nmemberOf: CN=sosafe-use\r\n rs,DC=x\r\n"
+			   "accountExpires: 0\r\nuserAccountControl: 66048\r\n";
+	struct directory d;
+	char err[512];
+	assert_int_equal(directory_parse(good, strlen(good), &d, err, sizeof(err)), 0);
+	assert_int_equal(d.nusers, 1);
+	assert_string_equal(d.users[0].name, "alice");
+	assert_string_equal(d.users[0].dn, "CN=Alice,DC=x");
+	const char *why;
+	assert_true(directory_user_active(&d, &d.users[0], "sosafe-users", T0, &why));
+	directory_free(&d);
+	/* accountExpires in the past (FILETIME) -> not active */
+	const char *expired = "dn: CN=a,DC=x\nobjectClass: user\nsAMAccountName: a1\n"
+			      "memberOf: CN=sosafe-users,DC=x\naccountExpires: 130000000000000000\n";
+	assert_int_equal(directory_parse(expired, strlen(expired), &d, err, sizeof(err)), 0);
+	assert_false(directory_user_active(&d, &d.users[0], "sosafe-users", T0, &why));
+	directory_free(&d);
+
+	/* collisions with local accounts are refused and change nothing */
+	uint64_t serial = snap_serial();
+	struct sync_result r;
+	assert_int_equal(sync_at("{\"users\":[{\"name\":\"localuser\",\"groups\":[\"sosafe-users\"]}]}",
+				 200, &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "local passwd"));
+	assert_int_equal(sync_at("{\"users\":[{\"name\":\"newbie\",\"uid\":1000,"
+				 "\"groups\":[\"sosafe-users\"]}]}", 200, &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "local account"));
+	assert_int_equal(sync_at("{\"users\":[{\"name\":\"newbie\",\"gid\":27000}],"
+				 "\"groups\":[{\"name\":\"sudo\",\"gid\":27000}]}", 200, &r, err,
+				 sizeof(err)), -1);
+	assert_int_equal(snap_serial(), serial);
+	assert_int_equal(sync_at("{\"users\":[]}", 200, &r, err, sizeof(err)), -1);
+	assert_int_equal(snap_serial(), serial);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lifecycle),
+		cmocka_unit_test(test_purge_command),
+		cmocka_unit_test(test_bad_exports),
+	};
+	return cmocka_run_group_tests_name("directory lifecycle", tests, setup, teardown);
+}
