@@ -350,6 +350,7 @@ int step_otp(struct sosafe_ctx *c)
 	enum verdict v = V_FAIL;
 	const char *reason = "error";
 	unsigned left = 0;
+	bool deferred = false;
 	enum store_status s = store_begin(st);
 	if (s == ST_OK) {
 		s = store_tally_get(st, c->user, &t);
@@ -361,7 +362,14 @@ int step_otp(struct sosafe_ctx *c)
 		if (rc == PAM_SUCCESS)
 			s = decide(c, st, &in, now, &v, &reason, &left);
 		if (s == ST_OK && rc == PAM_SUCCESS && v == V_OK) {
-			rc = lock_record_success(c, st, &t);
+			/* forward_pass alone hands the password to a module BELOW this
+			 * line: the login has not succeeded yet, so the attempt stays
+			 * counted until an `authsucc` line after that module. Clearing
+			 * it here would let a known code buy uncounted password guesses. */
+			if (c->forward_pass && !c->check_password)
+				deferred = true;
+			else
+				rc = lock_record_success(c, st, &t);
 		} else if (s == ST_OK && rc == PAM_SUCCESS) {
 			rc = PAM_AUTH_ERR;
 		}
@@ -381,7 +389,8 @@ int step_otp(struct sosafe_ctx *c)
 			conv_info(c->pamh, c->cfg.silent,
 				  "Recovery code accepted; %u left. Ask for new codes when few are left.",
 				  left);
-		log_event(LOG_INFO, &c->log, "success", "%s", reason);
+		log_event(LOG_INFO, &c->log, deferred ? "code-ok" : "success", "%s%s", reason,
+			  deferred ? "; the attempt stays counted until authsucc" : "");
 		return PAM_SUCCESS;
 	}
 	if (v == V_FAIL && strcmp(reason, "error"))
