@@ -109,7 +109,8 @@ static int parse_hex(const char *s, uint8_t *out, size_t outlen)
 	return (int)(n / 2);
 }
 
-static void parse_oath_line(char *line, unsigned lineno, import_fn fn, void *ctx)
+/* Returns 1 if an entry was reported, 0 for a blank or comment line. */
+static unsigned parse_oath_line(char *line, unsigned lineno, import_fn fn, void *ctx)
 {
 	struct import_entry e;
 	memset(&e, 0, sizeof(e));
@@ -117,7 +118,7 @@ static void parse_oath_line(char *line, unsigned lineno, import_fn fn, void *ctx
 	char *f[7];
 	unsigned n = split_fields(line, f, 6);
 	if (n == 0 || f[0][0] == '#')
-		return;
+		return 0;
 	if (n > 1 && strlen(f[1]) <= SOSAFE_NAME_MAX)
 		snprintf(e.user, sizeof(e.user), "%s", f[1]);
 	const char *why;
@@ -159,6 +160,7 @@ static void parse_oath_line(char *line, unsigned lineno, import_fn fn, void *ctx
 		}
 	}
 	report(&e, fn, ctx);   /* the caller wipes LINE, which held the secret */
+	return 1;
 }
 
 unsigned import_oath_usersfile(const char *text, size_t len, import_fn fn, void *ctx)
@@ -180,11 +182,7 @@ unsigned import_oath_usersfile(const char *text, size_t len, import_fn fn, void 
 			char *line = strndup(text + pos, l);
 			if (!line)
 				break;
-			char probe[8] = "";
-			sscanf(line, " %7s", probe);
-			if (probe[0] && probe[0] != '#')
-				count++;
-			parse_oath_line(line, lineno, fn, ctx);
+			count += parse_oath_line(line, lineno, fn, ctx);
 			explicit_bzero(line, l);
 			free(line);
 		}
@@ -231,6 +229,7 @@ unsigned import_google_authenticator(const char *text, size_t len, const char *u
 		memcpy(line, text + pos, l);
 		line[l] = '\0';
 		pos += l + (nl ? 1 : 0);
+		/* cppcheck-suppress knownConditionTrueFalse ; l is 0 for an empty line (cppcheck 2.10 misses it) */
 		if (l && line[l - 1] == '\r')
 			line[--l] = '\0';
 		if (lineno == 1) {
@@ -245,9 +244,12 @@ unsigned import_google_authenticator(const char *text, size_t len, const char *u
 				e.rec.secret_len = (size_t)n;
 			}
 		} else if (line[0] == '"') {
-			char opt[32] = "";
+			char opt[32] = "", num[16] = "";
 			unsigned a = 0;
-			int got = sscanf(line + 1, " %31s %u", opt, &a);
+			/* the number as text, then checked: %u would wrap 4294967326 to 30 */
+			int got = sscanf(line + 1, " %31s %15s", opt, num);
+			if (got == 2 && parse_uint(num, &a))
+				got = 1;
 			if (got >= 1 && !strcmp(opt, "TOTP_AUTH"))
 				totp = true;
 			else if (got >= 1 && !strcmp(opt, "HOTP_COUNTER"))

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -105,11 +106,35 @@ static const char *advice(enum store_status s)
 	}
 }
 
+/* SQLite says "unable to open database file" or "disk I/O error" for
+ * several causes; the errno of the failed system call tells the admin which
+ * (the store exists when we get here, so "run: sosafectl init" would mislead). */
+static enum store_status refine_by_errno(enum store_status s, int sys_errno)
+{
+	if (s != ST_MISSING && s != ST_IO && s != ST_ERROR)
+		return s;
+	switch (sys_errno) {
+	case EACCES:
+	case EPERM: return ST_PERM;
+	case EROFS: return ST_READONLY;
+	case ENOSPC:
+	case EDQUOT: return ST_FULL;
+	case EIO: return ST_IO;
+	default: return s;
+	}
+}
+
 enum store_status store_fail(struct store *st, int rc, const char *what)
 {
-	enum store_status s = map_rc(rc);
-	snprintf(st->err, sizeof(st->err), "%s %s: %s (%s)", what, st->path,
-		 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc), advice(s));
+	int sys_errno = st->db ? sqlite3_system_errno(st->db) : 0;
+	enum store_status s = refine_by_errno(map_rc(rc), sys_errno);
+	struct statvfs vfs;
+	/* the store file is there but a companion (-wal, -shm) cannot be made */
+	if (s == ST_MISSING && access(st->path, F_OK) == 0)
+		s = statvfs(st->path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY) ? ST_READONLY : ST_ERROR;
+	snprintf(st->err, sizeof(st->err), "%s %s: %s%s%s (%s)", what, st->path,
+		 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc), sys_errno ? ": " : "",
+		 sys_errno ? strerror(sys_errno) : "", advice(s));
 	return s;
 }
 

@@ -15,6 +15,7 @@ check() { # check "name" command...: ok if the command succeeds
 	_name=$1; shift
 	if "$@"; then ok "$_name"; else notok "$_name"; fi
 }
+not() { ! "$@"; }
 diag() { sed 's/^/# /'; }
 
 require_root() {
@@ -53,8 +54,9 @@ stop_private_syslog() {
 	rm -f "$SYSLOG"
 }
 
-# make_env DIR [extra config lines...]: state dir, config and two services:
-#   good: the password module says yes (pam_permit), bad: it says no (pam_deny)
+# make_env DIR [extra config lines...]: state dir, config and three services:
+#   good: the password module says yes (pam_permit), bad: it says no (pam_deny),
+#   acct: only the account phase of pam_sosafe
 make_env() {
 	_d=$1; shift
 	mkdir -p "$_d/state" "$_d/pam.d"
@@ -75,6 +77,11 @@ auth     required   $MOD authsucc conf=$_d/sosafe.conf
 account  required   $MOD conf=$_d/sosafe.conf
 EOS
 	done
+	# account phase alone (auth always passes)
+	cat >"$_d/pam.d/acct" <<EOS
+auth     required   pam_permit.so
+account  required   $MOD conf=$_d/sosafe.conf
+EOS
 }
 
 ctl() { "$CTL" --conf "$ENVDIR/sosafe.conf" "$@"; }

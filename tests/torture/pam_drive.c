@@ -3,7 +3,7 @@
  * hostile.test). No /etc/pam.d changes: pam_start_confdir().
  *
  *   pam_drive -d CONFDIR -s SERVICE -u USER [-U USERFILE] [-p PASSWORD]
- *             [-n COUNT] [-a] [-l LOGFILE]
+ *             [-n COUNT] [-a] [-l LOGFILE] [-r RHOST]
  *
  * Each attempt runs pam_authenticate and, with -a, pam_acct_mgmt when auth
  * succeeded. With -l, "S" is appended to LOGFILE before an attempt starts
@@ -72,11 +72,11 @@ static char *read_user_file(const char *path)
 
 int main(int argc, char **argv)
 {
-	const char *confdir = NULL, *service = NULL, *user = NULL, *logfile = NULL;
+	const char *confdir = NULL, *service = NULL, *user = NULL, *logfile = NULL, *rhost = NULL;
 	char *user_buf = NULL;
 	long count = 1;
 	int acct = 0, opt;
-	while ((opt = getopt(argc, argv, "d:s:u:U:p:n:al:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:s:u:U:p:n:al:r:")) != -1) {
 		switch (opt) {
 		case 'd': confdir = optarg; break;
 		case 's': service = optarg; break;
@@ -86,6 +86,7 @@ int main(int argc, char **argv)
 		case 'n': count = strtol(optarg, NULL, 10); break;
 		case 'a': acct = 1; break;
 		case 'l': logfile = optarg; break;
+		case 'r': rhost = optarg; break;
 		default: return 2;
 		}
 	}
@@ -104,6 +105,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "pam_start_confdir: %d\n", rc);
 			return 2;
 		}
+		if (rhost)
+			pam_set_item(h, PAM_RHOST, rhost);
 		arc = pam_authenticate(h, 0);
 		mrc = -1;
 		if (arc == PAM_SUCCESS && acct)
