@@ -257,11 +257,15 @@ e2e_radiusd() {
 radiusd_ready() {
 	grep -q "Ready to process requests" "$T/radius.log"
 }
-# radius USER PASSWORD: one Access-Request; reply in $OUT
+# radius USER PASSWORD [OUTFILE]: one Access-Request (PAP) sent by radclient,
+# waiting up to 30 s without retransmitting (radiusd runs PAM calls one at a
+# time: on a loaded machine a queue of them takes longer than radtest's 3 s);
+# reply in $OUT
 radius() {
 	n_log=$((n_log + 1))
-	OUT="$T/r$n_log.out"
-	radtest -t pap "$1" "$2" "127.0.0.1:$AUTH_PORT" 0 "$SECRET" >"$OUT" 2>&1
+	OUT=${3:-"$T/r$n_log.out"}
+	printf 'User-Name = "%s"\nUser-Password = "%s"\nNAS-IP-Address = 127.0.0.1\nNAS-Port = 0\n' "$1" "$2" |
+		radclient -t 30 -r 1 "127.0.0.1:$AUTH_PORT" auth "$SECRET" >"$OUT" 2>&1
 }
 accept() {
 	grep -q "Received Access-Accept" "$OUT" && return 0
