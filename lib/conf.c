@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf.h"
 #include "util.h"
 
 enum key_type { K_UINT, K_SECONDS, K_BOOL, K_STRING, K_PATH, K_NO_SECRET };
@@ -42,6 +41,7 @@ static const struct key_desc keys[] = {
 	{ "root_unlock_time", K_SECONDS, OFF(root_unlock_time), 0, 0, YEAR, OFF(root_unlock_time_set) },
 	{ "max_locks", K_UINT, OFF(max_locks), 0, 0, 64, 0 },
 	{ "escalation_period", K_SECONDS, OFF(escalation_period), 0, 0, YEAR, 0 },
+	{ "deny_per_period", K_UINT, OFF(deny_per_period), 0, 0, 4096, 0 },
 	{ "admin_group", K_STRING, STR(admin_group), 0, 0, 0 },
 	{ "silent", K_BOOL, OFF(silent), 0, 0, 1, 0 },
 	{ "nodelay", K_BOOL, OFF(nodelay), 0, 0, 1, 0 },
@@ -72,6 +72,7 @@ void config_defaults(struct sosafe_config *cfg)
 	cfg->root_unlock_time = 600;
 	cfg->max_locks = 4;
 	cfg->escalation_period = DAY;
+	cfg->deny_per_period = 24;
 	cfg->fail_delay_ms = 2000;
 	cfg->store_timeout_ms = 5000;
 	cfg->window = 1;

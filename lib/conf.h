@@ -29,6 +29,8 @@ struct sosafe_config {
 	unsigned max_locks;         /* the max_locks-th lock within escalation_period is
 	                               permanent (admin unlock); 0 = never permanent */
 	unsigned escalation_period; /* locks closer than this escalate (doubling) */
+	unsigned deny_per_period;   /* failures within escalation_period that lock
+	                               until an admin unlocks; 0 = off */
 	char admin_group[257];      /* members are treated like root */
 	/* behaviour */
 	bool silent;                /* never send informational messages */

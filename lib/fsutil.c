@@ -44,7 +44,13 @@ int fs_check_dir(const char *path, char *err, size_t errlen)
 
 int fs_ensure_dir(const char *path, char *err, size_t errlen)
 {
-	if (mkdir(path, 0755) && errno != EEXIST) {
+	if (mkdir(path, 0755) == 0) {
+		/* the NSS snapshot is published here: readable by all, whatever the umask */
+		if (chmod(path, 0755)) {
+			snprintf(err, errlen, "cannot chmod %s: %s", path, strerror(errno));
+			return -1;
+		}
+	} else if (errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
 		return -1;
 	}

@@ -12,6 +12,7 @@ void lock_policy_from_conf(struct lock_policy *p, const struct sosafe_config *cf
 	p->unlock_time = priv ? config_root_unlock_time(cfg) : cfg->unlock_time;
 	p->max_locks = cfg->max_locks;
 	p->escalation_period = cfg->escalation_period;
+	p->deny_per_period = cfg->deny_per_period;
 	p->exempt = priv && !cfg->even_deny_root;
 	p->privileged = priv;
 }
@@ -38,8 +39,8 @@ void lockout_expire(struct tally *t, int64_t now)
 {
 	if (t->locked_until && t->locked_until != LOCK_FOREVER && now >= t->locked_until) {
 		t->locked_until = 0;
-		t->lock_seq = 0;
 		t->nfails = 0;
+		t->reset_seq = t->attempts;
 	}
 }
 
@@ -94,13 +95,26 @@ enum lock_verdict lockout_begin(const struct lock_policy *p, struct tally *t, in
 	prune(p, t, now);
 	add_failure(t, now);
 	*seq = ++t->attempts;
-	if (!p->exempt && t->nfails >= p->deny) {
+	/* Long-term budget: failures below `deny` per fail_interval would
+	 * otherwise go on for ever (5 every 15 minutes = 175,000 a year). A
+	 * clock stepped back never restarts the window. */
+	if (now - t->period_start >= (int64_t)p->escalation_period) {
+		t->period_start = now;
+		t->period_fails = 0;
+	}
+	t->period_fails++;
+	bool over_budget = p->deny_per_period && t->period_fails >= p->deny_per_period;
+	if (!p->exempt && over_budget) {
+		t->lock_level = t->lock_level + 1;
+		t->locked_until = p->privileged ? now + lockout_duration(p, t->lock_level) : LOCK_FOREVER;
+		t->last_lock = now;
+		*locked_now = true;
+	} else if (!p->exempt && t->nfails >= p->deny) {
 		bool chained = t->last_lock && now - t->last_lock < (int64_t)p->escalation_period &&
 			       now >= t->last_lock;
 		unsigned level = chained ? t->lock_level + 1 : 1;
 		int64_t d = lockout_duration(p, level);
 		t->locked_until = d == LOCK_FOREVER ? LOCK_FOREVER : now + d;
-		t->lock_seq = *seq;
 		t->lock_level = level;
 		t->last_lock = now;
 		*locked_now = true;
@@ -112,14 +126,17 @@ enum lock_verdict lockout_success(const struct lock_policy *p, struct tally *t, 
 				  int64_t seq)
 {
 	lockout_expire(t, now);
-	if (t->locked_until && !(seq && t->lock_seq == seq)) {
-		if (lockout_is_locked(p, t, now)) {
-			t->refused++;
-			return LOCK_DENY_LOCKED;
-		}
+	bool counted = seq > t->reset_seq && seq <= t->attempts;
+	if (!counted && lockout_is_locked(p, t, now)) {
+		t->refused++;
+		return LOCK_DENY_LOCKED;
 	}
+	if (counted && t->period_fails > 0)
+		t->period_fails--; /* it was not a failure after all */
+	/* reset_seq is left alone: attempts still in flight when this one
+	 * succeeded stay "counted" (they passed preauth within the budget), so
+	 * parallel logins of one user are not refused by each other's locks. */
 	t->locked_until = 0;
-	t->lock_seq = 0;
 	t->nfails = 0;
 	t->lock_level = 0;
 	t->last_success = now;
@@ -130,6 +147,6 @@ void lockout_clear(struct tally *t)
 {
 	t->nfails = 0;
 	t->locked_until = 0;
-	t->lock_seq = 0;
 	t->lock_level = 0;
+	t->reset_seq = t->attempts;
 }

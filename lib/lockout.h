@@ -3,8 +3,16 @@
  *
  * The attempt is counted as a failure up front (preauth) and only a full
  * success takes it back: a caller killed after a guess cannot erase it.
- * The attempt that brings the count to `deny` still runs to its end; it
- * sets the lock, and clears it again only if it succeeds itself. */
+ * At most `deny` attempts are ever counted in the interval; once they are,
+ * the account is locked and further attempts are refused before any check.
+ * An attempt that was counted and then succeeds was not a failure, so it is
+ * accepted and clears the count, even if it was the one that reached
+ * `deny` or ran alongside the ones that did (parallel logins of one user).
+ * A success whose attempt was not counted (no preauth line, or its count
+ * was wiped by an admin unlock or a lock's expiry meanwhile) is refused
+ * while locked. A success clears the count of attempts still in flight too:
+ * that is the price of not refusing parallel logins; the long-term budget
+ * (deny_per_period) still counts every one of them. */
 #ifndef SOSAFE_LOCKOUT_H
 #define SOSAFE_LOCKOUT_H
 
@@ -20,12 +28,14 @@ struct tally {
 	int64_t fails[SOSAFE_MAX_DENY]; /* times of counted failures, oldest first */
 	unsigned nfails;
 	int64_t locked_until;  /* 0 = not locked; LOCK_FOREVER = admin only */
-	int64_t lock_seq;      /* attempt number that set the lock */
+	int64_t reset_seq;     /* attempts up to this number were wiped (admin unlock, expiry) */
 	unsigned lock_level;   /* locks in the current escalation chain */
 	int64_t last_lock;     /* when the last lock started */
 	int64_t attempts;      /* attempts ever counted (also the attempt number) */
 	int64_t refused;       /* attempts refused because the account was locked */
 	int64_t last_success;  /* time of the last full success, 0 = never */
+	int64_t period_start;  /* start of the long-term window (escalation_period) */
+	int64_t period_fails;  /* failures counted in that window */
 };
 
 struct lock_policy {
@@ -34,6 +44,7 @@ struct lock_policy {
 	unsigned unlock_time;       /* 0 = until admin */
 	unsigned max_locks;         /* 0 = escalation never becomes permanent */
 	unsigned escalation_period;
+	unsigned deny_per_period;   /* long-term budget; 0 = off */
 	bool exempt;                /* root without even_deny_root: never locked */
 	bool privileged;            /* root/admin_group: never locked for ever by escalation */
 };
@@ -58,8 +69,8 @@ enum lock_verdict lockout_begin(const struct lock_policy *p, struct tally *t, in
 				int64_t *seq, bool *locked_now);
 
 /* Full success of attempt SEQ (0 if no preauth ran in this conversation).
- * Refused if a lock set by another attempt is in force; otherwise clears
- * the failures, escalation and a lock this attempt set itself. */
+ * Refused only if the account is locked and SEQ is not among the attempts
+ * still counted; otherwise clears the failures, the lock and escalation. */
 enum lock_verdict lockout_success(const struct lock_policy *p, struct tally *t, int64_t now,
 				  int64_t seq);
 

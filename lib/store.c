@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -26,7 +28,34 @@ struct store {
 	char path[PATH_MAX];
 	char err[512];
 	bool in_tx;
+	unsigned timeout_ms;
+	struct timespec wait_start;
+	unsigned rng;
 };
+
+static long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000L + (now.tv_nsec - since->tv_nsec) / 1000000L;
+}
+
+/* SQLite's own busy handler backs off to 100 ms polls, so under contention
+ * (32 processes on one user) a waiter can starve past the timeout while
+ * others take the lock again and again. Polling every 0.2-1.2 ms with
+ * jitter keeps waiting roughly fair and still bounded by timeout_ms. */
+static int busy_wait(void *ctx, int count)
+{
+	struct store *st = ctx;
+	if (count == 0)
+		clock_gettime(CLOCK_MONOTONIC, &st->wait_start);
+	else if (elapsed_ms(&st->wait_start) >= (long)st->timeout_ms)
+		return 0;
+	st->rng = st->rng * 1103515245u + 12345u;
+	struct timespec ts = { 0, 200000L + (long)((st->rng >> 8) % 1000000u) };
+	nanosleep(&ts, NULL);
+	return 1;
+}
 
 const char *store_error(const struct store *st) { return st->err; }
 const char *store_path(const struct store *st) { return st->path; }
@@ -77,11 +106,35 @@ static const char *advice(enum store_status s)
 	}
 }
 
+/* SQLite says "unable to open database file" or "disk I/O error" for
+ * several causes; the errno of the failed system call tells the admin which
+ * (the store exists when we get here, so "run: sosafectl init" would mislead). */
+static enum store_status refine_by_errno(enum store_status s, int sys_errno)
+{
+	if (s != ST_MISSING && s != ST_IO && s != ST_ERROR)
+		return s;
+	switch (sys_errno) {
+	case EACCES:
+	case EPERM: return ST_PERM;
+	case EROFS: return ST_READONLY;
+	case ENOSPC:
+	case EDQUOT: return ST_FULL;
+	case EIO: return ST_IO;
+	default: return s;
+	}
+}
+
 enum store_status store_fail(struct store *st, int rc, const char *what)
 {
-	enum store_status s = map_rc(rc);
-	snprintf(st->err, sizeof(st->err), "%s %s: %s (%s)", what, st->path,
-		 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc), advice(s));
+	int sys_errno = st->db ? sqlite3_system_errno(st->db) : 0;
+	enum store_status s = refine_by_errno(map_rc(rc), sys_errno);
+	struct statvfs vfs;
+	/* the store file is there but a companion (-wal, -shm) cannot be made */
+	if (s == ST_MISSING && access(st->path, F_OK) == 0)
+		s = statvfs(st->path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY) ? ST_READONLY : ST_ERROR;
+	snprintf(st->err, sizeof(st->err), "%s %s: %s%s%s (%s)", what, st->path,
+		 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc), sys_errno ? ": " : "",
+		 sys_errno ? strerror(sys_errno) : "", advice(s));
 	return s;
 }
 
@@ -93,14 +146,26 @@ static int exec(struct store *st, const char *sql)
 /* Apply missing schema steps of every part (inside one write transaction). */
 static enum store_status migrate(struct store *st, bool may_write)
 {
-	int rc = exec(st, "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)"
-			  " WITHOUT ROWID");
-	if (rc != SQLITE_OK && rc != SQLITE_READONLY)
-		return store_fail(st, rc, "cannot read schema of");
+	/* Read first: the common case (schema current) must not take the write
+	 * lock, which every authentication competes for. */
 	sqlite3_stmt *get = NULL, *set = NULL;
-	rc = sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1, &get, NULL);
-	if (rc != SQLITE_OK)
-		return store_fail(st, rc, "cannot read schema of");
+	int rc = sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1, &get, NULL);
+	if (rc != SQLITE_OK && may_write && strstr(sqlite3_errmsg(st->db), "no such table")) {
+		rc = exec(st, "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)"
+			      " WITHOUT ROWID");
+		if (rc == SQLITE_OK)
+			rc = sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1,
+						&get, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		enum store_status s = store_fail(st, rc, "cannot read schema of");
+		if (s == ST_ERROR) {
+			snprintf(st->err, sizeof(st->err), "%s is not a sosafe store (%s); run: sosafectl init",
+				 st->path, sqlite3_errmsg(st->db));
+			s = ST_SCHEMA;
+		}
+		return s;
+	}
 	enum store_status ret = ST_OK;
 	bool began = false;
 	for (unsigned i = 0; i < store_schema_nparts && ret == ST_OK; i++) {
@@ -231,7 +296,9 @@ enum store_status store_open(struct store **out, const char *state_dir, unsigned
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, (int)timeout_ms);
+	st->timeout_ms = timeout_ms;
+	st->rng = (unsigned)getpid() ^ (unsigned)(uintptr_t)st;
+	sqlite3_busy_handler(st->db, busy_wait, st);
 	/* journal_mode=WAL is persistent; setting it again is cheap and repairs
 	 * a store restored from a rollback-journal copy. */
 	static const char pragmas[] =
@@ -343,7 +410,7 @@ static int unpack_fails(struct tally *t, const unsigned char *buf, size_t len)
 	return 0;
 }
 
-#define TALLY_COLS "fails, locked_until, lock_seq, lock_level, last_lock, attempts, refused, last_success"
+#define TALLY_COLS "fails, locked_until, reset_seq, lock_level, last_lock, attempts, refused, last_success, period_start, period_fails"
 
 static int row_to_tally(sqlite3_stmt *q, int col, struct tally *t)
 {
@@ -353,12 +420,14 @@ static int row_to_tally(sqlite3_stmt *q, int col, struct tally *t)
 	if (n < 0 || unpack_fails(t, blob, (size_t)n))
 		return -1;
 	t->locked_until = sqlite3_column_int64(q, col + 1);
-	t->lock_seq = sqlite3_column_int64(q, col + 2);
+	t->reset_seq = sqlite3_column_int64(q, col + 2);
 	int64_t level = sqlite3_column_int64(q, col + 3);
 	t->last_lock = sqlite3_column_int64(q, col + 4);
 	t->attempts = sqlite3_column_int64(q, col + 5);
 	t->refused = sqlite3_column_int64(q, col + 6);
 	t->last_success = sqlite3_column_int64(q, col + 7);
+	t->period_start = sqlite3_column_int64(q, col + 8);
+	t->period_fails = sqlite3_column_int64(q, col + 9);
 	if (level < 0 || level > 1000 || t->locked_until < 0 || t->attempts < 0)
 		return -1;
 	t->lock_level = (unsigned)level;
@@ -398,7 +467,7 @@ enum store_status store_tally_put(struct store *st, const char *user, const stru
 	sqlite3_stmt *q = NULL;
 	int rc = sqlite3_prepare_v2(st->db,
 				    "INSERT OR REPLACE INTO tally (user, " TALLY_COLS
-				    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 				    -1, &q, NULL);
 	if (rc != SQLITE_OK)
 		return store_fail(st, rc, "cannot write");
@@ -406,12 +475,14 @@ enum store_status store_tally_put(struct store *st, const char *user, const stru
 	sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(q, 2, buf, (int)(t->nfails * 8), SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, t->locked_until);
-	sqlite3_bind_int64(q, 4, t->lock_seq);
+	sqlite3_bind_int64(q, 4, t->reset_seq);
 	sqlite3_bind_int64(q, 5, t->lock_level);
 	sqlite3_bind_int64(q, 6, t->last_lock);
 	sqlite3_bind_int64(q, 7, t->attempts);
 	sqlite3_bind_int64(q, 8, t->refused);
 	sqlite3_bind_int64(q, 9, t->last_success);
+	sqlite3_bind_int64(q, 10, t->period_start);
+	sqlite3_bind_int64(q, 11, t->period_fails);
 	rc = sqlite3_step(q);
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE)

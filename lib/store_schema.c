@@ -3,6 +3,7 @@
 #include <config.h>
 #include "store.h"
 #include "util.h"
+#include "otp_store.h"
 #include "directory.h"
 
 static const char *const core_steps[] = {
@@ -11,12 +12,14 @@ static const char *const core_steps[] = {
 	"  user TEXT PRIMARY KEY NOT NULL,"
 	"  fails BLOB NOT NULL DEFAULT x'',"       /* little-endian int64 times */
 	"  locked_until INTEGER NOT NULL DEFAULT 0,"
-	"  lock_seq INTEGER NOT NULL DEFAULT 0,"
+	"  reset_seq INTEGER NOT NULL DEFAULT 0,"
 	"  lock_level INTEGER NOT NULL DEFAULT 0,"
 	"  last_lock INTEGER NOT NULL DEFAULT 0,"
 	"  attempts INTEGER NOT NULL DEFAULT 0,"
 	"  refused INTEGER NOT NULL DEFAULT 0,"
-	"  last_success INTEGER NOT NULL DEFAULT 0"
+	"  last_success INTEGER NOT NULL DEFAULT 0,"
+	"  period_start INTEGER NOT NULL DEFAULT 0,"
+	"  period_fails INTEGER NOT NULL DEFAULT 0"
 	") WITHOUT ROWID",
 };
 static const char *const core_user_tables[] = { "tally" };
@@ -32,6 +35,7 @@ static const struct schema_part core_part = {
 /* Feature parts are declared in their own files and listed here. */
 const struct schema_part *const store_schema_parts[] = {
 	&core_part,
+	&otp_schema_part,
 	&directory_schema_part,
 };
 const unsigned store_schema_nparts = ARRAY_SIZE(store_schema_parts);

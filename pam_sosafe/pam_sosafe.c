@@ -26,8 +26,7 @@ SOSAFE_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, c
 	case ACT_AUTHSUCC:
 		return step_authsucc(&c);
 	case ACT_OTP:
-		log_event(LOG_ERR, &c.log, "config-error", "the otp modes are not in this build");
-		return PAM_SERVICE_ERR;
+		return step_otp(&c);
 	case ACT_NONE:
 		break;
 	}

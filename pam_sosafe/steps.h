@@ -7,6 +7,8 @@
 int step_preauth(struct sosafe_ctx *c);
 int step_authsucc(struct sosafe_ctx *c);
 int step_account(struct sosafe_ctx *c);
+/* The second factor: otp, forward_pass, check_password (otp_steps.c). */
+int step_otp(struct sosafe_ctx *c);
 /* Directory users: deactivated, stale snapshot, inactivity (account_steps.c). */
 int step_account_directory(struct sosafe_ctx *c);
 

@@ -40,6 +40,11 @@ int cmd_backup(struct cli *cli, int argc, char **argv);
 int cmd_restore(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_config(struct cli *cli, int argc, char **argv);
+int cmd_enroll(struct cli *cli, int argc, char **argv);
+int cmd_reset_otp(struct cli *cli, int argc, char **argv);
+int cmd_recovery_codes(struct cli *cli, int argc, char **argv);
+int cmd_enroll_window(struct cli *cli, int argc, char **argv);
+int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_sync(struct cli *cli, int argc, char **argv);
 int cmd_purge(struct cli *cli, int argc, char **argv);
 

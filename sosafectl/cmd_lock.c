@@ -165,10 +165,13 @@ int cmd_unlock(struct cli *cli, int argc, char **argv)
 		printf("%s has no failures or lock\n", user);
 		return EXIT_OK;
 	}
+	if (s != ST_OK) { /* T is not filled in: do not read it */
+		cli_err("%s", store_error(st));
+		return EXIT_STORE;
+	}
 	bool was_locked = t.locked_until != 0;
 	lockout_clear(&t);
-	if (s == ST_OK)
-		s = store_tally_put(st, user, &t);
+	s = store_tally_put(st, user, &t);
 	if (s == ST_OK)
 		s = store_commit(st);
 	if (s != ST_OK) {

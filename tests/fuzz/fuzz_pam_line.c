@@ -1,0 +1,112 @@
+/* Fuzz the PAM line: the module arguments ("preauth deny=3 even_deny_root
+ * ...") and the user name, through the real ctx_init() of pam_sosafe.
+ * libpam is replaced by three stubs below, so no PAM stack is needed.
+ *
+ * Input: the first line is the user name (as pam_get_user would return it),
+ * the first byte of the second line selects the phase (odd: auth), every
+ * further line is one argv word. "conf=" words are dropped: the harness
+ * always points the module at an empty configuration file of its own. */
+#include <config.h>
+
+#include <security/pam_appl.h>
+#include <security/pam_modules.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "context.h"
+#include "fuzz_util.h"
+#include "names.h"
+
+#define MAX_WORDS 64
+
+static char conf_word[64];
+static const char *fuzz_user;
+
+/* ---- libpam stand-ins ------------------------------------------------ */
+int pam_get_item(const pam_handle_t *pamh, int item_type, const void **item)
+{
+	(void)pamh;
+	switch (item_type) {
+	case PAM_SERVICE: *item = "fuzz-service"; return PAM_SUCCESS;
+	case PAM_RHOST: *item = "192.0.2.1"; return PAM_SUCCESS;
+	default: *item = NULL; return PAM_BAD_ITEM;
+	}
+}
+
+int pam_get_user(pam_handle_t *pamh, const char **user, const char *prompt)
+{
+	(void)pamh;
+	(void)prompt;
+	*user = fuzz_user;
+	return PAM_SUCCESS;
+}
+
+int pam_fail_delay(pam_handle_t *pamh, unsigned int usec)
+{
+	(void)pamh;
+	(void)usec;
+	return PAM_SUCCESS;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	char path[] = "/tmp/sosafe-fuzz-conf-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0)
+		abort();
+	close(fd);
+	snprintf(conf_word, sizeof(conf_word), "conf=%s", path);
+	log_set_sink(fuzz_log_sink);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size > 16 * 1024)
+		return 0;
+	char *buf = fuzz_strndup(data, size);
+	const char *argv[MAX_WORDS + 1];
+	int argc = 0;
+	bool auth_phase = false;
+	/* strsep keeps empty words: an empty argv entry is a valid input too */
+	char *rest = buf;
+	fuzz_user = strsep(&rest, "\n");
+	char *phase = rest ? strsep(&rest, "\n") : NULL;
+	if (phase && (phase[0] & 1))
+		auth_phase = true;
+	while (rest && argc < MAX_WORDS) {
+		char *w = strsep(&rest, "\n");
+		if (!strncmp(w, "conf=", 5))
+			continue;
+		argv[argc++] = w;
+	}
+	argv[argc++] = conf_word;
+
+	struct sosafe_ctx c;
+	pam_handle_t *fake = (pam_handle_t *)&c; /* never dereferenced by the stubs */
+	int rc = ctx_init(&c, fake, 0, argc, argv, auth_phase);
+	if (rc == PAM_SUCCESS) {
+		fuzz_require(c.user == fuzz_user, "user not taken from PAM");
+		fuzz_require(c.user_valid == name_is_valid(fuzz_user), "user_valid disagrees");
+		fuzz_require(!auth_phase || c.action != ACT_NONE, "auth line without a mode accepted");
+		fuzz_require(c.cfg.uid_min <= c.cfg.uid_max, "uid range inverted");
+		fuzz_require(c.policy.deny == c.cfg.deny && c.policy.deny >= 1, "policy deny=%u",
+			     c.policy.deny);
+		fuzz_require(!(c.forward_pass || c.check_password) || c.action == ACT_OTP,
+			     "single-field mode outside otp");
+		fuzz_require(c.policy.exempt == ((c.is_root || c.is_admin) && !c.cfg.even_deny_root),
+			     "exemption does not follow even_deny_root");
+	} else {
+		fuzz_require(rc == PAM_SERVICE_ERR || rc == PAM_AUTH_ERR || rc == PAM_INCOMPLETE,
+			     "unexpected PAM code %d", rc);
+	}
+	free(buf);
+	return 0;
+}

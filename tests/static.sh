@@ -1,0 +1,98 @@
+#!/bin/sh
+# Static analysis of the product code (lib/, pam_sosafe/, nss_sosafe/,
+# sosafectl/): cppcheck, clang-tidy (.clang-tidy at the top) and scan-build.
+# One TAP test per tool; a test fails on any finding that is not suppressed
+# in place with its reason (see tests/static_filter.py for the rules).
+#
+#   STATIC_BUILD_DIR  work directory (default: SRCDIR/build-static)
+#   STATIC_JOBS       make -j for scan-build (default 2)
+#   STATIC_TOOLS      subset of "cppcheck clang-tidy scan-build" (default: all)
+set -u
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+work=${STATIC_BUILD_DIR:-$srcdir/build-static}
+jobs=${STATIC_JOBS:-2}
+tools=${STATIC_TOOLS:-cppcheck clang-tidy scan-build}
+mkdir -p "$work" && work=$(cd "$work" && pwd) || exit 1
+log=$work/static.log
+: >"$log"
+set -- $tools
+echo "1..$#"
+n=0 fail=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; sed 's/^/# /' "$2" | head -40; }
+
+if [ ! -x "$srcdir/configure" ]; then
+	(cd "$srcdir" && autoreconf -fi) >>"$log" 2>&1
+fi
+# config.h for the tools, from a plain configure
+mkdir -p "$work/cfg"
+if [ ! -f "$work/cfg/config.h" ]; then
+	(cd "$work/cfg" && CC=clang "$srcdir/configure" >>"$log" 2>&1)
+fi
+dirs=
+for d in lib pam_sosafe nss_sosafe sosafectl; do
+	[ -d "$srcdir/$d" ] && dirs="$dirs $d"
+done
+sources=$(cd "$srcdir" && find $dirs -name '*.c' | sort)
+incs="-I$work/cfg -I$srcdir"
+for d in $dirs; do incs="$incs -I$srcdir/$d"; done
+pkgs=$(pkg-config --cflags sqlite3 liboath libqrencode 2>/dev/null)
+cflags="-std=gnu11 -DHAVE_CONFIG_H -DSOSAFE_SBINDIR=\"/usr/sbin\" $incs $pkgs"
+
+for tool in $tools; do
+	out=$work/$tool.out
+	: >"$out"
+	case $tool in
+	cppcheck)
+		# style included; suppressions are "// cppcheck-suppress id" comments
+		# with a reason, next to the code (--inline-suppr)
+		(cd "$srcdir" && cppcheck --quiet --std=c11 --enable=warning,style,performance,portability \
+			--inline-suppr --error-exitcode=1 --suppress=missingIncludeSystem \
+			--template='{file}:{line}: {severity}: {message} [{id}]' \
+			-DHAVE_CONFIG_H -D__GNUC__ -I "$work/cfg" $(for d in $dirs; do echo "-I $d"; done) \
+			$dirs) >"$out" 2>&1
+		rc=$?
+		count=$(grep -c ': \(error\|warning\|style\|performance\|portability\): ' "$out")
+		if [ "$rc" -eq 0 ] && [ "$count" -eq 0 ]; then
+			ok "cppcheck: 0 findings in $(echo $sources | wc -w) files"
+		else
+			notok "cppcheck: $count findings (exit $rc)" "$out"
+		fi
+		;;
+	clang-tidy)
+		for f in $sources; do
+			# shellcheck disable=SC2086
+			clang-tidy --quiet "$srcdir/$f" -- $cflags >>"$out" 2>&1
+		done
+		if python3 "$srcdir/tests/static_filter.py" tidy "$out" >"$out.left"; then
+			ok "clang-tidy: 0 findings in $(echo $sources | wc -w) files"
+		else
+			notok "clang-tidy: $(wc -l <"$out.left") findings" "$out.left"
+		fi
+		;;
+	scan-build)
+		sb=$work/scan-build
+		rm -rf "$sb/report"
+		mkdir -p "$sb"
+		if [ ! -f "$sb/Makefile" ]; then
+			(cd "$sb" && scan-build "$srcdir/configure" >>"$log" 2>&1)
+		fi
+		(cd "$sb" && make clean >/dev/null 2>&1
+		 scan-build -o "$sb/report" -enable-checker security.FloatLoopCounter \
+			-enable-checker security.insecureAPI.strcpy -enable-checker valist \
+			make -j"$jobs") >"$out" 2>&1
+		rc=$?
+		if [ "$rc" -ne 0 ]; then
+			notok "scan-build: the build failed (exit $rc)" "$out"
+		elif python3 "$srcdir/tests/static_filter.py" scanbuild "$sb/report" >"$out.left"; then
+			ok "scan-build: 0 findings ($(grep -c 'warning:' "$out") reported, all suppressed in place)"
+		else
+			notok "scan-build: $(wc -l <"$out.left") findings" "$out.left"
+		fi
+		;;
+	*)
+		n=$((n + 1)); fail=1; echo "not ok $n - unknown tool $tool"
+		;;
+	esac
+done
+exit $fail
