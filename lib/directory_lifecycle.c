@@ -125,19 +125,21 @@ static int local_load(struct local *l, const char *path, bool group, char *err, 
 	fclose(f);
 	if (rc)
 		return fail(err, errlen, "out of memory");
-	qsort(l->names, l->nnames, sizeof(char *), cmp_str);
-	qsort(l->ids, l->nids, sizeof(long long), cmp_ll);
+	if (l->nnames) {
+		qsort(l->names, l->nnames, sizeof(char *), cmp_str);
+		qsort(l->ids, l->nids, sizeof(long long), cmp_ll);
+	}
 	return 0;
 }
 
 static bool local_has_name(const struct local *l, const char *name)
 {
-	return bsearch(&name, l->names, l->nnames, sizeof(char *), cmp_str) != NULL;
+	return l->nnames && bsearch(&name, l->names, l->nnames, sizeof(char *), cmp_str) != NULL;
 }
 
 static bool local_has_id(const struct local *l, long long id)
 {
-	return bsearch(&id, l->ids, l->nids, sizeof(long long), cmp_ll) != NULL;
+	return l->nids && bsearch(&id, l->ids, l->nids, sizeof(long long), cmp_ll) != NULL;
 }
 
 /* ---- small SQL helpers -------------------------------------------------- */
@@ -344,7 +346,7 @@ struct idset {
 
 static bool idset_has(const struct idset *s, long long id)
 {
-	return bsearch(&id, s->v, s->n, sizeof(long long), cmp_ll) != NULL;
+	return s->n && bsearch(&id, s->v, s->n, sizeof(long long), cmp_ll) != NULL;
 }
 
 static bool uid_taken(struct store *st, long long uid)
@@ -427,6 +429,8 @@ static const struct dir_user *find_export(const struct dir_user *const *sorted, 
 {
 	struct dir_user key = { .name = (char *)name };
 	const struct dir_user *kp = &key;
+	if (!n)
+		return NULL;
 	const struct dir_user *const *r = bsearch(&kp, sorted, n, sizeof(*sorted), cmp_user_name);
 	return r ? *r : NULL;
 }
@@ -439,6 +443,8 @@ static int cmp_snapuser(const void *a, const void *b)
 static const struct snap_user *find_published(const struct build *b, const char *name)
 {
 	struct snap_user key = { .name = name };
+	if (!b->nusers)
+		return NULL;
 	return bsearch(&key, b->users, b->nusers, sizeof(key), cmp_snapuser);
 }
 
@@ -795,6 +801,8 @@ out:
 	local_free(&lp);
 	local_free(&lg);
 	free(ids.v);
+	if (ret)
+		sync_result_free(res);   /* nothing happened: nothing to report */
 	return ret;
 }
 
@@ -918,6 +926,8 @@ rollback:
 	store_rollback(st);
 out:
 	directory_free(&d);
+	if (ret)
+		sync_result_free(res);
 	return ret;
 }
 
