@@ -160,8 +160,9 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		log_event(LOG_INFO, &cli->log, "sync-pull", "%s%s%s: %zu entries in %zu page(s)",
 			  info.uri, info.tls[0] ? " over " : "", info.tls, info.entries, info.pages);
 		if (!cli->json)
-			printf("pulled %zu user(s), %zu group(s) from %s (%s)\n", d.nusers,
-			       d.ngroups, info.uri, info.tls[0] ? info.tls : "no TLS");
+			printf("pulled %zu user(s), %zu group(s) from %s (%s, %zu page(s))\n",
+			       d.nusers, d.ngroups, info.uri, info.tls[0] ? info.tls : "no TLS",
+			       info.pages);
 	}
 	_cleanup_store_ struct store *st = cli_open_store(cli, STORE_CREATE);
 	if (!st) {
