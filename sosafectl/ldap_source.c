@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,6 +207,21 @@ static LDAP *connect_one(const struct sosafe_config *cfg, const char *uri, const
 bad:
 	ldap_unbind_ext_s(ld, NULL, NULL);
 	return NULL;
+}
+
+/* libldap bounds connect() by LDAP_OPT_NETWORK_TIMEOUT and each operation
+ * by its timeout, but not the TLS handshake of ldaps://: a server that
+ * accepts the connection and then says nothing would hold the sync forever.
+ * A watchdog ends the process instead (nothing is written before the pull
+ * has finished, so the old snapshot stays). */
+static void watchdog(int sig)
+{
+	static const char msg[] = "sosafectl: directory pull failed, snapshot unchanged: the server "
+				  "did not answer within ldap_timeout (connect, TLS or bind)\n";
+	(void)sig;
+	ssize_t r = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	(void)r;
+	_exit(1);
 }
 
 /* ---- LDIF in memory ------------------------------------------------------ */
@@ -486,7 +502,13 @@ int ldap_pull(const struct sosafe_config *cfg, struct directory *d, struct ldap_
 	char *save = NULL;
 	for (char *u = strtok_r(uris, " \t,", &save); u && !ld; u = strtok_r(NULL, " \t,", &save)) {
 		char why[600];
+		struct sigaction sa = { .sa_handler = watchdog }, old_sa;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGALRM, &sa, &old_sa);
+		alarm(cfg->ldap_timeout + 2);
 		ld = connect_one(cfg, u, pw, info, why, sizeof(why));
+		alarm(0);
+		sigaction(SIGALRM, &old_sa, NULL);
 		if (!ld) {
 			size_t n = strlen(tried);
 			snprintf(tried + n, sizeof(tried) - n, "%s%s: %s", n ? "; " : "", u, why);
