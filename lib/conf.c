@@ -17,7 +17,7 @@
 
 #include "util.h"
 
-enum key_type { K_UINT, K_SECONDS, K_BOOL, K_STRING, K_PATH, K_NO_SECRET };
+enum key_type { K_UINT, K_SECONDS, K_BOOL, K_STRING, K_PATH, K_NO_SECRET, K_FRACTION };
 
 struct key_desc {
 	const char *name;
@@ -61,6 +61,19 @@ static const struct key_desc keys[] = {
 	{ "inactive_days", K_UINT, OFF(inactive_days), 0, 0, 3650, 0 },
 	{ "uid_min", K_UINT, OFF(uid_min), 0, 1000, 0xfffffffeUL, 0 },
 	{ "uid_max", K_UINT, OFF(uid_max), 0, 1000, 0xfffffffeUL, 0 },
+	/* live directory pull (sosafectl sync without --from) */
+	{ "ldap_uri", K_STRING, STR(ldap_uri), 0, 0, 0 },
+	{ "ldap_base", K_STRING, STR(ldap_base), 0, 0, 0 },
+	{ "ldap_bind_dn", K_STRING, STR(ldap_bind_dn), 0, 0, 0 },
+	{ "ldap_bind_password_file", K_PATH, STR(ldap_bind_password_file), 0, 0, 0 },
+	{ "ldap_starttls", K_BOOL, OFF(ldap_starttls), 0, 0, 1, 0 },
+	{ "ldap_ca_file", K_PATH, STR(ldap_ca_file), 0, 0, 0 },
+	{ "ldap_user_filter", K_STRING, STR(ldap_user_filter), 0, 0, 0 },
+	{ "ldap_group_filter", K_STRING, STR(ldap_group_filter), 0, 0, 0 },
+	{ "ldap_insecure", K_BOOL, OFF(ldap_insecure), 0, 0, 1, 0 },
+	{ "ldap_timeout", K_SECONDS, OFF(ldap_timeout), 0, 1, 3600, 0 },
+	{ "ldap_page_size", K_UINT, OFF(ldap_page_size), 0, 10, 100000, 0 },
+	{ "min_sync_fraction", K_FRACTION, OFF(min_sync_permille), 0, 0, 1000, 0 },
 };
 
 void config_defaults(struct sosafe_config *cfg)
@@ -87,6 +100,12 @@ void config_defaults(struct sosafe_config *cfg)
 	 * DynamicUser ranges (61184..65519, 524288..). */
 	cfg->uid_min = 200000;
 	cfg->uid_max = 499999;
+	cfg->ldap_timeout = 30;
+	cfg->ldap_page_size = 500;
+	cfg->min_sync_permille = 500;
+	snprintf(cfg->ldap_user_filter, sizeof(cfg->ldap_user_filter), "%s",
+		 "(&(objectClass=user)(!(objectClass=computer)))");
+	snprintf(cfg->ldap_group_filter, sizeof(cfg->ldap_group_filter), "%s", "(objectClass=group)");
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", SOSAFE_STATE_DIR);
 	snprintf(cfg->conf_path, sizeof(cfg->conf_path), "%s", SOSAFE_CONF);
 }
@@ -193,6 +212,30 @@ int config_apply(struct sosafe_config *cfg, const char *key, const char *value,
 			return -1;
 		}
 		*(unsigned *)(base + k->offset) = (unsigned)n;
+		break;
+	}
+	case K_FRACTION: {
+		/* 0, 1, or 0.d to 0.ddd: kept in thousandths */
+		unsigned v = 0, digits = 0;
+		const char *p = value;
+		bool okv = (p[0] == '0' || p[0] == '1') && (p[1] == 0 || p[1] == '.');
+		if (okv && p[1] == '.') {
+			for (p += 2; *p && okv; p++, digits++)
+				okv = isdigit((unsigned char)*p) && digits < 3;
+			okv = okv && digits > 0;
+			for (unsigned i = 0; okv && i < 3; i++)
+				v = v * 10 + (i < digits ? (unsigned)(value[2 + i] - '0') : 0);
+		}
+		if (okv && value[0] == '1') {
+			okv = v == 0;
+			v = 1000;
+		}
+		if (!okv) {
+			snprintf(err, errlen, "bad value for '%s': expected a fraction from 0 to 1 "
+				 "(such as 0.5)", k->name);
+			return -1;
+		}
+		*(unsigned *)(base + k->offset) = v;
 		break;
 	}
 	case K_STRING:
@@ -376,6 +419,11 @@ static void dump_one(const struct sosafe_config *cfg, const struct key_desc *k, 
 	case K_PATH:
 		fprintf(out, "%s = %s\n", k->name, base + k->offset);
 		break;
+	case K_FRACTION: {
+		unsigned v = *(const unsigned *)(base + k->offset);
+		fprintf(out, "%s = %u.%03u\n", k->name, v / 1000, v % 1000);
+		break;
+	}
 	case K_NO_SECRET: {
 		static const char *const names[] = { "deny", "allow", "enroll_window" };
 		fprintf(out, "%s = %s\n", k->name, names[*(const int *)(base + k->offset)]);

@@ -53,6 +53,20 @@ struct sosafe_config {
 	unsigned max_snapshot_age;  /* seconds; older snapshot = directory users refused */
 	unsigned inactive_days;     /* refuse users idle longer; 0 = off */
 	unsigned uid_min, uid_max;  /* allocation range for directory users */
+	/* live pull from LDAP / Active Directory (sosafectl sync) */
+	char ldap_uri[1024];        /* space-separated, tried in order */
+	char ldap_base[512];
+	char ldap_bind_dn[512];     /* empty: anonymous */
+	char ldap_bind_password_file[PATH_MAX];
+	bool ldap_starttls;         /* StartTLS on ldap:// URIs */
+	char ldap_ca_file[PATH_MAX];
+	char ldap_user_filter[1024];
+	char ldap_group_filter[1024];
+	bool ldap_insecure;         /* allow plain ldap:// (warned at every sync) */
+	unsigned ldap_timeout;      /* seconds, network and search */
+	unsigned ldap_page_size;    /* Simple Paged Results page size */
+	unsigned min_sync_permille; /* refuse a pull with fewer users than this
+	                               share (in thousandths) of the last known */
 	/* where this configuration came from, for messages */
 	char conf_path[PATH_MAX];
 };

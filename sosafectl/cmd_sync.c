@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "directory.h"
+#include "ldap_source.h"
 #include "names.h"
 
 /* --now and the local account files can be moved only for a state_dir
@@ -117,8 +118,10 @@ static void log_changes(struct cli *cli, const struct sync_result *r, const char
 
 int cmd_sync(struct cli *cli, int argc, char **argv)
 {
-	if (cli_wants_help(argc, argv, "sync --from FILE [--dry-run] [--json]",
-			   "Reads a directory export (LDIF as ldapsearch prints Active Directory\n"
+	if (cli_wants_help(argc, argv, "sync [--from FILE] [--dry-run] [--json]",
+			   "Without --from, pulls users and groups from the directory named by\n"
+			   "ldap_uri (TLS 1.2 or later, certificate checked against ldap_ca_file).\n"
+			   "With --from, reads a directory export (LDIF as ldapsearch prints Active Directory\n"
 			   "entries, or the JSON form of nss_sosafe(8)), purges users deactivated\n"
 			   "longer than grace_days, records who is active (enabled, not expired,\n"
 			   "member of entitled_group), allocates uids in uid_min..uid_max where the\n"
@@ -129,21 +132,48 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	int rc = parse_opts(cli, argc, argv, &c, true);
 	if (rc)
 		return rc;
-	if (!c.from) {
-		cli_err("sync: give the export with --from FILE");
-		return EXIT_USAGE;
-	}
-	char err[1024];
+	char err[2048];
 	struct directory d;
-	if (directory_parse_file(c.from, &d, err, sizeof(err))) {
-		cli_err("export refused, snapshot unchanged: %s", err);
-		log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
-		return EXIT_FAIL;
+	if (c.from) {
+		if (directory_parse_file(c.from, &d, err, sizeof(err))) {
+			cli_err("export refused, snapshot unchanged: %s", err);
+			log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
+			return EXIT_FAIL;
+		}
+	} else {
+		if (!cli->cfg.ldap_uri[0]) {
+			cli_err("sync: set ldap_uri in %s, or give an export with --from FILE",
+				cli->cfg.conf_path);
+			return EXIT_USAGE;
+		}
+		struct ldap_pull_info info;
+		if (ldap_pull(&cli->cfg, &d, &info, err, sizeof(err))) {
+			cli_err("directory pull failed, snapshot unchanged: %s", err);
+			log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
+			return EXIT_FAIL;
+		}
+		if (info.insecure) {
+			cli_err("warning: plain LDAP without TLS to %s (ldap_insecure = yes)", info.uri);
+			log_event(LOG_WARNING, &cli->log, "sync-insecure",
+				  "directory read over plain LDAP from %s (ldap_insecure)", info.uri);
+		}
+		log_event(LOG_INFO, &cli->log, "sync-pull", "%s%s%s: %zu entries in %zu page(s)",
+			  info.uri, info.tls[0] ? " over " : "", info.tls, info.entries, info.pages);
+		if (!cli->json)
+			printf("pulled %zu user(s), %zu group(s) from %s (%s, %zu page(s))\n",
+			       d.nusers, d.ngroups, info.uri, info.tls[0] ? info.tls : "no TLS",
+			       info.pages);
 	}
 	_cleanup_store_ struct store *st = cli_open_store(cli, STORE_CREATE);
 	if (!st) {
 		directory_free(&d);
 		return EXIT_STORE;
+	}
+	if (!c.from && ldap_check_fraction(st, &cli->cfg, &d, c.o.now, err, sizeof(err))) {
+		directory_free(&d);
+		cli_err("sync refused, snapshot unchanged: %s", err);
+		log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
+		return EXIT_FAIL;
 	}
 	struct sync_result r;
 	rc = directory_sync(st, &cli->cfg, &d, &c.o, &r, err, sizeof(err));

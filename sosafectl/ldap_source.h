@@ -1,0 +1,32 @@
+/* Live pull of users and groups from LDAP / Active Directory with libldap
+ * (only sosafectl links libldap; the PAM and NSS modules never do). */
+#ifndef SOSAFE_LDAP_SOURCE_H
+#define SOSAFE_LDAP_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "directory.h"
+#include "store.h"
+
+struct ldap_pull_info {
+	char uri[256];        /* the server that answered */
+	char tls[32];         /* negotiated TLS version, "" for plain LDAP */
+	bool insecure;        /* plain LDAP was used (ldap_insecure) */
+	size_t entries;       /* entries read (users + groups) */
+	size_t pages;         /* search result pages */
+};
+
+/* Connect to the first ldap_uri that answers (TLS required unless
+ * ldap_insecure), bind, read users and groups page by page and build the
+ * same model directory_parse() gives. Returns 0, or -1 with ERR (D empty). */
+int ldap_pull(const struct sosafe_config *cfg, struct directory *d, struct ldap_pull_info *info,
+	      char *err, size_t errlen);
+
+/* min_sync_fraction: refuse a pull whose active users are fewer than that
+ * share of the users active in the store now. Returns 0 or -1 + ERR. */
+int ldap_check_fraction(struct store *st, const struct sosafe_config *cfg,
+			const struct directory *d, long long now, char *err, size_t errlen);
+
+#endif
