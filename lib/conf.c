@@ -17,7 +17,7 @@
 
 #include "util.h"
 
-enum key_type { K_UINT, K_SECONDS, K_BOOL, K_STRING, K_PATH, K_NO_SECRET };
+enum key_type { K_UINT, K_SECONDS, K_BOOL, K_STRING, K_PATH, K_NO_SECRET, K_LOG_IDENTITY };
 
 struct key_desc {
 	const char *name;
@@ -61,6 +61,8 @@ static const struct key_desc keys[] = {
 	{ "inactive_days", K_UINT, OFF(inactive_days), 0, 0, 3650, 0 },
 	{ "uid_min", K_UINT, OFF(uid_min), 0, 1000, 0xfffffffeUL, 0 },
 	{ "uid_max", K_UINT, OFF(uid_max), 0, 1000, 0xfffffffeUL, 0 },
+	{ "audit_retention_days", K_UINT, OFF(audit_retention_days), 0, 90, 36500, 0 },
+	{ "log_identity", K_LOG_IDENTITY, OFF(log_pseudonym), 0, 0, 1, 0 },
 };
 
 void config_defaults(struct sosafe_config *cfg)
@@ -87,6 +89,8 @@ void config_defaults(struct sosafe_config *cfg)
 	 * DynamicUser ranges (61184..65519, 524288..). */
 	cfg->uid_min = 200000;
 	cfg->uid_max = 499999;
+	cfg->audit_retention_days = 90;
+	cfg->log_pseudonym = false;
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", SOSAFE_STATE_DIR);
 	snprintf(cfg->conf_path, sizeof(cfg->conf_path), "%s", SOSAFE_CONF);
 }
@@ -212,6 +216,13 @@ int config_apply(struct sosafe_config *cfg, const char *key, const char *value,
 		memcpy(base + k->offset, value, len + 1);
 		break;
 	}
+	case K_LOG_IDENTITY:
+		if (strcmp(value, "name") && strcmp(value, "pseudonym")) {
+			snprintf(err, errlen, "bad value for '%s': expected name or pseudonym", k->name);
+			return -1;
+		}
+		*(bool *)(base + k->offset) = !strcmp(value, "pseudonym");
+		break;
 	case K_NO_SECRET: {
 		static const char *const names[] = { "deny", "allow", "enroll_window" };
 		size_t i;
@@ -375,6 +386,9 @@ static void dump_one(const struct sosafe_config *cfg, const struct key_desc *k, 
 	case K_STRING:
 	case K_PATH:
 		fprintf(out, "%s = %s\n", k->name, base + k->offset);
+		break;
+	case K_LOG_IDENTITY:
+		fprintf(out, "%s = %s\n", k->name, *(const bool *)(base + k->offset) ? "pseudonym" : "name");
 		break;
 	case K_NO_SECRET: {
 		static const char *const names[] = { "deny", "allow", "enroll_window" };

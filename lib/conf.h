@@ -53,6 +53,9 @@ struct sosafe_config {
 	unsigned max_snapshot_age;  /* seconds; older snapshot = directory users refused */
 	unsigned inactive_days;     /* refuse users idle longer; 0 = off */
 	unsigned uid_min, uid_max;  /* allocation range for directory users */
+	/* audit trail */
+	unsigned audit_retention_days; /* audit records kept at least this long (>= 90) */
+	bool log_pseudonym;         /* log_identity = pseudonym: keyed hash instead of names */
 	/* where this configuration came from, for messages */
 	char conf_path[PATH_MAX];
 };
