@@ -17,7 +17,7 @@
 
 #include "util.h"
 
-enum key_type { K_UINT, K_SECONDS, K_BOOL, K_STRING, K_PATH, K_NO_SECRET, K_FRACTION };
+enum key_type { K_UINT, K_SECONDS, K_BOOL, K_STRING, K_PATH, K_NO_SECRET, K_FRACTION, K_LOG_IDENTITY };
 
 struct key_desc {
 	const char *name;
@@ -74,6 +74,8 @@ static const struct key_desc keys[] = {
 	{ "ldap_timeout", K_SECONDS, OFF(ldap_timeout), 0, 1, 3600, 0 },
 	{ "ldap_page_size", K_UINT, OFF(ldap_page_size), 0, 10, 100000, 0 },
 	{ "min_sync_fraction", K_FRACTION, OFF(min_sync_permille), 0, 0, 1000, 0 },
+	{ "audit_retention_days", K_UINT, OFF(audit_retention_days), 0, 90, 36500, 0 },
+	{ "log_identity", K_LOG_IDENTITY, OFF(log_pseudonym), 0, 0, 1, 0 },
 };
 
 void config_defaults(struct sosafe_config *cfg)
@@ -106,6 +108,8 @@ void config_defaults(struct sosafe_config *cfg)
 	snprintf(cfg->ldap_user_filter, sizeof(cfg->ldap_user_filter), "%s",
 		 "(&(objectClass=user)(!(objectClass=computer)))");
 	snprintf(cfg->ldap_group_filter, sizeof(cfg->ldap_group_filter), "%s", "(objectClass=group)");
+	cfg->audit_retention_days = 90;
+	cfg->log_pseudonym = false;
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", SOSAFE_STATE_DIR);
 	snprintf(cfg->conf_path, sizeof(cfg->conf_path), "%s", SOSAFE_CONF);
 }
@@ -255,6 +259,13 @@ int config_apply(struct sosafe_config *cfg, const char *key, const char *value,
 		memcpy(base + k->offset, value, len + 1);
 		break;
 	}
+	case K_LOG_IDENTITY:
+		if (strcmp(value, "name") && strcmp(value, "pseudonym")) {
+			snprintf(err, errlen, "bad value for '%s': expected name or pseudonym", k->name);
+			return -1;
+		}
+		*(bool *)(base + k->offset) = !strcmp(value, "pseudonym");
+		break;
 	case K_NO_SECRET: {
 		static const char *const names[] = { "deny", "allow", "enroll_window" };
 		size_t i;
@@ -424,6 +435,9 @@ static void dump_one(const struct sosafe_config *cfg, const struct key_desc *k, 
 		fprintf(out, "%s = %u.%03u\n", k->name, v / 1000, v % 1000);
 		break;
 	}
+	case K_LOG_IDENTITY:
+		fprintf(out, "%s = %s\n", k->name, *(const bool *)(base + k->offset) ? "pseudonym" : "name");
+		break;
 	case K_NO_SECRET: {
 		static const char *const names[] = { "deny", "allow", "enroll_window" };
 		fprintf(out, "%s = %s\n", k->name, names[*(const int *)(base + k->offset)]);

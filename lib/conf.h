@@ -67,6 +67,9 @@ struct sosafe_config {
 	unsigned ldap_page_size;    /* Simple Paged Results page size */
 	unsigned min_sync_permille; /* refuse a pull with fewer users than this
 	                               share (in thousandths) of the last known */
+	/* audit trail */
+	unsigned audit_retention_days; /* audit records kept at least this long (>= 90) */
+	bool log_pseudonym;         /* log_identity = pseudonym: keyed hash instead of names */
 	/* where this configuration came from, for messages */
 	char conf_path[PATH_MAX];
 };

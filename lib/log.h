@@ -22,6 +22,11 @@ typedef void (*log_sink_fn)(int priority, const char *line);
  * Returns the previous sink. For tests and for sosafectl's stderr echo. */
 log_sink_fn log_set_sink(log_sink_fn sink);
 
+/* Replace the user field by what FN writes into BUF (log_identity =
+ * pseudonym, see audit.h); NULL restores plain names. Returns the previous one. */
+typedef const char *(*log_user_fn)(const char *user, char *buf, size_t len);
+log_user_fn log_set_user_filter(log_user_fn fn);
+
 /* Format and emit one event line. REASON_FMT may be NULL. */
 void log_event(int priority, const struct log_ctx *ctx, const char *event,
 	       const char *reason_fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -5,6 +5,7 @@
 #include "util.h"
 #include "otp_store.h"
 #include "directory.h"
+#include "audit.h"
 
 static const char *const core_steps[] = {
 	/* 1: failures and locks, one row per user */
@@ -37,5 +38,6 @@ const struct schema_part *const store_schema_parts[] = {
 	&core_part,
 	&otp_schema_part,
 	&directory_schema_part,
+	&audit_schema_part,
 };
 const unsigned store_schema_nparts = ARRAY_SIZE(store_schema_parts);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "accounts.h"
+#include "audit.h"
 #include "names.h"
 #include "util.h"
 
@@ -91,6 +92,7 @@ int ctx_init(struct sosafe_ctx *c, pam_handle_t *pamh, int flags, int argc, cons
 	}
 	if (c->flags & PAM_SILENT)
 		c->cfg.silent = true;
+	audit_configure(&c->cfg);   /* log_identity = name | pseudonym */
 
 	const char *user = NULL;
 	int rc = pam_get_user(pamh, &user, NULL);

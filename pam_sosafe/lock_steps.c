@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "audit.h"
 #include "conv.h"
 #include "util.h"
 
@@ -97,6 +98,11 @@ int step_preauth(struct sosafe_ctx *c)
 	bool locked_now = false;
 	enum lock_verdict v = lockout_begin(&c->policy, &t, now, &seq, &locked_now);
 	s = store_tally_put(st, c->user, &t);
+	/* audit inside the transaction: no record, no decision (fail closed) */
+	if (s == ST_OK && (v == LOCK_DENY_LOCKED || locked_now) &&
+	    audit_append(st, &c->log, v == LOCK_DENY_LOCKED ? "deny-locked" : "lock", NULL,
+			 "level %u, %u failures", t.lock_level, t.nfails))
+		return PAM_AUTH_ERR;   /* store_close rolls back */
 	if (s == ST_OK)
 		s = store_commit(st);
 	if (s != ST_OK) {
@@ -171,6 +177,9 @@ int step_authsucc(struct sosafe_ctx *c)
 	}
 	int rc = lock_record_success(c, st, &t);
 	s = store_tally_put(st, c->user, &t);
+	if (s == ST_OK && audit_append(st, &c->log, rc == PAM_SUCCESS ? "success" : "deny-locked", NULL,
+				       "%s", rc == PAM_SUCCESS ? "authsucc" : "credentials right, account locked"))
+		return PAM_AUTH_ERR;   /* store_close rolls back */
 	if (s == ST_OK)
 		s = store_commit(st);
 	if (s != ST_OK) {

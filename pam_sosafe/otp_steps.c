@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "conv.h"
 #include "otp_answer.h"
 #include "otp_store.h"
@@ -358,7 +359,9 @@ int step_otp(struct sosafe_ctx *c)
 			s = ST_OK;
 	}
 	if (s == ST_OK) {
+		int64_t locked_before = t.locked_until;
 		rc = ensure_attempt(c, &t, now);
+		bool denied_locked = rc == PAM_AUTH_ERR;
 		if (rc == PAM_SUCCESS)
 			s = decide(c, st, &in, now, &v, &reason, &left);
 		if (s == ST_OK && rc == PAM_SUCCESS && v == V_OK) {
@@ -375,6 +378,14 @@ int step_otp(struct sosafe_ctx *c)
 		}
 		if (s == ST_OK)
 			s = store_tally_put(st, c->user, &t);
+		/* audit inside the transaction: no record, no decision (fail closed) */
+		if (s == ST_OK && t.locked_until != locked_before && t.locked_until > now &&
+		    audit_append(st, &c->log, "lock", NULL, "level %u, %u failures", t.lock_level, t.nfails))
+			s = ST_ERROR;
+		if (s == ST_OK && audit_append(st, &c->log, rc == PAM_SUCCESS ? "success" :
+					       denied_locked ? "deny-locked" : "fail", NULL, "otp: %s",
+					       denied_locked ? "account locked" : reason))
+			s = ST_ERROR;
 		if (s == ST_OK)
 			s = store_commit(st);
 	}

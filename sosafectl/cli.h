@@ -47,6 +47,14 @@ int cmd_enroll_window(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_sync(struct cli *cli, int argc, char **argv);
 int cmd_purge(struct cli *cli, int argc, char **argv);
+int cmd_audit(struct cli *cli, int argc, char **argv);
+int cmd_report(struct cli *cli, int argc, char **argv);
+int cmd_review(struct cli *cli, int argc, char **argv);
+
+/* Append an audit record for an admin action already committed (its own
+ * transaction); prints and logs loudly on failure. Returns 0 or -1. */
+int cli_audit(struct cli *cli, const char *user, const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* Print an error "sosafectl: ..." to stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "accounts.h"
+#include "audit.h"
 #include "cli.h"
 #include "lockout.h"
 
@@ -172,13 +173,19 @@ int cmd_unlock(struct cli *cli, int argc, char **argv)
 	bool was_locked = t.locked_until != 0;
 	lockout_clear(&t);
 	s = store_tally_put(st, user, &t);
+	cli->log.user = user;
+	if (s == ST_OK && audit_append(st, &cli->log, "unlock", cli->admin, "%s",
+				       was_locked ? "was locked" : "was not locked")) {
+		store_rollback(st);
+		cli_err("audit record not written: unlock refused");
+		return EXIT_FAIL;
+	}
 	if (s == ST_OK)
 		s = store_commit(st);
 	if (s != ST_OK) {
 		cli_err("%s", store_error(st));
 		return EXIT_STORE;
 	}
-	cli->log.user = user;
 	log_event(LOG_NOTICE, &cli->log, "unlock", "by %s%s", cli->admin,
 		  was_locked ? "" : " (was not locked)");
 	printf("%s unlocked by %s\n", user, cli->admin);

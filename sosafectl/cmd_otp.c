@@ -214,6 +214,10 @@ int cmd_enroll(struct cli *cli, int argc, char **argv)
 	log_event(LOG_NOTICE, &cli->log, "enroll", "by=%s algorithm=%s digits=%u period=%u%s",
 		  cli->admin, totp_algorithm_name(r.params.algorithm), r.params.digits, r.params.period,
 		  confirm ? "" : " unconfirmed");
+	if (cli_audit(cli, user, "enroll", "algorithm=%s digits=%u period=%u%s",
+		      totp_algorithm_name(r.params.algorithm), r.params.digits, r.params.period,
+		      confirm ? "" : " unconfirmed"))
+		return EXIT_FAIL;
 	if (cli->json) {
 		char b32[BASE32_ENCODED_SIZE(TOTP_SECRET_MAX)];
 		base32_encode(r.secret, r.secret_len, b32, sizeof(b32));
@@ -258,6 +262,8 @@ int cmd_reset_otp(struct cli *cli, int argc, char **argv)
 	}
 	cli->log.user = argv[1];
 	log_event(LOG_NOTICE, &cli->log, "reset-otp", "by=%s rows=%ld", cli->admin, rows);
+	if (cli_audit(cli, argv[1], "reset-otp", "rows=%ld", rows))
+		return EXIT_FAIL;
 	if (cli->json)
 		printf("{\"user\":\"%s\",\"removed\":%ld}\n", argv[1], rows);
 	else if (rows)
@@ -334,6 +340,10 @@ int cmd_recovery_codes(struct cli *cli, int argc, char **argv)
 	}
 	cli->log.user = user;
 	log_event(LOG_NOTICE, &cli->log, "recovery-codes", "by=%s count=%u", cli->admin, count);
+	if (cli_audit(cli, user, "recovery-codes", "count=%u", count)) {
+		ret = EXIT_FAIL;
+		goto out;
+	}
 	if (cli->json) {
 		fputs("{\"user\":", stdout);
 		json_str(stdout, user);
@@ -409,6 +419,8 @@ int cmd_enroll_window(struct cli *cli, int argc, char **argv)
 	cli->log.user = user;
 	log_event(LOG_NOTICE, &cli->log, "enroll-window", "by=%s until=%s", cli->admin,
 		  deadline ? fmt_time(deadline, b, sizeof(b)) : "closed");
+	if (cli_audit(cli, user, "enroll-window", "until=%s", deadline ? fmt_time(deadline, b, sizeof(b)) : "closed"))
+		return EXIT_FAIL;
 	printf("%s: enrollment window %s%s\n", user, deadline ? "open until " : "closed",
 	       deadline ? fmt_time(deadline, b, sizeof(b)) : "");
 	return EXIT_OK;
@@ -580,5 +592,8 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	cli->log.user = NULL;
 	log_event(LOG_NOTICE, &cli->log, "import", "by=%s source=%s imported=%u refused=%u", cli->admin,
 		  oath ? "oath-usersfile" : "google-authenticator", run.imported, run.refused);
+	if (cli_audit(cli, NULL, "import", "source=%s imported=%u refused=%u",
+		      oath ? "oath-usersfile" : "google-authenticator", run.imported, run.refused))
+		return EXIT_FAIL;
 	return run.refused ? EXIT_FAIL : EXIT_OK;
 }

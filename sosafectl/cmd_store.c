@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit.h"
 #include "cli.h"
 
 int cmd_init(struct cli *cli, int argc, char **argv)
@@ -19,6 +20,14 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	_cleanup_store_ struct store *st = cli_open_store(cli, STORE_CREATE);
 	if (!st)
 		return EXIT_STORE;
+	unsigned char key[AUDIT_KEY_LEN];
+	char err[512];
+	int k = audit_key_load(cli->cfg.state_dir, true, key, err, sizeof(err));
+	explicit_bzero(key, sizeof(key));
+	if (k) {
+		cli_err("%s", err);
+		return EXIT_STORE;
+	}
 	printf("state store ready: %s\n", store_path(st));
 	return EXIT_OK;
 }
@@ -41,6 +50,8 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	log_event(LOG_NOTICE, &cli->log, "backup", "to %s by %s", argv[1], cli->admin);
+	if (cli_audit(cli, NULL, "backup", "to %s", argv[1]))
+		return EXIT_FAIL;
 	printf("backup written to %s\n", argv[1]);
 	return EXIT_OK;
 }
@@ -78,6 +89,8 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 	}
 	cli->log.user = user;
 	log_event(LOG_NOTICE, &cli->log, "restore", "from %s by %s", file, cli->admin);
+	if (cli_audit(cli, user, "restore", "from %s%s", file, user ? " (one user)" : ""))
+		return EXIT_FAIL;
 	if (user)
 		printf("restored %ld row(s) of %s from %s\n", rows, user, file);
 	else

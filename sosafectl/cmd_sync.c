@@ -112,6 +112,7 @@ static void log_changes(struct cli *cli, const struct sync_result *r, const char
 		cli->log.user = c->user;
 		log_event(LOG_NOTICE, &cli->log, c->what, "%s: uid %lld; %s (by %s)", cmd, c->uid,
 			  c->why, cli->admin);
+		cli_audit(cli, c->user, c->what, "%s: uid %lld; %s", cmd, c->uid, c->why);
 	}
 	cli->log.user = NULL;
 }
@@ -181,6 +182,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	if (rc) {
 		cli_err("sync refused, snapshot unchanged: %s", err);
 		log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
+		cli_audit(cli, NULL, "sync-refused", "%s", err);
 		sync_result_free(&r);
 		return EXIT_FAIL;
 	}
@@ -189,6 +191,11 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		log_event(LOG_INFO, &cli->log, "sync", "serial %llu: %zu published, %zu deactivated "
 			  "(by %s)", (unsigned long long)r.serial, r.published, r.deactivated,
 			  cli->admin);
+		if (cli_audit(cli, NULL, "sync", "serial %llu: %zu published, %zu deactivated",
+			      (unsigned long long)r.serial, r.published, r.deactivated)) {
+			sync_result_free(&r);
+			return EXIT_FAIL;
+		}
 	}
 	print_result(cli, &r, c.o.dry_run);
 	sync_result_free(&r);

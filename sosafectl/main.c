@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <pwd.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "util.h"
 
@@ -26,6 +27,9 @@ static const struct command commands[] = {
 	{ "import", cmd_import, "import --oath-usersfile F | --google-authenticator F", "migrate secrets from pam_oath / google-authenticator" },
 	{ "sync", cmd_sync, "sync --from FILE [--dry-run]", "apply a directory export, write the NSS snapshot" },
 	{ "purge", cmd_purge, "purge [--report] [--dry-run]", "purge users past grace_days; show deletions" },
+	{ "audit", cmd_audit, "audit verify|export|reveal|prune", "check, export, prune the audit trail" },
+	{ "report", cmd_report, "report [--days N] [--json|--csv]", "access-review report of every account" },
+	{ "review", cmd_review, "review USER --by NAME", "record a completed access review" },
 };
 
 static void usage(FILE *out)
@@ -100,6 +104,7 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	cli.admin = admin_identity();
+	audit_configure(&cli.cfg);   /* log_identity = name | pseudonym */
 	cli.log.ident = "sosafectl";
 	cli.log.service = "sosafectl";
 	for (size_t c = 0; c < ARRAY_SIZE(commands); c++) {

@@ -1,0 +1,225 @@
+/* report and review: the access-review report (R13). */
+#include <config.h>
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "cli.h"
+#include "util.h"
+
+enum fmt { F_TEXT, F_JSON, F_CSV };
+
+/* Every user any table knows, with what the review needs. */
+static const char report_sql[] =
+	"WITH u(user) AS (SELECT user FROM tally UNION SELECT user FROM otp"
+	"  UNION SELECT user FROM otp_recovery UNION SELECT user FROM otp_enroll_window"
+	"  UNION SELECT user FROM dir_user UNION SELECT user FROM review)"
+	" SELECT u.user, d.user IS NOT NULL, COALESCE(d.deactivated_at, 0),"
+	"  COALESCE(t.locked_until, 0), o.user IS NOT NULL,"
+	"  (SELECT count(*) FROM otp_recovery r WHERE r.user = u.user AND r.used_at = 0),"
+	"  COALESCE(t.last_success, 0), COALESCE(rv.time, 0), COALESCE(rv.reviewer, '')"
+	" FROM u LEFT JOIN tally t ON t.user = u.user LEFT JOIN otp o ON o.user = u.user"
+	"  LEFT JOIN dir_user d ON d.user = u.user LEFT JOIN review rv ON rv.user = u.user"
+	" ORDER BY u.user";
+
+static void csv_field(const char *s, bool last)
+{
+	bool quote = strpbrk(s, ",\"\r\n") != NULL;
+	if (quote) {
+		putchar('"');
+		for (; *s; s++) {
+			if (*s == '"')
+				putchar('"');
+			putchar(*s);
+		}
+		putchar('"');
+	} else {
+		fputs(s, stdout);
+	}
+	putchar(last ? '\n' : ',');
+}
+
+int cmd_report(struct cli *cli, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv, "report [--days N] [--json|--csv]",
+			   "One line per account the store knows (local and directory): status, locked,\n"
+			   "TOTP enrolled, recovery codes left, last successful login, locks in the last\n"
+			   "N days (default 90, from the audit trail), last review and reviewer."))
+		return EXIT_OK;
+	enum fmt f = cli->json ? F_JSON : F_TEXT;
+	unsigned days = 90;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			f = F_JSON;
+		else if (!strcmp(argv[i], "--csv"))
+			f = F_CSV;
+		else if (!strcmp(argv[i], "--days") && i + 1 < argc &&
+			 sscanf(argv[i + 1], "%u", &days) == 1 && days > 0 && days <= 36500) /* NOLINT(cert-err34-c) */
+			i++;
+		else {
+			cli_err("report: unexpected argument '%s' (try report --help)", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	_cleanup_store_ struct store *st = cli_open_store(cli, STORE_RDONLY);
+	if (!st)
+		return EXIT_STORE;
+	sqlite3 *db = store_db(st);
+	unsigned char key[AUDIT_KEY_LEN];
+	char err[256];
+	bool have_key = audit_key_load(cli->cfg.state_dir, false, key, err, sizeof(err)) == 0;
+	sqlite3_stmt *q = NULL, *locks = NULL;
+	store_begin_read(st);
+	int rc = sqlite3_prepare_v2(db, report_sql, -1, &q, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM audit WHERE event = 'lock' AND time >= ?"
+					" AND (user = ? OR user = ?)", -1, &locks, NULL);
+	if (rc != SQLITE_OK) {
+		cli_err("cannot read the store: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(q);
+		store_rollback(st);
+		return EXIT_STORE;
+	}
+	int64_t now = time(NULL), since = now - (int64_t)days * 86400;
+	if (f == F_CSV)
+		printf("user,source,status,locked,totp,recovery_codes_left,last_success,locks_in_period,"
+		       "last_review,reviewer\n");
+	else if (f == F_JSON)
+		fputs("[", stdout);
+	else
+		printf("%-20s %-9s %-11s %-6s %-4s %-5s %-20s %-5s %-20s %s\n", "USER", "SOURCE", "STATUS",
+		       "LOCKED", "TOTP", "CODES", "LAST-SUCCESS", "LOCKS", "LAST-REVIEW", "REVIEWER");
+	unsigned n = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *user = (const char *)sqlite3_column_text(q, 0);
+		bool dir = sqlite3_column_int(q, 1);
+		int64_t deact = sqlite3_column_int64(q, 2), until = sqlite3_column_int64(q, 3);
+		bool totp = sqlite3_column_int(q, 4);
+		long codes = (long)sqlite3_column_int64(q, 5);
+		int64_t last = sqlite3_column_int64(q, 6), rtime = sqlite3_column_int64(q, 7);
+		const char *reviewer = (const char *)sqlite3_column_text(q, 8);
+		char pseudo[AUDIT_PSEUDO_LEN] = "";
+		if (have_key)
+			audit_pseudonym(key, user, pseudo);
+		sqlite3_reset(locks);
+		sqlite3_bind_int64(locks, 1, since);
+		sqlite3_bind_text(locks, 2, user, -1, SQLITE_STATIC);
+		sqlite3_bind_text(locks, 3, pseudo, -1, SQLITE_STATIC);
+		long nlocks = sqlite3_step(locks) == SQLITE_ROW ? (long)sqlite3_column_int64(locks, 0) : -1;
+		const char *source = dir ? "directory" : "local";
+		const char *status = dir && deact ? "deactivated" : "active";
+		bool locked = until > now;
+		char b1[32], b2[32];
+		const char *ls = fmt_time(last, b1, sizeof(b1)), *rs = fmt_time(rtime, b2, sizeof(b2));
+		char codes_s[24], locks_s[24];
+		snprintf(codes_s, sizeof(codes_s), "%ld", codes);
+		snprintf(locks_s, sizeof(locks_s), "%ld", nlocks);
+		if (f == F_JSON) {
+			fputs(n ? ",\n{\"user\":" : "{\"user\":", stdout);
+			json_str(stdout, user);
+			printf(",\"source\":\"%s\",\"status\":\"%s\",\"locked\":%s,\"totp\":%s,"
+			       "\"recovery_codes_left\":%ld,\"last_success\":",
+			       source, status, locked ? "true" : "false", totp ? "true" : "false", codes);
+			if (last)
+				json_str(stdout, ls);
+			else
+				fputs("null", stdout);
+			printf(",\"locks_in_period\":%ld,\"last_review\":", nlocks);
+			if (rtime)
+				json_str(stdout, rs);
+			else
+				fputs("null", stdout);
+			fputs(",\"reviewer\":", stdout);
+			if (*reviewer)
+				json_str(stdout, reviewer);
+			else
+				fputs("null", stdout);
+			fputs("}", stdout);
+		} else if (f == F_CSV) {
+			const char *fields[] = { user, source, status, locked ? "yes" : "no", totp ? "yes" : "no",
+						 codes_s, last ? ls : "", locks_s, rtime ? rs : "", reviewer };
+			for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+				csv_field(fields[i], i + 1 == ARRAY_SIZE(fields));
+		} else {
+			printf("%-20s %-9s %-11s %-6s %-4s %-5ld %-20s %-5ld %-20s %s\n", user, source, status,
+			       locked ? "yes" : "no", totp ? "yes" : "no", codes, ls, nlocks, rs,
+			       *reviewer ? reviewer : "-");
+		}
+		n++;
+	}
+	if (f == F_JSON)
+		fputs("]\n", stdout);
+	explicit_bzero(key, sizeof(key));
+	sqlite3_finalize(q);
+	sqlite3_finalize(locks);
+	store_rollback(st);
+	if (rc != SQLITE_DONE) {
+		cli_err("cannot read the store: %s", sqlite3_errmsg(db));
+		return EXIT_STORE;
+	}
+	return EXIT_OK;
+}
+
+int cmd_review(struct cli *cli, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv, "review USER --by NAME",
+			   "Records that NAME reviewed the access of USER now (shown by report,\n"
+			   "written to the audit trail with the acting admin)."))
+		return EXIT_OK;
+	const char *user = NULL, *by = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--by") && i + 1 < argc)
+			by = argv[++i];
+		else if (argv[i][0] != '-' && !user)
+			user = argv[i];
+		else {
+			cli_err("review: unexpected argument '%s' (try review --help)", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (!user || !by) {
+		cli_err("review: give USER and --by NAME");
+		return EXIT_USAGE;
+	}
+	if (!cli_valid_user(user) || !cli_valid_user(by))
+		return EXIT_USAGE;
+	_cleanup_store_ struct store *st = cli_open_store(cli, 0);
+	if (!st)
+		return EXIT_STORE;
+	enum store_status s = store_begin(st);
+	if (s != ST_OK) {
+		cli_err("%s", store_error(st));
+		return EXIT_STORE;
+	}
+	sqlite3_stmt *q = NULL;
+	int rc = sqlite3_prepare_v2(store_db(st), "INSERT OR REPLACE INTO review VALUES (?, ?, ?)", -1, &q,
+				    NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, (int64_t)time(NULL));
+		sqlite3_bind_text(q, 3, by, -1, SQLITE_STATIC);
+		rc = sqlite3_step(q);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE) {
+		s = store_fail(st, rc, "cannot record review in");
+		cli_err("%s", store_error(st));
+		return EXIT_STORE;
+	}
+	cli->log.user = user;
+	if (audit_append(st, &cli->log, "review", cli->admin, "reviewed by %s", by)) {
+		store_rollback(st);
+		return EXIT_FAIL;
+	}
+	if ((s = store_commit(st)) != ST_OK) {
+		cli_err("%s", store_error(st));
+		return EXIT_STORE;
+	}
+	log_event(LOG_NOTICE, &cli->log, "review", "reviewed by %s (recorded by %s)", by, cli->admin);
+	printf("review of %s by %s recorded\n", user, by);
+	return EXIT_OK;
+}

@@ -1,0 +1,116 @@
+#!/bin/bash
+# Audit trail, pseudonyms and the access-review report through sosafectl,
+# on a private state_dir (no root needed). TAP output.
+set -u
+ctl="${abs_top_builddir:-.}/sosafectl/sosafectl"
+tmp=$(mktemp -d /tmp/sosafe-audit-test.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp"
+conf="$tmp/sosafe.conf"
+printf 'state_dir = %s/state\nnodelay = yes\n' "$tmp" >"$conf"
+chmod 644 "$conf"
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); echo "not ok $n - $1"; }
+expect() {
+	local code=$1 what=$2
+	shift 3
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	local rc=$?
+	if [ "$rc" -eq "$code" ]; then ok "$what"; else nok "$what (exit $rc, want $code)"; sed 's/^/# /' "$tmp/err" "$tmp/out"; fi
+}
+has() { if grep -q -- "$2" "$tmp/$1"; then ok "$3"; else nok "$3"; sed 's/^/# /' "$tmp/$1"; fi; }
+hasnt() { if grep -q -- "$2" "$tmp/$1"; then nok "$3"; sed 's/^/# /' "$tmp/$1"; else ok "$3"; fi; }
+db="$tmp/state/state.db"
+sql() { sqlite3 "$db" "$1"; }
+C=(--conf "$conf")
+K=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+
+echo "1..39"
+expect 0 "init" -- "$ctl" "${C[@]}" init
+expect 0 "verify of an empty trail passes" -- "$ctl" "${C[@]}" audit verify
+
+# admin actions write records: enroll, recovery-codes, unlock, review
+expect 0 "enroll alice" -- "$ctl" "${C[@]}" enroll alice --secret $K --no-confirm
+expect 0 "recovery codes for alice" -- "$ctl" "${C[@]}" recovery-codes alice --count 5
+sql "INSERT INTO tally(user, locked_until, last_success) VALUES ('bob', $(( $(date +%s) + 600 )), 1700000000)"
+expect 0 "unlock bob" -- "$ctl" "${C[@]}" unlock bob
+sql "UPDATE tally SET locked_until = $(( $(date +%s) + 600 )) WHERE user = 'bob'"
+expect 0 "review alice" -- "$ctl" "${C[@]}" review alice --by dave
+[ "$(stat -c %a "$tmp/state/audit.key")" = 600 ] && ok "audit.key is 0600" || nok "audit.key is 0600"
+[ "$(stat -c %s "$tmp/state/audit.key")" = 32 ] && ok "audit.key holds 32 bytes" || nok "audit.key holds 32 bytes"
+
+expect 0 "export" -- "$ctl" "${C[@]}" audit export
+for ev in enroll recovery-codes unlock review; do
+	has out "event=\"$ev\"" "export has the $ev record"
+done
+has out 'actor="' "export names the acting admin"
+records=$(sql "SELECT count(*) FROM audit")
+expect 0 "untouched trail verifies" -- "$ctl" "${C[@]}" audit verify
+has out "$records records intact" "verify counts every record"
+
+cp "$db" "$tmp/pristine.db"
+restore() { rm -f "$db-wal" "$db-shm"; cp "$tmp/pristine.db" "$db"; }
+
+sql "UPDATE audit SET actor = 'nobody' WHERE seq = 2"
+expect 1 "edited record: verify exits 1" -- "$ctl" "${C[@]}" audit verify
+has out "record 2 altered" "verify names the edited record 2"
+restore
+sql "DELETE FROM audit WHERE seq = 3"
+expect 1 "deleted record: verify exits 1" -- "$ctl" "${C[@]}" audit verify
+has out "record 3 missing" "verify names the deleted record 3"
+restore
+sql "UPDATE audit SET seq = 100 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 3; UPDATE audit SET seq = 3 WHERE seq = 100"
+expect 1 "reordered records: verify exits 1" -- "$ctl" "${C[@]}" audit verify
+has out "record 2 " "verify names the first reordered record 2"
+restore
+expect 0 "restored copy verifies again" -- "$ctl" "${C[@]}" audit verify --json
+has out '"ok":true' "verify --json says ok"
+
+expect 0 "export --since tomorrow is empty" -- "$ctl" "${C[@]}" audit export --since "$(date -u -d tomorrow +%Y-%m-%d)"
+[ ! -s "$tmp/out" ] && ok "nothing after tomorrow" || nok "nothing after tomorrow"
+expect 0 "export --json" -- "$ctl" "${C[@]}" audit export --since 0 --json
+if python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; assert [x["seq"] for x in r]==list(range(1,len(r)+1)); assert any(x["event"]=="unlock" and x["user"]=="bob" for x in r)' "$tmp/out"; then
+	ok "JSON lines parse, in order, with the unlock of bob"; else nok "JSON lines parse, in order, with the unlock of bob"; fi
+
+# pseudonyms: exports carry no names; reveal maps back
+pconf="$tmp/pseudo.conf"
+printf 'state_dir = %s/state\nlog_identity = pseudonym\n' "$tmp" >"$pconf"
+chmod 644 "$pconf"
+expect 0 "export in pseudonym mode" -- "$ctl" --conf "$pconf" audit export
+hasnt out 'user="alice"\|user="bob"' "no user name in the pseudonymised export"
+p=$(grep -o 'user="pn:[0-9a-f]*"' "$tmp/out" | head -1 | sed 's/user="\(.*\)"/\1/')
+expect 0 "reveal maps the pseudonym back" -- "$ctl" --conf "$pconf" audit reveal "$p"
+has out '^alice$\|^bob$' "reveal prints the user name"
+expect 1 "reveal of an unknown pseudonym fails" -- "$ctl" --conf "$pconf" audit reveal pn:0000000000000000
+
+# access-review report against a fixture: alice (TOTP, 3 of 5 codes left,
+# reviewed by dave), bob (locked, last login 2023-11-14T22:13:20Z, one lock),
+# carol (directory user, deactivated)
+sql "UPDATE otp_recovery SET used_at = 1 WHERE id IN (SELECT id FROM otp_recovery WHERE user = 'alice' LIMIT 2)"
+sql "INSERT INTO dir_user(user, uid, gid, first_seen, deactivated_at, reason) VALUES ('carol', 200001, 200001, 1, 1700000000, 'left')"
+sql "INSERT INTO audit VALUES (1000, strftime('%s','now'), 'lock', 'bob', 'sshd', '', '', 'fixture', x'00')"
+expect 0 "report --csv" -- "$ctl" "${C[@]}" report --csv
+if [ "$(sed -n 1p "$tmp/out")" = "user,source,status,locked,totp,recovery_codes_left,last_success,locks_in_period,last_review,reviewer" ] &&
+   grep -qx 'alice,local,active,no,yes,3,,0,20[0-9-]*T[0-9:]*Z,dave' "$tmp/out" &&
+   grep -qx 'bob,local,active,yes,no,0,2023-11-14T22:13:20Z,1,,' "$tmp/out" &&
+   grep -qx 'carol,directory,deactivated,no,no,0,,0,,' "$tmp/out" && [ "$(wc -l <"$tmp/out")" = 4 ]; then
+	ok "CSV report matches the fixture"; else nok "CSV report matches the fixture"; sed 's/^/# /' "$tmp/out"; fi
+expect 0 "report --json" -- "$ctl" "${C[@]}" report --json
+if python3 - "$tmp/out" <<'EOF'
+import json, sys
+r = {x["user"]: x for x in json.load(open(sys.argv[1]))}
+assert sorted(r) == ["alice", "bob", "carol"], r
+a, b, c = r["alice"], r["bob"], r["carol"]
+assert a["totp"] is True and a["recovery_codes_left"] == 3 and a["reviewer"] == "dave" and a["last_review"]
+assert a["locked"] is False and a["last_success"] is None and a["source"] == "local"
+assert b["locked"] is True and b["last_success"] == "2023-11-14T22:13:20Z" and b["locks_in_period"] == 1
+assert b["reviewer"] is None and b["totp"] is False
+assert c["source"] == "directory" and c["status"] == "deactivated" and c["locked"] is False
+EOF
+then ok "JSON report matches the fixture"; else nok "JSON report matches the fixture"; sed 's/^/# /' "$tmp/out"; fi
+expect 0 "report (text)" -- "$ctl" "${C[@]}" report
+if grep -Eq '^alice +local +active +no +yes +3 +- +0 +20[0-9-]+T[0-9:]+Z +dave$' "$tmp/out" &&
+   grep -Eq '^bob +local +active +yes +no +0 +2023-11-14T22:13:20Z +1 +- +-$' "$tmp/out" &&
+   grep -Eq '^carol +directory +deactivated +no +no +0 +- +0 +- +-$' "$tmp/out"; then
+	ok "text report matches the fixture"; else nok "text report matches the fixture"; sed 's/^/# /' "$tmp/out"; fi

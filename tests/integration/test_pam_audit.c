@@ -1,0 +1,139 @@
+/* PAM decisions land in the audit trail, in the decision's transaction:
+ * real libpam, private service files, users from nss_wrapper. */
+#include <config.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "harness.h"
+#include "lockout.h"
+#include "store.h"
+
+#define MATRIX "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_matrix.so"
+
+static struct harness H;
+static const char *const WRONG[] = { "wrong", NULL };
+static const char *const RIGHT[] = { "right", NULL };
+
+static void stack(const char *name, const char *opts)
+{
+	char text[2048];
+	snprintf(text, sizeof(text),
+		 "auth requisite @MODULE@ preauth conf=@CONF@ %s\n"
+		 "auth [success=1 default=ignore] " MATRIX " passdb=@PASSDB@\n"
+		 "auth requisite pam_deny.so\n"
+		 "auth required @MODULE@ authsucc conf=@CONF@ %s\n",
+		 opts, opts);
+	harness_service(&H, name, text);
+}
+
+/* Number of records with EVENT for USER (name or pseudonym). */
+static int count_events(const char *event, const char *user)
+{
+	sqlite3 *db = NULL;
+	char path[400];
+	snprintf(path, sizeof(path), "%s/state.db", H.state_dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *q = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM audit WHERE event = ? AND user = ?",
+					    -1, &q, NULL), SQLITE_OK);
+	sqlite3_bind_text(q, 1, event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, user, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	int n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+static void exec_sql(const char *sql)
+{
+	sqlite3 *db = NULL;
+	char path[400];
+	snprintf(path, sizeof(path), "%s/state.db", H.state_dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static int verify_chain(void)
+{
+	struct store *st = NULL;
+	char err[512], why[512];
+	unsigned char key[AUDIT_KEY_LEN];
+	assert_int_equal(store_open(&st, H.state_dir, STORE_RDONLY, 5000, err, sizeof(err)), ST_OK);
+	assert_int_equal(audit_key_load(H.state_dir, false, key, err, sizeof(err)), 0);
+	long n;
+	long long bad;
+	int r = audit_verify(st, key, &n, &bad, why, sizeof(why));
+	store_close(st);
+	return r;
+}
+
+static void decisions_are_audited(void **state)
+{
+	(void)state;
+	stack("std", "");
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(harness_auth(&H, "std", "alice", WRONG, NULL), PAM_AUTH_ERR);
+	assert_int_equal(count_events("lock", "alice"), 1);
+	assert_int_equal(harness_auth(&H, "std", "alice", RIGHT, NULL), PAM_AUTH_ERR);
+	assert_int_equal(count_events("deny-locked", "alice"), 1);
+	assert_int_equal(harness_auth(&H, "std", "bob", RIGHT, NULL), PAM_SUCCESS);
+	assert_int_equal(count_events("success", "bob"), 1);
+	assert_int_equal(verify_chain(), 0);
+}
+
+static void audit_failure_fails_closed(void **state)
+{
+	(void)state;
+	stack("std", "");
+	struct tally before, after;
+	assert_int_equal(harness_auth(&H, "std", "bob", RIGHT, NULL), PAM_SUCCESS);
+	assert_true(harness_tally(&H, "bob", &before));
+	/* a damaged head: no record can be chained, so no decision is made */
+	exec_sql("UPDATE audit_head SET mac = zeroblob(32)");
+	assert_int_equal(harness_auth(&H, "std", "bob", RIGHT, NULL), PAM_AUTH_ERR);
+	assert_true(harness_tally(&H, "bob", &after));
+	/* preauth counted the attempt up front; the success was rolled back with
+	 * its missing record, so the attempt stays a failure */
+	assert_int_equal(after.attempts, before.attempts + 1);
+	assert_int_equal(before.nfails, 0);
+	assert_int_equal(after.nfails, 1);
+	assert_int_equal(verify_chain(), 1);
+}
+
+static void pseudonyms_in_records(void **state)
+{
+	(void)state;
+	exec_sql("DELETE FROM audit; DELETE FROM audit_head; DELETE FROM tally");
+	stack("pseudo", "log_identity=pseudonym");
+	assert_int_equal(harness_auth(&H, "pseudo", "bob", RIGHT, NULL), PAM_SUCCESS);
+	assert_int_equal(count_events("success", "bob"), 0);
+	unsigned char key[AUDIT_KEY_LEN];
+	char err[256], p[AUDIT_PSEUDO_LEN];
+	assert_int_equal(audit_key_load(H.state_dir, false, key, err, sizeof(err)), 0);
+	audit_pseudonym(key, "bob", p);
+	assert_int_equal(count_events("success", p), 1);
+	assert_int_equal(verify_chain(), 0);
+}
+
+int main(int argc, char **argv)
+{
+	harness_setup(&H, argc, argv);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(decisions_are_audited),
+		cmocka_unit_test(audit_failure_fails_closed),
+		cmocka_unit_test(pseudonyms_in_records),
+	};
+	int rc = cmocka_run_group_tests_name("pam_audit", tests, NULL, NULL);
+	harness_teardown(&H);
+	return rc;
+}

@@ -1,0 +1,326 @@
+/* Audit trail: chain, tamper detection, pruning checkpoint, pseudonyms. */
+#include <config.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "conf.h"
+#include "log.h"
+#include "store.h"
+
+static char dir[256];
+static char lines[64][1024];
+static int nlines;
+
+static void capture(int prio, const char *line)
+{
+	(void)prio;
+	if (nlines < 64)
+		snprintf(lines[nlines++], sizeof(lines[0]), "%s", line);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/sosafe-audit-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	chmod(dir, 0755);
+	nlines = 0;
+	log_set_sink(capture);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	log_set_sink(NULL);
+	log_set_user_filter(NULL);
+	return 0;
+}
+
+static struct store *open_store(void)
+{
+	struct store *st = NULL;
+	char err[512];
+	assert_int_equal(store_open(&st, dir, STORE_CREATE, 2000, err, sizeof(err)), ST_OK);
+	return st;
+}
+
+/* Append N records, each with time NOW (in its own transaction). */
+static void append_n(struct store *st, int n, const char *user)
+{
+	struct log_ctx c = { "test", user, "sshd", "192.0.2.1" };
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(store_begin(st), ST_OK);
+		assert_int_equal(audit_append(st, &c, "fail", NULL, "attempt %d", i), 0);
+		assert_int_equal(store_commit(st), ST_OK);
+	}
+}
+
+static int verify(struct store *st, long *count, long long *bad, char *why, size_t len)
+{
+	unsigned char key[AUDIT_KEY_LEN];
+	char err[256];
+	assert_int_equal(audit_key_load(dir, false, key, err, sizeof(err)), 0);
+	return audit_verify(st, key, count, bad, why, len);
+}
+
+static void exec_sql(struct store *st, const char *sql)
+{
+	assert_int_equal(sqlite3_exec(store_db(st), sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+static void intact_chain_verifies(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	append_n(st, 5, "alice");
+	long n;
+	long long bad;
+	char why[512];
+	assert_int_equal(verify(st, &n, &bad, why, sizeof(why)), 0);
+	assert_int_equal(n, 5);
+	/* the key is private and 32 bytes */
+	char path[400];
+	struct stat sb;
+	snprintf(path, sizeof(path), "%s/audit.key", dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(sb.st_size, 32);
+	store_close(st);
+}
+
+static void edited_record_is_named(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	append_n(st, 5, "alice");
+	exec_sql(st, "UPDATE audit SET detail = 'nothing happened' WHERE seq = 3");
+	long n;
+	long long bad;
+	char why[512];
+	assert_int_equal(verify(st, &n, &bad, why, sizeof(why)), 1);
+	assert_int_equal(bad, 3);
+	assert_non_null(strstr(why, "record 3"));
+	store_close(st);
+}
+
+static void deleted_record_is_named(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	append_n(st, 5, "alice");
+	exec_sql(st, "DELETE FROM audit WHERE seq = 2");
+	long n;
+	long long bad;
+	char why[512];
+	assert_int_equal(verify(st, &n, &bad, why, sizeof(why)), 1);
+	assert_int_equal(bad, 2);
+	assert_non_null(strstr(why, "record 2 missing"));
+	store_close(st);
+}
+
+static void deleted_tail_is_noticed(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	append_n(st, 5, "alice");
+	exec_sql(st, "DELETE FROM audit WHERE seq = 5");
+	long n;
+	long long bad;
+	char why[512];
+	assert_int_equal(verify(st, &n, &bad, why, sizeof(why)), 1);
+	assert_int_equal(bad, 5);
+	store_close(st);
+}
+
+static void reordered_records_are_named(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	append_n(st, 5, "alice");
+	exec_sql(st, "UPDATE audit SET seq = -1 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 4;"
+		     "UPDATE audit SET seq = 4 WHERE seq = -1");
+	long n;
+	long long bad;
+	char why[512];
+	assert_int_equal(verify(st, &n, &bad, why, sizeof(why)), 1);
+	assert_int_equal(bad, 2);
+	store_close(st);
+}
+
+static void forged_chain_without_key_fails(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	append_n(st, 3, "alice");
+	/* a forger replaces the key with one of his own: the old MACs no longer verify */
+	char path[400];
+	snprintf(path, sizeof(path), "%s/audit.key", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("0123456789abcdef0123456789abcdef", f);
+	fclose(f);
+	long n;
+	long long bad;
+	char why[512];
+	assert_int_equal(verify(st, &n, &bad, why, sizeof(why)), 1);
+	/* and appending refuses (fails closed) */
+	struct log_ctx c = { "test", "alice", "sshd", NULL };
+	assert_int_equal(store_begin(st), ST_OK);
+	assert_int_equal(audit_append(st, &c, "success", NULL, NULL), -1);
+	store_rollback(st);
+	assert_non_null(strstr(lines[nlines - 1], "event=audit-error"));
+	store_close(st);
+}
+
+static void prune_keeps_chain_green(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	append_n(st, 6, "alice");
+	/* age the first four records: 200, 150, 100 and 91 days old */
+	int64_t now = time(NULL);
+	char sql[256];
+	static const int ages[] = { 200, 150, 100, 91 };
+	for (int i = 0; i < 4; i++) {
+		snprintf(sql, sizeof(sql), "UPDATE audit SET time = %lld WHERE seq = %d",
+			 (long long)(now - ages[i] * 86400LL), i + 1);
+		exec_sql(st, sql);
+	}
+	/* MACs cover time: re-MAC by rebuilding is impossible here, so prune the
+	 * aged copy only after checking that verify notices the aging */
+	long n;
+	long long bad;
+	char why[512];
+	assert_int_equal(verify(st, &n, &bad, why, sizeof(why)), 1);
+	store_close(st);
+
+	/* fresh store: records written with real old times through the API */
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -f '%s'/state.db* '%s'/audit.key", dir, dir);
+	assert_int_equal(system(cmd), 0);
+	st = open_store();
+	struct log_ctx c = { "test", "bob", "sshd", NULL };
+	/* audit_prune appends its checkpoint at NOW; use a NOW 100 days ahead
+	 * so records written today are "old" */
+	append_n(st, 4, "bob");
+	int64_t later = now + 100 * 86400LL;
+	long pruned = -1;
+	assert_int_equal(store_begin(st), ST_OK);
+	assert_int_equal(audit_prune(st, &c, "tester", 90, later, &pruned), 0);
+	assert_int_equal(store_commit(st), ST_OK);
+	assert_int_equal(pruned, 4);
+	assert_int_equal(verify(st, &n, &bad, why, sizeof(why)), 0);
+	assert_int_equal(n, 1);   /* the checkpoint */
+	append_n(st, 2, "bob");
+	assert_int_equal(verify(st, &n, &bad, why, sizeof(why)), 0);
+	assert_int_equal(n, 3);
+	/* deleting the checkpoint is still noticed */
+	exec_sql(st, "DELETE FROM audit WHERE seq = 5");
+	assert_int_equal(verify(st, &n, &bad, why, sizeof(why)), 1);
+	assert_int_equal(bad, 5);
+	store_close(st);
+}
+
+static void retention_never_below_90_days(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	append_n(st, 3, "carol");
+	struct log_ctx c = { "test", NULL, NULL, NULL };
+	long pruned = -1;
+	/* 89 days later with a retention of 10 days asked: clamped to 90, nothing goes */
+	assert_int_equal(store_begin(st), ST_OK);
+	assert_int_equal(audit_prune(st, &c, "tester", 10, time(NULL) + 89 * 86400LL, &pruned), 0);
+	assert_int_equal(store_commit(st), ST_OK);
+	assert_int_equal(pruned, 0);
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(store_db(st), "SELECT count(*) FROM audit", -1, &q, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 3);
+	sqlite3_finalize(q);
+	/* and the config refuses a smaller value */
+	struct sosafe_config cfg;
+	char err[256];
+	config_defaults(&cfg);
+	assert_int_equal(cfg.audit_retention_days, 90);
+	assert_int_equal(config_apply(&cfg, "audit_retention_days", "30", err, sizeof(err)), -1);
+	assert_int_equal(config_apply(&cfg, "audit_retention_days", "365", err, sizeof(err)), 0);
+	store_close(st);
+}
+
+static void pseudonym_mode_hides_names(void **state)
+{
+	(void)state;
+	struct sosafe_config cfg;
+	char err[256];
+	config_defaults(&cfg);
+	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", dir);
+	assert_int_equal(config_apply(&cfg, "log_identity", "pseudonym", err, sizeof(err)), 0);
+	assert_int_equal(config_apply(&cfg, "log_identity", "bogus", err, sizeof(err)), -1);
+	struct store *st = open_store();
+	audit_configure(&cfg);
+	struct log_ctx c = { "pam_sosafe", "alice.smith", "sshd", "192.0.2.9" };
+	nlines = 0;
+	log_event(LOG_NOTICE, &c, "fail", "wrong code");
+	assert_int_equal(nlines, 1);
+	assert_null(strstr(lines[0], "alice"));
+	unsigned char key[AUDIT_KEY_LEN];
+	char p[AUDIT_PSEUDO_LEN], want[64];
+	assert_int_equal(audit_key_load(dir, false, key, err, sizeof(err)), 0);
+	audit_pseudonym(key, "alice.smith", p);
+	snprintf(want, sizeof(want), "user=%s ", p);
+	assert_non_null(strstr(lines[0], want));
+	/* stable, and different users differ */
+	char p2[AUDIT_PSEUDO_LEN];
+	audit_pseudonym(key, "alice.smith", p2);
+	assert_string_equal(p, p2);
+	audit_pseudonym(key, "bob", p2);
+	assert_string_not_equal(p, p2);
+	/* the stored audit record carries the pseudonym too */
+	append_n(st, 1, "alice.smith");
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(store_db(st), "SELECT user FROM audit", -1, &q, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(q, 0), p);
+	sqlite3_finalize(q);
+	/* back to names */
+	cfg.log_pseudonym = false;
+	audit_configure(&cfg);
+	nlines = 0;
+	log_event(LOG_NOTICE, &c, "fail", NULL);
+	assert_non_null(strstr(lines[0], "user=alice.smith "));
+	store_close(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(intact_chain_verifies, setup, teardown),
+		cmocka_unit_test_setup_teardown(edited_record_is_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(deleted_record_is_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(deleted_tail_is_noticed, setup, teardown),
+		cmocka_unit_test_setup_teardown(reordered_records_are_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(forged_chain_without_key_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(prune_keeps_chain_green, setup, teardown),
+		cmocka_unit_test_setup_teardown(retention_never_below_90_days, setup, teardown),
+		cmocka_unit_test_setup_teardown(pseudonym_mode_hides_names, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
+}
