@@ -125,19 +125,21 @@ static int local_load(struct local *l, const char *path, bool group, char *err, 
 	fclose(f);
 	if (rc)
 		return fail(err, errlen, "out of memory");
-	qsort(l->names, l->nnames, sizeof(char *), cmp_str);
-	qsort(l->ids, l->nids, sizeof(long long), cmp_ll);
+	if (l->nnames) /* qsort/bsearch must not get a NULL base, even with 0 members */
+		qsort(l->names, l->nnames, sizeof(char *), cmp_str);
+	if (l->nids)
+		qsort(l->ids, l->nids, sizeof(long long), cmp_ll);
 	return 0;
 }
 
 static bool local_has_name(const struct local *l, const char *name)
 {
-	return bsearch(&name, l->names, l->nnames, sizeof(char *), cmp_str) != NULL;
+	return l->nnames && bsearch(&name, l->names, l->nnames, sizeof(char *), cmp_str) != NULL;
 }
 
 static bool local_has_id(const struct local *l, long long id)
 {
-	return bsearch(&id, l->ids, l->nids, sizeof(long long), cmp_ll) != NULL;
+	return l->nids && bsearch(&id, l->ids, l->nids, sizeof(long long), cmp_ll) != NULL;
 }
 
 /* ---- small SQL helpers -------------------------------------------------- */
