@@ -789,6 +789,8 @@ int directory_sync(struct store *st, const struct sosafe_config *cfg, const stru
 rollback:
 	store_rollback(st);
 out:
+	if (ret) /* all or nothing: no half list of changes for the caller to leak */
+		sync_result_free(res);
 	local_free(&lp);
 	local_free(&lg);
 	free(ids.v);
