@@ -56,6 +56,7 @@ if [ -z "${SOSAFE_DEMO_INSIDE:-}" ]; then
 fi
 
 # ---- inside the private namespace ----------------------------------------
+[ "$$" = 1 ] || { echo "demo.sh: not inside the private namespace" >&2; exit 1; }
 T=$DEMO_TMP
 failed=0
 bold=""
@@ -93,19 +94,31 @@ if [ -n "$DEMO_BUILDDIR" ]; then
 	mount -t overlay overlay -o "lowerdir=$moddir,upperdir=$T/mod.u,workdir=$T/mod.w" "$moddir" || exit 1
 	NSSLIB="$DEMO_BUILDDIR/nss_sosafe/.libs"
 	CONF=$(sed -n 's/^#define SOSAFE_CONF "\(.*\)"$/\1/p' "$DEMO_BUILDDIR/config.h")
+	STATE=$(sed -n 's/^#define SOSAFE_STATE_DIR "\(.*\)"$/\1/p' "$DEMO_BUILDDIR/config.h")
 else
 	SOSAFECTL=$(command -v sosafectl) || { echo "demo.sh: no build found and sosafectl not installed" >&2; exit 1; }
 	[ -f "$moddir/pam_sosafe.so" ] || { echo "demo.sh: pam_sosafe.so not installed in $moddir" >&2; exit 1; }
 	NSSLIB=""
 	CONF=/etc/security/sosafe.conf
+	STATE=/var/lib/sosafe
 fi
+# The state (and the NSS snapshot, read from the compiled-in directory) in
+# a private overlay on /var/lib, starting empty.
+case "$STATE" in
+/var/lib/*) ;;
+*) echo "demo.sh: state directory $STATE is outside /var/lib" >&2; exit 1 ;;
+esac
+mkdir -p "$T/varlib.u" "$T/varlib.w"
+mount -t overlay overlay -o "lowerdir=/var/lib,upperdir=$T/varlib.u,workdir=$T/varlib.w" /var/lib || exit 1
+rm -rf "$STATE"
 mkdir -p "$T/etc.u" "$T/etc.w"
 mount -t overlay overlay -o "lowerdir=/etc,upperdir=$T/etc.u,workdir=$T/etc.w" /etc || exit 1
 mount -t tmpfs -o mode=755 tmpfs /run
 mkdir -p "$(dirname "$CONF")"
 cat >"$CONF" <<EOF
-# demo configuration: the defaults, state in a temporary directory
-state_dir = $T/state
+# demo configuration: the defaults (state in a private, empty $STATE)
+state_dir = $STATE
+entitled_group = sosafe-demo-users
 EOF
 chmod 644 "$CONF"
 
@@ -164,6 +177,8 @@ pause
 if "$SOSAFECTL" enroll --help >/dev/null 2>&1 && command -v oathtool >/dev/null; then
 	say "5. A second factor (TOTP): enroll demo-alice, scan the QR code"
 	SECRET=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+	echo "(a real enrollment makes the secret itself and asks for a first code;"
+	echo " the demo gives a known secret so that oathtool can play the phone)"
 	show "$SOSAFECTL" enroll demo-alice --secret "$SECRET" --no-confirm
 	cat >/etc/pam.d/sosafe-demo <<'EOF'
 auth     requisite  pam_sosafe.so preauth
@@ -177,7 +192,9 @@ EOF
 	echo "The authenticator app shows $CODE"
 	login demo-alice "$PW" "$CODE"
 	expect_that "password + code log in" [ $? = 0 ]
-	login demo-alice "$PW" "$CODE" >/dev/null 2>&1
+	printf 'the same code again: '
+	login demo-alice "$PW" "$CODE" 2>&1 | tail -n 1
+	printf '%s\n' "$PW" "$CODE" | pamtester sosafe-demo demo-alice authenticate >/dev/null 2>&1
 	expect_that "the same code a second time is refused (replay)" [ $? != 0 ]
 	pause
 else
@@ -186,22 +203,39 @@ fi
 
 # ---- directory users, when this build has nss_sosafe (the nss work) -------
 if [ -n "$NSSLIB" ] && [ -f "$NSSLIB/libnss_sosafe.so.2" ] && "$SOSAFECTL" sync --help >/dev/null 2>&1; then
-	say "6. Directory users: one active, one deactivated in the directory"
-	cat >"$T/directory.json" <<'EOF'
+	say "6. Directory users (R3): served by nss_sosafe from a local snapshot"
+	mkdir -p "$T/nsslib"
+	cp "$NSSLIB/libnss_sosafe.so.2" "$T/nsslib/"
+	echo "$T/nsslib" >/etc/ld.so.conf.d/00-sosafe-demo.conf
+	ldconfig
+	sed -i -e 's/^\(passwd\|group\|shadow\):.*/\1:         files sosafe/' /etc/nsswitch.conf
+	echo "/etc/nsswitch.conf (as in contrib/nsswitch.conf.snippet):"
+	grep -E '^(passwd|group|shadow):' /etc/nsswitch.conf | sed 's/^/    /'
+	export_dir() {
+		cat >"$T/directory.json" <<EOF
 {"users": [
-  {"name": "demo-bob", "enabled": true, "groups": ["staff"]},
-  {"name": "demo-carol", "enabled": false, "groups": ["staff"]}
-]}
+  {"name": "demo-bob", "gecos": "Bob", "shell": "/bin/sh", "enabled": true, "groups": ["sosafe-demo-users"]},
+  {"name": "demo-carol", "gecos": "Carol", "shell": "/bin/sh", "enabled": $1, "groups": ["sosafe-demo-users"]}],
+ "groups": [{"name": "sosafe-demo-users"}]}
 EOF
-	sed 's/^/    /' "$T/directory.json"
-	show "$SOSAFECTL" sync --from "$T/directory.json"
-	sed -i -e 's/^passwd:.*/passwd:         files sosafe/' -e 's/^group:.*/group:          files sosafe/' \
-		-e 's/^shadow:.*/shadow:         files sosafe/' /etc/nsswitch.conf
-	export LD_LIBRARY_PATH="$NSSLIB"
+		sed 's/^/    /' "$T/directory.json"
+		show "$SOSAFECTL" sync --from "$T/directory.json"
+	}
+	echo "The directory export (an AD export would be LDIF): both active"
+	export_dir true
 	show getent passwd demo-bob demo-carol
 	printf '%s$ pamtester sosafe-demo demo-carol acct_mgmt%s\n' "$bold" "$plain"
 	pamtester sosafe-demo demo-carol acct_mgmt
-	expect_that "the deactivated directory user is refused by the account phase" [ $? != 0 ]
+	expect_that "the active directory user passes the account phase" [ $? = 0 ]
+	pause
+	say "7. demo-carol is deactivated in the directory; the next sync takes it to the host"
+	export_dir false
+	show getent shadow demo-carol
+	printf '%s$ pamtester sosafe-demo demo-carol acct_mgmt%s\n' "$bold" "$plain"
+	pamtester sosafe-demo demo-carol acct_mgmt
+	expect_that "the deactivated directory user is refused (also for ssh keys)" [ $? != 0 ]
+	pamtester sosafe-demo demo-bob acct_mgmt >/dev/null 2>&1
+	expect_that "demo-bob is still let in" [ $? = 0 ]
 	pause
 else
 	say "6. Directory users (nss_sosafe): not in this build - skipped"

@@ -544,13 +544,18 @@ static int build_from_store(struct store *st, const struct sosafe_config *cfg,
 				if (strcmp(du->groups[k], dg->name))
 					continue;
 				const struct snap_user *pu = find_published(b, du->name);
-				bool dup = false;
-				for (uint32_t m = 0; pu && m < n && !dup; m++)
-					dup = !strcmp(mem[m], pu->name);
-				if (pu && !pu->deactivated && !dup)
+				if (pu && !pu->deactivated)
 					mem[n++] = pu->name;
+				break;
 			}
 		}
+		/* both sides may name a member: sort, then drop repeats */
+		qsort(mem, n, sizeof(*mem), cmp_str);
+		uint32_t u = 0;
+		for (uint32_t m = 0; m < n; m++)
+			if (u == 0 || strcmp(mem[u - 1], mem[m]))
+				mem[u++] = mem[m];
+		n = u;
 		b->groups[b->ngroups++] = (struct snap_group){ dg->name, (uint32_t)dg->gid, mem, n };
 	}
 	size_t ndir = b->ngroups;

@@ -966,6 +966,68 @@ static char *group_name_for_dn(const struct directory *d, const char *dn)
 	return n;
 }
 
+struct dupkey {
+	const char *name;
+	long long id;
+	unsigned line;
+};
+
+static int cmp_dup_name(const void *a, const void *b)
+{
+	const struct dupkey *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+static int cmp_dup_id(const void *a, const void *b)
+{
+	const struct dupkey *x = a, *y = b;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/* Names and ids of one kind (users or groups) must be unique. */
+static int dup_scan(struct dupkey *k, size_t n, const char *what, const char *idname,
+		    char *err, size_t errlen)
+{
+	qsort(k, n, sizeof(*k), cmp_dup_name);
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(k[i].name, k[i - 1].name))
+			return fail(err, errlen, k[i].line, "duplicate %s name '%s' (first at line %u)",
+				    what, k[i].name, k[i - 1].line);
+	qsort(k, n, sizeof(*k), cmp_dup_id);
+	for (size_t i = 1; i < n; i++)
+		if (k[i].id != DIR_NO_ID && k[i].id == k[i - 1].id)
+			return fail(err, errlen, k[i].line, "duplicate %s %lld ('%s', and '%s' at line %u)",
+				    idname, k[i].id, k[i].name, k[i - 1].name, k[i - 1].line);
+	return 0;
+}
+
+static int check_duplicates(const struct directory *d, char *err, size_t errlen)
+{
+	size_t n = d->nusers > d->ngroups ? d->nusers : d->ngroups;
+	struct dupkey *k = malloc((n + 1) * sizeof(*k));
+	if (!k)
+		return fail(err, errlen, 0, "out of memory");
+	for (size_t i = 0; i < d->nusers; i++)
+		k[i] = (struct dupkey){ d->users[i].name, d->users[i].uid, d->users[i].line };
+	int r = dup_scan(k, d->nusers, "user", "uid", err, errlen);
+	if (!r) {
+		for (size_t i = 0; i < d->ngroups; i++)
+			k[i] = (struct dupkey){ d->groups[i].name, d->groups[i].gid, d->groups[i].line };
+		r = dup_scan(k, d->ngroups, "group", "gid", err, errlen);
+	}
+	free(k);
+	return r;
+}
+
+static int cmp_user_dn(const void *a, const void *b)
+{
+	return strcasecmp((*(const struct dir_user *const *)a)->dn,
+			  (*(const struct dir_user *const *)b)->dn);
+}
+
 static int resolve(struct directory *d, bool ldif, char *err, size_t errlen)
 {
 	if (ldif) {
@@ -979,14 +1041,23 @@ static int resolve(struct directory *d, bool ldif, char *err, size_t errlen)
 				u->groups[k] = n;
 			}
 		}
+		/* member DNs -> user names through a sorted index of user DNs */
+		const struct dir_user **byd = malloc((d->nusers + 1) * sizeof(*byd));
+		size_t nbyd = 0;
+		if (!byd)
+			return fail(err, errlen, 0, "out of memory");
+		for (size_t i = 0; i < d->nusers; i++)
+			if (d->users[i].dn)
+				byd[nbyd++] = &d->users[i];
+		qsort(byd, nbyd, sizeof(*byd), cmp_user_dn);
 		for (size_t g = 0; g < d->ngroups; g++) {
 			struct dir_group *gr = &d->groups[g];
 			size_t out = 0;
 			for (size_t k = 0; k < gr->nmembers; k++) {
-				const char *name = NULL;
-				for (size_t i = 0; i < d->nusers && !name; i++)
-					if (d->users[i].dn && !strcasecmp(d->users[i].dn, gr->members[k]))
-						name = d->users[i].name;
+				struct dir_user key = { .dn = gr->members[k] };
+				const struct dir_user *kp = &key, **hit =
+					bsearch(&kp, byd, nbyd, sizeof(*byd), cmp_user_dn);
+				const char *name = hit ? (*hit)->name : NULL;
 				char *keep = name ? strdup(name) : NULL;
 				free(gr->members[k]);
 				if (keep)
@@ -994,32 +1065,10 @@ static int resolve(struct directory *d, bool ldif, char *err, size_t errlen)
 			}
 			gr->nmembers = out;
 		}
+		free(byd);
 	}
-	/* duplicates: names across users and groups are separate namespaces,
-	 * except that a user private group takes the user's name */
-	for (size_t i = 0; i < d->nusers; i++)
-		for (size_t k = i + 1; k < d->nusers; k++) {
-			if (!strcmp(d->users[i].name, d->users[k].name))
-				return fail(err, errlen, d->users[k].line,
-					    "duplicate user name '%s' (first at line %u)",
-					    d->users[k].name, d->users[i].line);
-			if (d->users[i].uid != DIR_NO_ID && d->users[i].uid == d->users[k].uid)
-				return fail(err, errlen, d->users[k].line,
-					    "duplicate uid %lld ('%s' and '%s' at line %u)",
-					    d->users[k].uid, d->users[k].name, d->users[i].name,
-					    d->users[i].line);
-		}
-	for (size_t i = 0; i < d->ngroups; i++)
-		for (size_t k = i + 1; k < d->ngroups; k++) {
-			if (!strcmp(d->groups[i].name, d->groups[k].name))
-				return fail(err, errlen, d->groups[k].line,
-					    "duplicate group name '%s' (first at line %u)",
-					    d->groups[k].name, d->groups[i].line);
-			if (d->groups[i].gid != DIR_NO_ID && d->groups[i].gid == d->groups[k].gid)
-				return fail(err, errlen, d->groups[k].line, "duplicate gid %lld",
-					    d->groups[k].gid);
-		}
-	return 0;
+	/* duplicates, by sorting (exports of 100k users stay fast) */
+	return check_duplicates(d, err, errlen);
 }
 
 int directory_parse(const char *text, size_t len, struct directory *d, char *err, size_t errlen)

@@ -43,6 +43,13 @@ enum snap_key {
 	SK_SP_NAME = 's',   /* name -> shadow record (shadow.snap only) */
 };
 
+/* Keys by name carry 4 more bytes: a mix of the name. cdb's hash (djb,
+ * h*33^c) puts names that differ only in their last characters (u0000123,
+ * u0000124) next to each other in one hash table, and linear probing then
+ * walks long runs; the mixed tail spreads them. */
+#define SNAP_KEY_MAX (1 + SNAP_NAME_MAX + 4)
+size_t snap_make_key(unsigned char out[SNAP_KEY_MAX], int type, const void *key, size_t klen);
+
 /* Shadow record flags. */
 #define SNAP_SP_DEACTIVATED 1u
 
@@ -89,9 +96,11 @@ struct snap {
 	size_t size;
 	unsigned dend;          /* end of the record area */
 	struct snap_header hdr;
+	/* identity of the mapped file (from fstat of the open descriptor) */
 	dev_t dev;
 	ino_t ino;
-	int64_t mtime_ns;
+	int64_t ctime_ns;       /* changes on rename into place, chmod, chown */
+	mode_t mode;
 };
 
 enum snap_status {

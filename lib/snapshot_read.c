@@ -31,6 +31,27 @@ uint32_t snap_sum(const void *buf, size_t len)
 	return h;
 }
 
+static bool key_by_name(int type)
+{
+	return type == SK_PW_NAME || type == SK_GR_NAME || type == SK_INITGR || type == SK_SP_NAME;
+}
+
+size_t snap_make_key(unsigned char out[SNAP_KEY_MAX], int type, const void *key, size_t klen)
+{
+	out[0] = (unsigned char)type;
+	memcpy(out + 1, key, klen);
+	if (!key_by_name(type))
+		return klen + 1;
+	uint32_t h = snap_sum(key, klen);   /* then the murmur3 finalizer */
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	snap_put32(out + 1 + klen, h);
+	return klen + 5;
+}
+
 #define SET_ERR(...) do { if (err) snprintf(err, errlen, __VA_ARGS__); } while (0)
 
 enum snap_status snap_validate(struct snap *s, const void *mem, size_t size, unsigned expect_kind,
@@ -158,7 +179,8 @@ enum snap_status snap_open(struct snap *s, const char *path, unsigned expect_kin
 	}
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
-	s->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	s->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+	s->mode = st.st_mode;
 	return SNAP_OK;
 }
 
@@ -183,13 +205,12 @@ static enum snap_status unwrap(const unsigned char *v, size_t len, const unsigne
 enum snap_status snap_get(const struct snap *s, int type, const void *key, size_t klen,
 			  const unsigned char **val, size_t *vlen)
 {
-	unsigned char k[1 + SNAP_NAME_MAX];
+	unsigned char k[SNAP_KEY_MAX];
 	if (!s->mem)
 		return SNAP_CORRUPT;
 	if (klen > SNAP_NAME_MAX)
 		return SNAP_NOTFOUND;
-	k[0] = (unsigned char)type;
-	memcpy(k + 1, key, klen);
+	size_t kl = snap_make_key(k, type, key, klen);
 	/* A private cdb handle: cdb_find() stores its result in it, so the
 	 * shared mapping can be searched by many threads at once. */
 	struct cdb c = {
@@ -198,7 +219,7 @@ enum snap_status snap_get(const struct snap *s, int type, const void *key, size_
 		.cdb_dend = s->dend,
 		.cdb_mem = s->mem,
 	};
-	int r = cdb_find(&c, k, (unsigned)klen + 1);
+	int r = cdb_find(&c, k, (unsigned)kl);
 	if (r == 0)
 		return SNAP_NOTFOUND;
 	if (r < 0)

@@ -78,13 +78,12 @@ static int rec_begin(struct buf *b)
 
 static int rec_add(struct cdb_make *cm, int type, const void *key, size_t klen, struct buf *b)
 {
-	unsigned char k[1 + SNAP_NAME_MAX];
+	unsigned char k[SNAP_KEY_MAX];
 	if (klen > SNAP_NAME_MAX)
 		return -1;
-	k[0] = (unsigned char)type;
-	memcpy(k + 1, key, klen);
+	size_t kl = snap_make_key(k, type, key, klen);
 	snap_put32(b->p, snap_sum(b->p + 4, b->len - 4));
-	return cdb_make_add(cm, k, (unsigned)klen + 1, b->p, (unsigned)b->len);
+	return cdb_make_add(cm, k, (unsigned)kl, b->p, (unsigned)b->len);
 }
 
 static void header_bytes(unsigned char h[SNAP_HEADER_LEN], unsigned kind, uint64_t size,

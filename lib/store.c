@@ -28,6 +28,9 @@ struct store {
 	char path[PATH_MAX];
 	char err[512];
 	bool in_tx;
+	int refs;              /* store_ref/store_close */
+	pid_t pid;             /* process that opened it: never used across fork */
+	char dir[PATH_MAX];
 	unsigned timeout_ms;
 	struct timespec wait_start;
 	unsigned rng;
@@ -296,6 +299,12 @@ enum store_status store_open(struct store **out, const char *state_dir, unsigned
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
+	/* The last connection to close would checkpoint the WAL into the
+	 * database and delete it: fsyncs and an unlink on every PAM call.
+	 * Checkpoints happen by WAL size instead (wal_autocheckpoint). */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	int persist = 1;
+	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	st->timeout_ms = timeout_ms;
 	st->rng = (unsigned)getpid() ^ (unsigned)(uintptr_t)st;
 	sqlite3_busy_handler(st->db, busy_wait, st);
@@ -330,6 +339,9 @@ enum store_status store_open(struct store **out, const char *state_dir, unsigned
 	s = migrate(st, !(flags & STORE_RDONLY));
 	if (s != ST_OK)
 		goto fail;
+	st->refs = 1;
+	st->pid = getpid();
+	snprintf(st->dir, sizeof(st->dir), "%s", state_dir);
 	*out = st;
 	return ST_OK;
 fail:
@@ -339,9 +351,20 @@ fail:
 	return s;
 }
 
+struct store *store_ref(struct store *st)
+{
+	st->refs++;
+	return st;
+}
+
+bool store_reusable(const struct store *st, const char *state_dir)
+{
+	return st && st->pid == getpid() && !st->in_tx && !strcmp(st->dir, state_dir);
+}
+
 void store_close(struct store *st)
 {
-	if (!st)
+	if (!st || --st->refs > 0)
 		return;
 	if (st->in_tx)
 		exec(st, "ROLLBACK");

@@ -56,7 +56,13 @@ extern const unsigned store_schema_nparts;
  * message saying what is wrong and what to do into ERR; *OUT is NULL. */
 enum store_status store_open(struct store **out, const char *state_dir, unsigned flags,
 			     unsigned timeout_ms, char *err, size_t errlen);
+/* Drop a reference; the last one closes the store. */
 void store_close(struct store *st);
+/* Take another reference (a PAM handle keeps its store across steps). */
+struct store *store_ref(struct store *st);
+/* True if ST was opened by this process (not inherited over fork), on
+ * STATE_DIR, and is not inside a transaction. */
+bool store_reusable(const struct store *st, const char *state_dir);
 static inline void store_closep(struct store **st) { if (*st) store_close(*st); }
 #define _cleanup_store_ __attribute__((cleanup(store_closep)))
 

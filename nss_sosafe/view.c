@@ -21,11 +21,11 @@ struct snap_view {
 	pthread_mutex_t refresh;     /* one refresher at a time */
 	struct snap cur;             /* cur.mem == NULL: nothing usable */
 	enum snap_status why;        /* why nothing is usable */
-	/* identity of the file last tried, usable or not */
+	/* identity of the file last tried when nothing could be mapped */
 	dev_t dev;
 	ino_t ino;
 	off_t size;
-	int64_t mtime_ns;
+	int64_t ctime_ns;
 	bool tried;
 	atomic_long next_check;      /* coarse monotonic second of the next stat */
 	atomic_uint gen;
@@ -89,6 +89,24 @@ static long coarse_now(void)
 	return (long)ts.tv_sec;
 }
 
+static int64_t ctime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+}
+
+/* Has the file at the path changed since what we hold was opened?
+ * While a file is mapped its inode cannot be reused, so (dev, ino) plus
+ * ctime (rename, chmod, chown) and mode identify it exactly; the identity
+ * is the open descriptor's, never a stat() taken before the open. */
+static bool changed(const struct snap_view *v, const struct stat *st)
+{
+	if (v->cur.mem)
+		return st->st_dev != v->cur.dev || st->st_ino != v->cur.ino ||
+		       ctime_ns(st) != v->cur.ctime_ns || st->st_mode != v->cur.mode;
+	return !v->tried || st->st_dev != v->dev || st->st_ino != v->ino ||
+	       st->st_size != v->size || ctime_ns(st) != v->ctime_ns;
+}
+
 static void refresh(struct snap_view *v)
 {
 	if (pthread_mutex_trylock(&v->refresh)) {
@@ -99,36 +117,31 @@ static void refresh(struct snap_view *v)
 	}
 	struct stat st;
 	struct snap fresh, old;
-	enum snap_status why = SNAP_OK;
-	bool changed;
+	enum snap_status why;
+	memset(&fresh, 0, sizeof(fresh));
 	if (stat(v->path, &st) < 0) {
-		changed = v->tried ? v->ino != 0 : true;
+		if (v->tried && !v->cur.mem && v->why == SNAP_MISSING)
+			goto out;      /* still missing */
 		memset(&st, 0, sizeof(st));
-		memset(&fresh, 0, sizeof(fresh));
 		why = SNAP_MISSING;
 	} else {
-		int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-		changed = !v->tried || st.st_dev != v->dev || st.st_ino != v->ino ||
-			  st.st_size != v->size || mt != v->mtime_ns;
-		if (changed)
-			why = snap_open(&fresh, v->path, v->kind, NULL, 0);
-		v->mtime_ns = mt;
+		if (!changed(v, &st))
+			goto out;
+		why = snap_open(&fresh, v->path, v->kind, NULL, 0);
 	}
-	if (changed) {
-		if (why != SNAP_OK)
-			memset(&fresh, 0, sizeof(fresh));
-		v->tried = true;
-		v->dev = st.st_dev;
-		v->ino = st.st_ino;
-		v->size = st.st_size;
-		pthread_rwlock_wrlock(&v->lock);
-		old = v->cur;
-		v->cur = fresh;
-		v->why = why;
-		atomic_fetch_add(&v->gen, 1);
-		pthread_rwlock_unlock(&v->lock);
-		snap_close(&old);
-	}
+	v->tried = true;
+	v->dev = st.st_dev;
+	v->ino = st.st_ino;
+	v->size = st.st_size;
+	v->ctime_ns = ctime_ns(&st);
+	pthread_rwlock_wrlock(&v->lock);
+	old = v->cur;
+	v->cur = fresh;        /* zeroed when the open failed: nothing usable */
+	v->why = why;
+	atomic_fetch_add(&v->gen, 1);
+	pthread_rwlock_unlock(&v->lock);
+	snap_close(&old);
+out:
 	pthread_mutex_unlock(&v->refresh);
 }
 

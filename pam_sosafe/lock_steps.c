@@ -11,16 +11,32 @@
 
 #define ATTEMPT_KEY "pam_sosafe_attempt"
 
+#define STORE_KEY "pam_sosafe_store"
+
+static void store_cleanup(pam_handle_t *pamh, void *data, int status)
+{
+	store_close(data);
+}
+
+/* One connection per PAM handle: preauth, otp and the account phase of one
+ * login share it, so the store is opened and checked once per login. */
 struct store *open_store_or_log(struct sosafe_ctx *c, bool readonly)
 {
+	const void *cached = NULL;
+	if (pam_get_data(c->pamh, STORE_KEY, &cached) == PAM_SUCCESS && cached &&
+	    store_reusable(cached, c->cfg.state_dir))
+		return store_ref((struct store *)cached);
 	struct store *st = NULL;
 	char err[512];
-	enum store_status s = store_open(&st, c->cfg.state_dir, readonly ? STORE_RDONLY : 0,
-					 c->cfg.store_timeout_ms, err, sizeof(err));
+	enum store_status s = store_open(&st, c->cfg.state_dir, 0, c->cfg.store_timeout_ms, err,
+					 sizeof(err));
 	if (s != ST_OK) {
 		log_event(LOG_ERR, &c->log, "store-error", "%s: %s", store_status_name(s), err);
 		return NULL;
 	}
+	(void)readonly; /* the account phase never writes, but shares the handle's connection */
+	if (pam_set_data(c->pamh, STORE_KEY, store_ref(st), store_cleanup) != PAM_SUCCESS)
+		store_close(st);
 	return st;
 }
 

@@ -15,10 +15,15 @@
 #include <config.h>
 #include "steps.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <security/pam_ext.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "conv.h"
 #include "otp_answer.h"
@@ -28,6 +33,7 @@
 #include "util.h"
 
 #define ATTEMPT_KEY "pam_sosafe_attempt"   /* shared with lock_steps.c */
+#define OTPCHK_HELPER SOSAFE_SBINDIR "/sosafe-otpchk"
 
 struct otp_input {
 	char *raw;                  /* what the conversation returned */
@@ -244,6 +250,50 @@ static void dummy_totp(const struct otp_input *in)
 			  in->ans.kind == ANSWER_TOTP ? in->ans.code : "000000", -1, &step);
 }
 
+/* Unprivileged caller (a screen locker): the setuid helper checks the
+ * caller's own code, counting and consuming it the same way. */
+static int run_helper(struct sosafe_ctx *c, const char *answer)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC))
+		return PAM_AUTH_ERR;
+	/* the application may ignore SIGCHLD; we need the exit status */
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
+	sigemptyset(&dfl.sa_mask);
+	sigaction(SIGCHLD, &dfl, &old);
+	pid_t pid = fork();
+	if (pid == 0) {
+		static char *const envp[] = { NULL };
+		if (dup2(p[0], STDIN_FILENO) < 0)
+			_exit(2);
+		execle(OTPCHK_HELPER, OTPCHK_HELPER, c->user, (char *)NULL, envp);
+		_exit(2);
+	}
+	close(p[0]);
+	int status = -1;
+	if (pid > 0) {
+		size_t len = strlen(answer);
+		if (write(p[1], answer, len) != (ssize_t)len || write(p[1], "\n", 1) != 1)
+			log_event(LOG_ERR, &c->log, "error", "cannot talk to %s", OTPCHK_HELPER);
+	}
+	close(p[1]);
+	if (pid > 0)
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	sigaction(SIGCHLD, &old, NULL);
+	if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) == 2) {
+		log_event(LOG_ERR, &c->log, "error", "%s failed; is it installed setuid root?",
+			  OTPCHK_HELPER);
+		return PAM_AUTH_ERR;
+	}
+	if (WEXITSTATUS(status) == 0) {
+		log_event(LOG_INFO, &c->log, "success", "code accepted by %s", OTPCHK_HELPER);
+		return PAM_SUCCESS;
+	}
+	log_event(LOG_NOTICE, &c->log, "fail", "refused by %s", OTPCHK_HELPER);
+	return PAM_AUTH_ERR;
+}
+
 int step_otp(struct sosafe_ctx *c)
 {
 	struct otp_input in;
@@ -283,6 +333,13 @@ int step_otp(struct sosafe_ctx *c)
 		return PAM_AUTH_ERR;
 	}
 	if (!st) {
+		/* not root: only the caller's own code, through the helper, in
+		 * the plain prompt mode (a screen locker) */
+		if (geteuid() != 0 && !c->forward_pass && !c->check_password && in.raw) {
+			rc = run_helper(c, in.raw);
+			input_wipe(&in);
+			return rc;
+		}
 		input_wipe(&in);
 		return PAM_AUTH_ERR;
 	}
@@ -293,6 +350,7 @@ int step_otp(struct sosafe_ctx *c)
 	enum verdict v = V_FAIL;
 	const char *reason = "error";
 	unsigned left = 0;
+	bool deferred = false;
 	enum store_status s = store_begin(st);
 	if (s == ST_OK) {
 		s = store_tally_get(st, c->user, &t);
@@ -304,7 +362,14 @@ int step_otp(struct sosafe_ctx *c)
 		if (rc == PAM_SUCCESS)
 			s = decide(c, st, &in, now, &v, &reason, &left);
 		if (s == ST_OK && rc == PAM_SUCCESS && v == V_OK) {
-			rc = lock_record_success(c, st, &t);
+			/* forward_pass alone hands the password to a module BELOW this
+			 * line: the login has not succeeded yet, so the attempt stays
+			 * counted until an `authsucc` line after that module. Clearing
+			 * it here would let a known code buy uncounted password guesses. */
+			if (c->forward_pass && !c->check_password)
+				deferred = true;
+			else
+				rc = lock_record_success(c, st, &t);
 		} else if (s == ST_OK && rc == PAM_SUCCESS) {
 			rc = PAM_AUTH_ERR;
 		}
@@ -324,7 +389,8 @@ int step_otp(struct sosafe_ctx *c)
 			conv_info(c->pamh, c->cfg.silent,
 				  "Recovery code accepted; %u left. Ask for new codes when few are left.",
 				  left);
-		log_event(LOG_INFO, &c->log, "success", "%s", reason);
+		log_event(LOG_INFO, &c->log, deferred ? "code-ok" : "success", "%s%s", reason,
+			  deferred ? "; the attempt stays counted until authsucc" : "");
 		return PAM_SUCCESS;
 	}
 	if (v == V_FAIL && strcmp(reason, "error"))

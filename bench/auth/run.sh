@@ -13,6 +13,7 @@ MOD="$B/pam_sosafe/.libs/pam_sosafe.so"
 W=$(mktemp -d /var/tmp/sosafe-bench-XXXXXX)
 chmod 755 "$W"
 trap 'rm -rf "$W"' EXIT
+trap 'exit 130' INT TERM
 echo "| enrolled users | stack | path | n | median ms | p90 ms | mean ms | median CPU ms | wrong results |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for n in $SIZES; do

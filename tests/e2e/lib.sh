@@ -51,6 +51,8 @@ e2e_enter() {
 		[ "$rc" = 124 ] && echo "Bail out! $E2E_NAME: timed out"
 		exit "$rc"
 	fi
+	# never touch the host's /etc: only PID 1 of the fresh namespace goes on
+	[ "$$" = 1 ] || e2e_bail "not inside the sandbox namespace"
 	T=$E2E_TMP
 	trap e2e_cleanup EXIT
 	trap 'exit 143' TERM INT HUP
@@ -186,4 +188,203 @@ wait_for() {
 		e2e_w=$((e2e_w - 1))
 	done
 	return 1
+}
+
+# ---- TOTP (suites of the second factor) ----------------------------------
+# A fixed test secret (160 bits) and codes from oathtool, the reference
+# implementation an authenticator app agrees with.
+E2E_SECRET=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+e2e_next_step=0
+# next_code: sets CODE to a code strictly later than the last one handed
+# out (the suites set window = 10, so ten steps ahead are valid now).
+# Not in $(...): the counter must live in this shell.
+next_code() {
+	CODE=$(oathtool --totp -b -N "now + $((e2e_next_step * 30)) seconds" "$E2E_SECRET")
+	e2e_next_step=$((e2e_next_step + 1))
+}
+# enroll USER: activate the test secret for USER
+enroll() {
+	ctl enroll "$1" --secret "$E2E_SECRET" --no-confirm --no-qr >"$T/enroll.out" 2>&1 && return 0
+	sed 's/^/#   /' "$T/enroll.out"
+	return 1
+}
+
+# ---- FreeRADIUS (freeradius*.test) ----------------------------------------
+# e2e_radiusd PORT SECRET: Debian's radiusd on 127.0.0.1:PORT, every request
+# to PAM (service "radiusd"), multi-threaded, as root; log in $T/radius.log
+e2e_radiusd() {
+	AUTH_PORT=$1
+	SECRET=$2
+	# A private copy of Debian's configuration: a single virtual server that
+	# sends everything to PAM, run as root (pam_unix and the state store need it).
+	R="$T/raddb"
+	cp -a /etc/freeradius/3.0 "$R" || e2e_bail "copy /etc/freeradius/3.0"
+	sed -i -e 's/^\(\s*\)user = freerad/\1#user = freerad/' -e 's/^\(\s*\)group = freerad/\1#group = freerad/' \
+		"$R/radiusd.conf"
+	rm -f "$R/sites-enabled/"* "$R/mods-enabled/eap"
+	ln -s ../mods-available/pam "$R/mods-enabled/pam"
+	cat >"$R/sites-enabled/sosafe-e2e" <<-EOF
+	server sosafe-e2e {
+		listen {
+			type = auth
+			ipaddr = 127.0.0.1
+			port = $AUTH_PORT
+		}
+		authorize {
+			update control {
+				&Auth-Type := PAM
+			}
+		}
+		authenticate {
+			Auth-Type PAM {
+				pam
+			}
+		}
+	}
+	EOF
+	cat >"$R/clients.conf" <<-EOF
+	client sosafe-e2e {
+		ipaddr = 127.0.0.1
+		secret = $SECRET
+	}
+	EOF
+	mkdir -p /run/freeradius /var/log/freeradius
+	freeradius -C -d "$R" >"$T/check.log" 2>&1 || { sed 's/^/# /' "$T/check.log"; e2e_bail "freeradius -C rejects the test config"; }
+	timeout 160 freeradius -f -l "$T/radius.log" -d "$R" &
+	RADIUSD_PID=$!
+	e2e_started $RADIUSD_PID
+}
+radiusd_ready() {
+	grep -q "Ready to process requests" "$T/radius.log"
+}
+# radius USER PASSWORD: one Access-Request; reply in $OUT
+radius() {
+	n_log=$((n_log + 1))
+	OUT="$T/r$n_log.out"
+	radtest -t pap "$1" "$2" "127.0.0.1:$AUTH_PORT" 0 "$SECRET" >"$OUT" 2>&1
+}
+accept() {
+	grep -q "Received Access-Accept" "$OUT" && return 0
+	diag "no Access-Accept:"
+	sed 's/^/#   /' "$OUT"
+	tail -n 5 "$T/radius.log" | sed 's/^/#   radiusd: /'
+	return 1
+}
+reject() {
+	grep -q "Received Access-Reject" "$OUT" && return 0
+	diag "no Access-Reject:"
+	sed 's/^/#   /' "$OUT"
+	return 1
+}
+
+
+# ---- OpenVPN (openvpn*.test) ----------------------------------------------
+# e2e_openvpn PORT PLUGIN-ARGS: an OpenVPN 2.6 server on 127.0.0.1:PORT (UDP)
+# with openvpn-plugin-auth-pam (PLUGIN-ARGS: the PAM service, optionally
+# followed by the plugin's name/value pairs), deferred auth; log in
+# $T/server.log. Its tun device exists only in the suite's network namespace.
+e2e_openvpn() {
+	net=198.18.$(($1 % 200))
+	PLUGIN=$(ls /usr/lib/*/openvpn/plugins/openvpn-plugin-auth-pam.so 2>/dev/null | head -n 1)
+	[ -n "$PLUGIN" ] || e2e_bail "openvpn-plugin-auth-pam.so not found (Debian package openvpn)"
+	# A throw-away PKI: a CA and a server certificate (clients authenticate with
+	# user name and password only: verify-client-cert none).
+	P="$T/pki"
+	mkdir -p "$P"
+	(
+		cd "$P" &&
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+				-keyout ca.key -out ca.crt -days 2 -subj /CN=sosafe-e2e-ca &&
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+				-keyout server.key -out server.csr -subj /CN=sosafe-e2e-server &&
+		printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyAgreement\nextendedKeyUsage=serverAuth\n' >ext &&
+		openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+				-out server.crt -days 2 -extfile ext
+	) >"$T/pki.log" 2>&1 || e2e_bail "test PKI"
+
+	cat >"$T/server.conf" <<-EOF
+	mode server
+	tls-server
+	proto udp
+	local 127.0.0.1
+	lport $1
+	dev tun
+	topology subnet
+	ifconfig $net.1 255.255.255.0
+	ifconfig-pool $net.10 $net.100 255.255.255.0
+	push "topology subnet"
+	ca $P/ca.crt
+	cert $P/server.crt
+	key $P/server.key
+	dh none
+	verify-client-cert none
+	username-as-common-name
+	plugin $PLUGIN "$2"
+	setenv deferred_auth_pam 1
+	verb 4
+	EOF
+	timeout 160 openvpn --config "$T/server.conf" >"$T/server.log" 2>&1 &
+	OPENVPN_PID=$!
+	e2e_started $OPENVPN_PID
+}
+openvpn_ready() {
+	grep -q "Initialization Sequence Completed" "$T/server.log"
+}
+# vpn USER PASSWORD: one client connection to $PORT; result in $OUT
+vpn() {
+	n_log=$((n_log + 1))
+	OUT="$T/client$n_log.log"
+	printf '%s\n%s\n' "$1" "$2" >"$T/up"
+	chmod 600 "$T/up"
+	timeout 30 openvpn --client --dev null --proto udp --remote 127.0.0.1 "$PORT" \
+		--ca "$P/ca.crt" --auth-user-pass "$T/up" --auth-nocache --ifconfig-noexec --route-noexec \
+		--connect-retry-max 1 --verb 3 >"$OUT" 2>&1 &
+	cpid=$!
+	wait_for 25 grep -Eq "Initialization Sequence Completed|AUTH_FAILED" "$OUT"
+	kill "$cpid" 2>/dev/null
+	wait "$cpid" 2>/dev/null
+}
+connected() {
+	grep -q "Initialization Sequence Completed" "$OUT" && ! grep -q AUTH_FAILED "$OUT" && return 0
+	diag "client did not connect:"
+	tail -n 5 "$OUT" | sed 's/^/#   /'
+	tail -n 5 "$T/server.log" | sed 's/^/#   server: /'
+	return 1
+}
+auth_failed() {
+	grep -q "AUTH_FAILED" "$OUT" && ! grep -q "Initialization Sequence Completed" "$OUT" && return 0
+	diag "client was not refused:"
+	tail -n 5 "$OUT" | sed 's/^/#   /'
+	return 1
+}
+
+
+# ---- directory users (the nss work) ---------------------------------------
+# e2e_nss "extra conf lines": libnss_sosafe.so.2 from the build found by
+# glibc through a private ld.so.cache, "sosafe" after "files" in a private
+# nsswitch.conf, and the state in the compiled-in state directory (what the
+# NSS module reads) made private by an overlay on /var/lib.
+e2e_nss() {
+	nsslib="$abs_top_builddir/nss_sosafe/.libs/libnss_sosafe.so.2"
+	[ -f "$nsslib" ] || e2e_bail "not built: $nsslib"
+	state=$(sed -n 's/^#define SOSAFE_STATE_DIR "\(.*\)"$/\1/p' "$abs_top_builddir/config.h")
+	case "$state" in
+	/var/lib/*) ;;
+	*) e2e_bail "state dir $state outside /var/lib: cannot make it private" ;;
+	esac
+	mkdir -p "$T/ovl/varlib.u" "$T/ovl/varlib.w" "$T/nsslib"
+	mount -t overlay overlay -o "lowerdir=/var/lib,upperdir=$T/ovl/varlib.u,workdir=$T/ovl/varlib.w" /var/lib ||
+		e2e_bail "overlay on /var/lib"
+	rm -rf "$state"
+	cp "$nsslib" "$T/nsslib/" || e2e_bail "copy $nsslib"
+	echo "$T/nsslib" >/etc/ld.so.conf.d/00-sosafe-e2e.conf
+	ldconfig || e2e_bail ldconfig
+	sed -i -e 's/^\(passwd\|group\|shadow\):.*/\1:         files sosafe/' /etc/nsswitch.conf
+	cat >"$SOSAFE_CONF_PATH" <<CONF
+# private configuration of the $E2E_NAME suite (directory users)
+state_dir = $state
+deny = 6
+$1
+CONF
+	"$SOSAFECTL" init >/dev/null || e2e_bail "sosafectl init"
 }

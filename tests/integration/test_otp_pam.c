@@ -119,6 +119,21 @@ static void forward_pass(void **state)
 	/* password alone (no code): refused */
 	struct conv_script s2 = SCRIPT("hunter2");
 	assert_int_equal(otp_env_auth("fwd", "alice", &s2, tok, sizeof(tok)), PAM_AUTH_ERR);
+	/* a right code alone does not clear the attempt: the password is checked
+	 * below forward_pass, so only a later authsucc line does */
+	struct store *st = otp_env_store();
+	struct tally t;
+	store_tally_get(st, "alice", &t);
+	store_close(st);
+	unsigned before = t.nfails;
+	otp_env_code(k1, 20, P6, 1, code);
+	snprintf(field, sizeof(field), "hunter2%s", code);
+	struct conv_script s3 = SCRIPT(field);
+	assert_int_equal(otp_env_auth("fwd-nosucc", "alice", &s3, tok, sizeof(tok)), PAM_SUCCESS);
+	st = otp_env_store();
+	assert_int_equal(store_tally_get(st, "alice", &t), ST_OK);
+	store_close(st);
+	assert_int_equal(t.nfails, before + 1);
 }
 
 static void scrv1(void **state)
@@ -300,7 +315,11 @@ int main(int argc, char **argv)
 	otp_env_service("otp-window", "auth required %M otp no_secret=enroll_window %C\naccount required %M %C");
 	otp_env_service("fwd", "auth requisite %M preauth %C\nauth required %M forward_pass %C\n"
 			       "auth optional /usr/lib/x86_64-linux-gnu/pam_wrapper/pam_get_items.so\n"
+			       "auth required %M authsucc %C\n"
 			       "account required %M %C");
+	otp_env_service("fwd-nosucc", "auth requisite %M preauth %C\nauth required %M forward_pass %C\n"
+				      "auth optional /usr/lib/x86_64-linux-gnu/pam_wrapper/pam_get_items.so\n"
+				      "account required %M %C");
 	otp_env_service("fwd-allow", "auth required %M forward_pass no_secret=allow %C\n"
 				     "auth optional /usr/lib/x86_64-linux-gnu/pam_wrapper/pam_get_items.so\n"
 				     "account required %M %C");

@@ -143,8 +143,11 @@ static void replay_rounds(void **state)
 int main(int argc, char **argv)
 {
 	otp_env_init(argc, argv);
-	otp_env_service("replay", "auth requisite %M preauth deny=64 %C\n"
-				  "auth required %M otp deny=64 %C\naccount required %M deny=64 %C");
+	/* a long store timeout: on a loaded machine a busy store would refuse
+	 * (fail closed) without counting, and this test counts every attempt */
+	otp_env_service("replay", "auth requisite %M preauth deny=64 deny_per_period=0 store_timeout_ms=60000 %C\n"
+				  "auth required %M otp deny=64 deny_per_period=0 store_timeout_ms=60000 %C\n"
+				  "account required %M deny=64 deny_per_period=0 store_timeout_ms=60000 %C");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(replay_rounds),
 	};
