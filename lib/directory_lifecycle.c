@@ -125,10 +125,10 @@ static int local_load(struct local *l, const char *path, bool group, char *err, 
 	fclose(f);
 	if (rc)
 		return fail(err, errlen, "out of memory");
-	if (l->nnames) {
+	if (l->nnames) /* qsort/bsearch must not get a NULL base, even with 0 members */
 		qsort(l->names, l->nnames, sizeof(char *), cmp_str);
+	if (l->nids)
 		qsort(l->ids, l->nids, sizeof(long long), cmp_ll);
-	}
 	return 0;
 }
 
@@ -798,6 +798,8 @@ int directory_sync(struct store *st, const struct sosafe_config *cfg, const stru
 rollback:
 	store_rollback(st);
 out:
+	if (ret) /* all or nothing: no half list of changes for the caller to leak */
+		sync_result_free(res);
 	local_free(&lp);
 	local_free(&lg);
 	free(ids.v);

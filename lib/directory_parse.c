@@ -483,7 +483,8 @@ static int parse_ldif(const char *text, size_t len, struct directory *d, char *e
 						goto oom;
 					logical = nb;
 				}
-				memcpy(logical, p, n);
+				if (n) /* logical may still be NULL for an empty first line */
+					memcpy(logical, p, n);
 				llen = n;
 				lline = line;
 				have = true;
@@ -703,6 +704,8 @@ static int jcontainer(struct jp *j, struct jval *v, bool obj)
 			free(key);
 			if (ni)
 				v->items = ni;
+			if (nk) /* realloc freed the old keys: keep the new block, never lose it */
+				v->keys = nk;
 			return jerr(j, "out of memory");
 		}
 		v->items = ni;

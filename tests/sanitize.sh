@@ -45,7 +45,9 @@ fi
 # integration tests: allow that; everything else stays strict.
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:verify_asan_link_order=0}
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export ASAN_OPTIONS UBSAN_OPTIONS
+# cwrap's wrappers dlopen libc with RTLD_DEEPBIND, which ASan refuses.
+NSS_WRAPPER_DISABLE_DEEPBIND=1 PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1
+export ASAN_OPTIONS UBSAN_OPTIONS NSS_WRAPPER_DISABLE_DEEPBIND PAM_WRAPPER_DISABLE_DEEPBIND UID_WRAPPER_DISABLE_DEEPBIND
 make -j"$jobs" check >>"$log" 2>&1
 rc=$?
 summary=$(sed -n 's/^# \(TOTAL\|PASS\|FAIL\|ERROR\): *\([0-9]*\)/\1=\2/p' "$log" | tail -4 | tr '\n' ' ')
