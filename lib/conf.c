@@ -48,7 +48,7 @@ static const struct key_desc keys[] = {
 	{ "show_lock", K_BOOL, OFF(show_lock), 0, 0, 1, 0 },
 	{ "fail_delay_ms", K_UINT, OFF(fail_delay_ms), 0, 0, 60000, 0 },
 	{ "debug", K_BOOL, OFF(debug), 0, 0, 1, 0 },
-	{ "state_dir", K_PATH, STR(state_dir), 0, 0, 0 },
+	{ "state_dir", K_PATH, STR(state_dir), 1, 0, 0 }, /* min 1: may not be empty */
 	{ "store_timeout_ms", K_UINT, OFF(store_timeout_ms), 0, 10, 60000, 0 },
 	{ "window", K_UINT, OFF(window), 0, 0, 10, 0 },
 	{ "otp_prompt", K_STRING, STR(otp_prompt), 0, 0, 0 },
@@ -250,7 +250,9 @@ int config_apply(struct sosafe_config *cfg, const char *key, const char *value,
 				 k->name);
 			return -1;
 		}
-		if (k->type == K_PATH && (value[0] != '/' || strstr(value, "/../") ||
+		/* an empty path unsets an optional one (what config_dump prints for it) */
+		if (k->type == K_PATH && (len || k->min) &&
+		    (value[0] != '/' || strstr(value, "/../") ||
 					  (len >= 3 && !strcmp(value + len - 3, "/..")))) {
 			snprintf(err, errlen, "bad value for '%s': must be an absolute path without '..'",
 				 k->name);

@@ -74,6 +74,10 @@ static void pam_line_words_win(void **state)
 	assert_true(c.nodelay);
 	assert_int_equal(config_apply_word(&c, "silent=no", err, sizeof(err)), 0);
 	assert_false(c.silent);
+	/* an optional path can be emptied again (what `sosafectl config` prints) */
+	assert_int_equal(config_apply_word(&c, "ldap_ca_file=/etc/ca.pem", err, sizeof(err)), 0);
+	assert_int_equal(config_apply_word(&c, "ldap_ca_file=", err, sizeof(err)), 0);
+	assert_string_equal(c.ldap_ca_file, "");
 }
 
 struct bad_case {
@@ -96,6 +100,7 @@ static void bad_values_name_the_key(void **state)
 		{ "even_deny_root = maybe\n", "even_deny_root" },
 		{ "state_dir = relative/path\n", "state_dir" },
 		{ "state_dir = /var/../etc\n", "state_dir" },
+		{ "state_dir = \n", "state_dir" },
 		{ "admin_group = a\x01b\n", "admin_group" },
 		{ "no_secret = sometimes\n", "no_secret" },
 		{ "uid_min = 5\n", "uid_min" },
