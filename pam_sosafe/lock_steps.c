@@ -10,7 +10,6 @@
 #include "conv.h"
 #include "util.h"
 
-#define ATTEMPT_KEY "pam_sosafe_attempt"
 
 #define STORE_KEY "pam_sosafe_store"
 
@@ -41,7 +40,7 @@ struct store *open_store_or_log(struct sosafe_ctx *c, bool readonly)
 	return st;
 }
 
-static void log_store_error(struct sosafe_ctx *c, struct store *st, enum store_status s)
+void log_store_error(struct sosafe_ctx *c, struct store *st, enum store_status s)
 {
 	log_event(LOG_ERR, &c->log, "store-error", "%s: %s", store_status_name(s), store_error(st));
 }

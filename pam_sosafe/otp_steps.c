@@ -33,7 +33,6 @@
 #include "shadow_check.h"
 #include "util.h"
 
-#define ATTEMPT_KEY "pam_sosafe_attempt"   /* shared with lock_steps.c */
 #define OTPCHK_HELPER SOSAFE_SBINDIR "/sosafe-otpchk"
 
 struct otp_input {
@@ -57,11 +56,6 @@ static void input_wipe(struct otp_input *in)
 static void attempt_free(pam_handle_t *pamh, void *data, int status)
 {
 	free(data);
-}
-
-static void log_store_err(struct sosafe_ctx *c, struct store *st, enum store_status s)
-{
-	log_event(LOG_ERR, &c->log, "store-error", "%s: %s", store_status_name(s), store_error(st));
 }
 
 /* Step 2: ask. Returns a PAM status; conversation failures end the attempt. */
@@ -312,7 +306,7 @@ int step_otp(struct sosafe_ctx *c)
 			digits = r.params.digits;
 			enrolled = true;
 		} else if (s != ST_NOTFOUND) {
-			log_store_err(c, st, s);
+			log_store_error(c, st, s);
 			store_close(st);
 			st = NULL;
 		}
@@ -392,7 +386,7 @@ int step_otp(struct sosafe_ctx *c)
 	input_wipe(&in);
 	if (s != ST_OK) {
 		store_rollback(st);
-		log_store_err(c, st, s);
+		log_store_error(c, st, s);
 		return PAM_AUTH_ERR;
 	}
 	if (rc == PAM_SUCCESS) {

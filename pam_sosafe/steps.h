@@ -4,6 +4,9 @@
 #include "context.h"
 #include "store.h"
 
+/* pam data: the number of the attempt preauth counted (int64_t). */
+#define ATTEMPT_KEY "pam_sosafe_attempt"
+
 int step_preauth(struct sosafe_ctx *c);
 int step_authsucc(struct sosafe_ctx *c);
 int step_account(struct sosafe_ctx *c);
@@ -18,6 +21,9 @@ int lock_record_success(struct sosafe_ctx *c, struct store *st, struct tally *t)
 
 /* Open the store for a decision; on failure logs event=store-error. */
 struct store *open_store_or_log(struct sosafe_ctx *c, bool readonly);
+
+/* Log event=store-error with ST's last error. */
+void log_store_error(struct sosafe_ctx *c, struct store *st, enum store_status s);
 
 /* Refuse the way a wrong password is refused: same prompt, same delay. */
 int refuse_like_failure(struct sosafe_ctx *c);
