@@ -262,6 +262,9 @@ static int add_entry(struct directory *d, struct ldif_entry *e, char *err, size_
 	if (e->gid && parse_id(e->gid, &gid))
 		return fail(err, errlen, e->gid_line, "gidNumber must be 1000..4294967294 (not 65534)");
 	if (e->is_group) {
+		if (!e->sam[0])
+			return fail(err, errlen, e->sam_line, "group %s has an empty sAMAccountName",
+				    e->dn);
 		struct dir_group *g = realloc(d->groups, (d->ngroups + 1) * sizeof(*g));
 		if (!g)
 			return fail(err, errlen, 0, "out of memory");

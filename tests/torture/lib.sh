@@ -93,4 +93,4 @@ drive() {
 }
 
 # sql QUERY: read the state store of $ENVDIR
-sql() { sqlite3 -batch -noheader "$ENVDIR/state/state.db" "$@"; }
+sql() { sqlite3 -batch -noheader -cmd ".timeout 5000" "$ENVDIR/state/state.db" "$@"; }

@@ -269,6 +269,9 @@ static void test_bad_exports(void **state)
 		       "duplicate uid 5000");
 	expect_refused("dn: CN=g,DC=x\nobjectClass: group\nsAMAccountName: g\n"
 		       "member;range=0-1499: CN=a,DC=x\n", "line 4: ranged");
+	/* found by fuzz_directory: a group with an empty name was accepted */
+	expect_refused("dn: CN=g,DC=x\nobjectClass: group\nsAMAccountName:\n", "line 3: group");
+	expect_refused("dn: CN=g,DC=x\nobjectClass: group\nsAMAccountName:: \n", "line 3: group");
 	expect_refused(" folded at start\n", "line 1");
 	expect_refused("{\"users\":[{\"name\":\"a\\u0000b\"}]}", "line 1");
 	expect_refused("{\"users\":[{\"name\":\"ok1\"},\n{\"name\":\"-rf\"}]}", "line 2");
