@@ -73,6 +73,20 @@ static const struct key_desc keys[] = {
 	{ "ldap_insecure", K_BOOL, OFF(ldap_insecure), 0, 0, 1, 0 },
 	{ "ldap_timeout", K_SECONDS, OFF(ldap_timeout), 0, 1, 3600, 0 },
 	{ "ldap_page_size", K_UINT, OFF(ldap_page_size), 0, 10, 100000, 0 },
+	{ "ldap_attr_name", K_STRING, STR(ldap_attr_name), 1, 0, 0 },
+	{ "ldap_attr_group_name", K_STRING, STR(ldap_attr_group_name), 1, 0, 0 },
+	{ "ldap_attr_uid", K_STRING, STR(ldap_attr_uid), 0, 0, 0 },
+	{ "ldap_attr_gid", K_STRING, STR(ldap_attr_gid), 0, 0, 0 },
+	{ "ldap_attr_gecos", K_STRING, STR(ldap_attr_gecos), 0, 0, 0 },
+	{ "ldap_attr_home", K_STRING, STR(ldap_attr_home), 0, 0, 0 },
+	{ "ldap_attr_shell", K_STRING, STR(ldap_attr_shell), 0, 0, 0 },
+	{ "ldap_attr_id", K_STRING, STR(ldap_attr_id), 0, 0, 0 },
+	{ "ldap_attr_member_of", K_STRING, STR(ldap_attr_member_of), 0, 0, 0 },
+	{ "ldap_attr_member", K_STRING, STR(ldap_attr_member), 0, 0, 0 },
+	{ "ldap_disabled_filter", K_STRING, STR(ldap_disabled_filter), 0, 0, 0 },
+	{ "ldap_sasl_mech", K_STRING, STR(ldap_sasl_mech), 0, 0, 0 },
+	{ "ldap_tls_cert", K_PATH, STR(ldap_tls_cert), 0, 0, 0 },
+	{ "ldap_tls_key", K_PATH, STR(ldap_tls_key), 0, 0, 0 },
 	{ "min_sync_fraction", K_FRACTION, OFF(min_sync_permille), 0, 0, 1000, 0 },
 	{ "audit_retention_days", K_UINT, OFF(audit_retention_days), 0, 90, 36500, 0 },
 	{ "log_identity", K_LOG_IDENTITY, OFF(log_pseudonym), 0, 0, 1, 0 },
@@ -108,6 +122,16 @@ void config_defaults(struct sosafe_config *cfg)
 	snprintf(cfg->ldap_user_filter, sizeof(cfg->ldap_user_filter), "%s",
 		 "(&(objectClass=user)(!(objectClass=computer)))");
 	snprintf(cfg->ldap_group_filter, sizeof(cfg->ldap_group_filter), "%s", "(objectClass=group)");
+	snprintf(cfg->ldap_attr_name, sizeof(cfg->ldap_attr_name), "sAMAccountName");
+	snprintf(cfg->ldap_attr_group_name, sizeof(cfg->ldap_attr_group_name), "sAMAccountName");
+	snprintf(cfg->ldap_attr_uid, sizeof(cfg->ldap_attr_uid), "uidNumber");
+	snprintf(cfg->ldap_attr_gid, sizeof(cfg->ldap_attr_gid), "gidNumber");
+	snprintf(cfg->ldap_attr_gecos, sizeof(cfg->ldap_attr_gecos), "gecos,displayName,cn");
+	snprintf(cfg->ldap_attr_home, sizeof(cfg->ldap_attr_home), "unixHomeDirectory");
+	snprintf(cfg->ldap_attr_shell, sizeof(cfg->ldap_attr_shell), "loginShell");
+	snprintf(cfg->ldap_attr_id, sizeof(cfg->ldap_attr_id), "objectSid,objectGUID,entryUUID");
+	snprintf(cfg->ldap_attr_member_of, sizeof(cfg->ldap_attr_member_of), "memberOf");
+	snprintf(cfg->ldap_attr_member, sizeof(cfg->ldap_attr_member), "member");
 	cfg->audit_retention_days = 90;
 	cfg->log_pseudonym = false;
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", SOSAFE_STATE_DIR);

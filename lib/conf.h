@@ -65,6 +65,22 @@ struct sosafe_config {
 	bool ldap_insecure;         /* allow plain ldap:// (warned at every sync) */
 	unsigned ldap_timeout;      /* seconds, network and search */
 	unsigned ldap_page_size;    /* Simple Paged Results page size */
+	/* attribute map (AD names by default; lists are comma-separated, the
+	 * first attribute present wins) */
+	char ldap_attr_name[128];       /* user name (sAMAccountName; uid) */
+	char ldap_attr_group_name[128]; /* group name (sAMAccountName; cn) */
+	char ldap_attr_uid[128];        /* uidNumber */
+	char ldap_attr_gid[128];        /* gidNumber */
+	char ldap_attr_gecos[256];      /* gecos,displayName,cn */
+	char ldap_attr_home[128];       /* unixHomeDirectory */
+	char ldap_attr_shell[128];      /* loginShell */
+	char ldap_attr_id[256];         /* stable id: objectSid,objectGUID,entryUUID */
+	char ldap_attr_member_of[128];  /* memberOf; empty: not read */
+	char ldap_attr_member[128];     /* member */
+	char ldap_disabled_filter[1024];/* users also matching it are disabled */
+	char ldap_sasl_mech[32];        /* "" = simple bind; EXTERNAL = client certificate */
+	char ldap_tls_cert[PATH_MAX];   /* client certificate (PEM) */
+	char ldap_tls_key[PATH_MAX];    /* its key: root-only file */
 	unsigned min_sync_permille; /* refuse a pull with fewer users than this
 	                               share (in thousandths) of the last known */
 	/* audit trail */

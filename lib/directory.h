@@ -19,6 +19,9 @@ struct dir_user {
 	char *dn;             /* LDIF only */
 	long long uid, gid;   /* DIR_NO_ID: allocate */
 	char *gecos, *home, *shell;
+	char *ext_id;         /* stable identity (sosafeStableId: objectSid,
+	                       * objectGUID or entryUUID as ldap_pull writes
+	                       * it); NULL if the directory gives none */
 	bool disabled;        /* userAccountControl bit 0x2 */
 	int64_t expires;      /* unix time; 0 = never */
 	char **groups;        /* group names (memberOf, resolved) */

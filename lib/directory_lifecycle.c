@@ -630,18 +630,185 @@ static int check_against_local(const struct directory *d, const struct local *lp
 	return 0;
 }
 
+/* ---- renames ----------------------------------------------------------------
+ * An account keeps its directory identity (objectSid in AD, entryUUID in
+ * OpenLDAP) when its name changes. A row whose ext_id is the export user's
+ * but whose name is not is renamed, in every per-user table of every schema
+ * part (TOTP secret, recovery codes, lockout tally, reviews, lifecycle row),
+ * inside the sync transaction. Rows a table holds for the new name while no
+ * directory user had it (failed attempts of an unknown name) are dropped
+ * first. A rename onto a name another lifecycle row holds waits until that
+ * row moves away in the same pass (chains x->y, y->z); what is left (a
+ * swap) is refused. */
+
+static int rename_user(struct store *st, const char *from, const char *to, long *rows,
+		       char *err, size_t errlen)
+{
+	*rows = 0;
+	for (unsigned i = 0; i < store_schema_nparts; i++) {
+		const struct schema_part *p = store_schema_parts[i];
+		for (unsigned j = 0; j < p->nuser_tables; j++) {
+			char sql[160];
+			int rc = SQLITE_OK;
+			if (strcmp(p->user_tables[j], "dir_user")) {
+				snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE user = ?", p->user_tables[j]);
+				rc = exec_bind(st, sql, "s", to);
+			}
+			if (rc == SQLITE_OK) {
+				snprintf(sql, sizeof(sql), "UPDATE %s SET user = ? WHERE user = ?",
+					 p->user_tables[j]);
+				rc = exec_bind(st, sql, "ss", to, from);
+			}
+			if (rc != SQLITE_OK)
+				return sqlfail(st, rc, "cannot rename in", err, errlen);
+			*rows += sqlite3_changes(store_db(st));
+		}
+	}
+	return 0;
+}
+
+struct rename {
+	const struct dir_user *u;
+	char *from;
+	long long uid;
+};
+
+static int apply_renames(struct store *st, const struct directory *d, struct sync_result *res,
+			 char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	int rc = sqlite3_prepare_v2(store_db(st), "SELECT user, uid FROM dir_user WHERE ext_id = ?",
+				    -1, &q, NULL);
+	if (rc != SQLITE_OK)
+		return sqlfail(st, rc, "cannot read", err, errlen);
+	struct rename *todo = NULL;
+	size_t n = 0;
+	int ret = 0;
+	for (size_t i = 0; i < d->nusers && !ret; i++) {
+		const struct dir_user *u = &d->users[i];
+		if (!u->ext_id)
+			continue;
+		sqlite3_reset(q);
+		sqlite3_bind_text(q, 1, u->ext_id, -1, SQLITE_STATIC);
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_DONE)
+			continue;
+		if (rc != SQLITE_ROW) {
+			ret = sqlfail(st, rc, "cannot read", err, errlen);
+			break;
+		}
+		const char *name = (const char *)sqlite3_column_text(q, 0);
+		if (!strcmp(name, u->name))
+			continue;
+		struct rename *t = realloc(todo, (n + 1) * sizeof(*t));
+		if (!t || !(t[n].from = strdup(name))) {
+			todo = t ? t : todo;
+			ret = fail(err, errlen, "out of memory");
+			break;
+		}
+		todo = t;
+		todo[n].u = u;
+		todo[n].uid = sqlite3_column_int64(q, 1);
+		n++;
+	}
+	sqlite3_finalize(q);
+	size_t left = ret ? 0 : n;
+	bool progress = true;
+	while (!ret && left && progress) {
+		progress = false;
+		for (size_t i = 0; i < n && !ret; i++) {
+			struct rename *r = &todo[i];
+			if (!r->u)
+				continue;
+			struct dir_state s;
+			enum store_status ss = directory_state_get(st, r->u->name, &s);
+			if (ss == ST_OK)
+				continue;       /* the new name is still taken: next round */
+			if (ss != ST_NOTFOUND) {
+				ret = fail(err, errlen, "%s", store_error(st));
+				break;
+			}
+			long rows = 0;
+			if (rename_user(st, r->from, r->u->name, &rows, err, errlen)) {
+				ret = -1;
+				break;
+			}
+			char why[512];
+			snprintf(why, sizeof(why), "renamed from '%s' (same stable id %s); %ld record(s) "
+				 "moved", r->from, r->u->ext_id, rows);
+			if (note(res, r->u->name, r->uid, "renamed", why))
+				ret = fail(err, errlen, "out of memory");
+			r->u = NULL;
+			left--;
+			progress = true;
+		}
+	}
+	for (size_t i = 0; i < n && !ret && left; i++)
+		if (todo[i].u)
+			ret = fail(err, errlen, "line %u: '%s' was renamed to '%s' (same stable id %s), "
+				   "but '%s' is still held by another account in the store; rename "
+				   "one of them in the directory first", todo[i].u->line, todo[i].from,
+				   todo[i].u->name, todo[i].u->ext_id, todo[i].u->name);
+	for (size_t i = 0; i < n; i++)
+		free(todo[i].from);
+	free(todo);
+	return ret;
+}
+
+/* The stable id stored for USER (into BUF, "" if none). */
+static int stored_ext_id(struct store *st, const char *user, char *buf, size_t len)
+{
+	sqlite3_stmt *q;
+	buf[0] = 0;
+	int rc = sqlite3_prepare_v2(store_db(st), "SELECT ext_id FROM dir_user WHERE user = ?", -1,
+				    &q, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && sqlite3_column_text(q, 0))
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 static int apply_user(struct store *st, const struct sosafe_config *cfg, const struct directory *d,
 		      const struct dir_user *u, const struct local *lp, const struct local *lg,
 		      const struct idset *ids, const struct sync_opts *o, struct sync_result *res,
 		      char *err, size_t errlen)
 {
 	const char *why = "";
+	struct dir_user other;   /* stands for U when another account took its name */
 	bool active = directory_user_active(d, u, cfg->entitled_group, o->now, &why);
 	struct dir_state s;
 	enum store_status ss = directory_state_get(st, u->name, &s);
 	int rc;
 	if (ss != ST_OK && ss != ST_NOTFOUND)
 		return fail(err, errlen, "%s", store_error(st));
+	if (ss == ST_OK && u->ext_id) {
+		char have[256];
+		rc = stored_ext_id(st, u->name, have, sizeof(have));
+		if (rc != SQLITE_OK)
+			return sqlfail(st, rc, "cannot read", err, errlen);
+		if (!have[0]) {
+			/* first sync that sees the id: remember it */
+			rc = exec_bind(st, "UPDATE dir_user SET ext_id = ? WHERE user = ?", "ss",
+				       u->ext_id, u->name);
+			if (rc != SQLITE_OK)
+				return sqlfail(st, rc, "cannot write", err, errlen);
+		} else if (strcmp(have, u->ext_id)) {
+			/* another account took the name: the old one's data (secret,
+			 * lockout) must not pass to it. The row stays deactivated
+			 * until purged after grace_days; then the new account is
+			 * a new user. */
+			active = false;
+			why = "the name now belongs to another directory account (stable id "
+			      "changed); the old account's data stays until it is purged";
+			other = (struct dir_user){ .name = u->name, .uid = DIR_NO_ID,
+						   .gid = DIR_NO_ID, .line = u->line };
+			u = &other;
+		}
+	}
 	if (ss == ST_OK) {
 		if (u->uid != DIR_NO_ID && u->uid != s.uid)
 			return fail(err, errlen, "line %u: uidNumber of '%s' changed from %lld to %lld; "
@@ -685,8 +852,9 @@ static int apply_user(struct store *st, const struct sosafe_config *cfg, const s
 	if (u->gid == DIR_NO_ID && local_has_id(lg, gid))
 		return fail(err, errlen, "line %u: uid %lld of '%s' (also its private group) is a "
 			    "local group's gid", u->line, uid, u->name);
-	rc = exec_bind(st, "INSERT INTO dir_user (user, uid, gid, first_seen) VALUES (?, ?, ?, ?)",
-		       "siii", u->name, uid, gid, (long long)o->now);
+	rc = exec_bind(st, "INSERT INTO dir_user (user, uid, gid, first_seen, ext_id) "
+			   "VALUES (?, ?, ?, ?, ?)", "siiis", u->name, uid, gid, (long long)o->now,
+		       u->ext_id);
 	if (rc != SQLITE_OK)
 		return sqlfail(st, rc, "cannot write", err, errlen);
 	return note(res, u->name, uid, "new", u->uid == DIR_NO_ID ? "uid allocated" : "uid from "
@@ -775,6 +943,8 @@ int directory_sync(struct store *st, const struct sosafe_config *cfg, const stru
 		goto out;
 	}
 	if (purge_overdue(st, cfg, o, res, err, errlen))
+		goto rollback;
+	if (apply_renames(st, d, res, err, errlen))
 		goto rollback;
 	for (size_t i = 0; i < d->nusers; i++)
 		if (apply_user(st, cfg, d, &d->users[i], &lp, &lg, &ids, o, res, err, errlen))

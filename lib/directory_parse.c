@@ -93,6 +93,7 @@ void directory_free(struct directory *d)
 		free(u->gecos);
 		free(u->home);
 		free(u->shell);
+		free(u->ext_id);
 		free_strs(u->groups, u->ngroups);
 	}
 	for (size_t i = 0; i < d->ngroups; i++) {
@@ -175,8 +176,8 @@ struct ldif_entry {
 	unsigned line;
 	char *dn;
 	bool is_user, is_group, is_computer;
-	char *sam, *uid, *gid, *uac, *expires, *display, *cn, *home, *shell, *gecos;
-	unsigned sam_line, uid_line, gid_line, uac_line, exp_line;
+	char *sam, *uid, *gid, *uac, *expires, *display, *cn, *home, *shell, *gecos, *ext_id;
+	unsigned sam_line, uid_line, gid_line, uac_line, exp_line, ext_line;
 	char **member_of;
 	size_t nmember_of;
 	char **member;
@@ -196,6 +197,7 @@ static void entry_clear(struct ldif_entry *e)
 	free(e->home);
 	free(e->shell);
 	free(e->gecos);
+	free(e->ext_id);
 	free_strs(e->member_of, e->nmember_of);
 	free_strs(e->member, e->nmember);
 	memset(e, 0, sizeof(*e));
@@ -315,6 +317,10 @@ static int add_entry(struct directory *d, struct ldif_entry *e, char *err, size_
 	e->home = NULL;
 	u->shell = e->shell ? e->shell : NULL;
 	e->shell = NULL;
+	if (e->ext_id && (!e->ext_id[0] || strlen(e->ext_id) > 200))
+		return fail(err, errlen, e->ext_line, "sosafeStableId must be 1..200 bytes");
+	u->ext_id = e->ext_id;
+	e->ext_id = NULL;
 	u->groups = e->member_of;
 	u->ngroups = e->nmember_of;
 	e->member_of = NULL;
@@ -369,6 +375,7 @@ static int ldif_attr(struct ldif_entry *e, const char *a, size_t an, char *v, un
 	ONE("unixHomeDirectory", home, NULL);
 	ONE("loginShell", shell, NULL);
 	ONE("gecos", gecos, NULL);
+	ONE("sosafeStableId", ext_id, &e->ext_line);
 #undef ONE
 	int r = 0;
 	if (attr_is(a, an, "memberOf"))
@@ -1016,6 +1023,18 @@ static int check_duplicates(const struct directory *d, char *err, size_t errlen)
 	for (size_t i = 0; i < d->nusers; i++)
 		k[i] = (struct dupkey){ d->users[i].name, d->users[i].uid, d->users[i].line };
 	int r = dup_scan(k, d->nusers, "user", "uid", err, errlen);
+	if (!r) {
+		/* a stable identity names one account */
+		size_t m = 0;
+		for (size_t i = 0; i < d->nusers; i++)
+			if (d->users[i].ext_id)
+				k[m++] = (struct dupkey){ d->users[i].ext_id, 0, d->users[i].line };
+		qsort(k, m, sizeof(*k), cmp_dup_name);
+		for (size_t i = 1; i < m && !r; i++)
+			if (!strcmp(k[i].name, k[i - 1].name))
+				r = fail(err, errlen, k[i].line, "two users with the same stable id "
+					 "(sosafeStableId %s, first at line %u)", k[i].name, k[i - 1].line);
+	}
 	if (!r) {
 		for (size_t i = 0; i < d->ngroups; i++)
 			k[i] = (struct dupkey){ d->groups[i].name, d->groups[i].gid, d->groups[i].line };

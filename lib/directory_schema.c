@@ -36,6 +36,10 @@ static const char *const directory_steps[] = {
 	"  key TEXT PRIMARY KEY NOT NULL,"
 	"  value INTEGER NOT NULL"
 	") WITHOUT ROWID",
+	/* 2: the directory's stable identity of the account (objectSid,
+	 * objectGUID or entryUUID), so a renamed account keeps its row */
+	"ALTER TABLE dir_user ADD COLUMN ext_id TEXT;"
+	"CREATE UNIQUE INDEX dir_user_ext_id ON dir_user (ext_id) WHERE ext_id IS NOT NULL",
 };
 
 static const char *const directory_user_tables[] = { "dir_user" };

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "directory.h"
@@ -23,6 +24,7 @@ struct common_opts {
 	struct sync_opts o;
 	const char *from;
 	bool report;
+	bool quiet;
 	bool bad;
 };
 
@@ -37,6 +39,8 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct common_opts
 		const char *next = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--json")) {
 			cli->json = true;
+		} else if (sync && !strcmp(a, "--quiet")) {
+			c->quiet = true;
 		} else if (!strcmp(a, "--dry-run")) {
 			c->o.dry_run = true;
 		} else if (sync && !strcmp(a, "--from") && next) {
@@ -119,7 +123,7 @@ static void log_changes(struct cli *cli, const struct sync_result *r, const char
 
 int cmd_sync(struct cli *cli, int argc, char **argv)
 {
-	if (cli_wants_help(argc, argv, "sync [--from FILE] [--dry-run] [--json]",
+	if (cli_wants_help(argc, argv, "sync [--from FILE] [--dry-run] [--json] [--quiet]",
 			   "Without --from, pulls users and groups from the directory named by\n"
 			   "ldap_uri (TLS 1.2 or later, certificate checked against ldap_ca_file).\n"
 			   "With --from, reads a directory export (LDIF as ldapsearch prints Active Directory\n"
@@ -127,7 +131,9 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 			   "longer than grace_days, records who is active (enabled, not expired,\n"
 			   "member of entitled_group), allocates uids in uid_min..uid_max where the\n"
 			   "directory gives none, and replaces the snapshot served by nss_sosafe.\n"
-			   "A bad export is refused with the line that is wrong; nothing changes."))
+			   "A bad export is refused with the line that is wrong; nothing changes.\n"
+			   "On a terminal the pull shows a progress line on stderr; --quiet (or no\n"
+			   "terminal: cron, systemd) turns it off."))
 		return EXIT_OK;
 	struct common_opts c;
 	int rc = parse_opts(cli, argc, argv, &c, true);
@@ -148,7 +154,8 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		struct ldap_pull_info info;
-		if (ldap_pull(&cli->cfg, &d, &info, err, sizeof(err))) {
+		bool progress = !c.quiet && !cli->json && isatty(STDERR_FILENO);
+		if (ldap_pull(&cli->cfg, &d, &info, progress, err, sizeof(err))) {
 			cli_err("directory pull failed, snapshot unchanged: %s", err);
 			log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
 			return EXIT_FAIL;

@@ -15,10 +15,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ctype.h>
+#include <stddef.h>
+#include <time.h>
+
 #include <ldap.h>
 #include <sqlite3.h>
 
 #include "ldap_source.h"
+#include "util.h"
 
 #define TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define PASSWORD_MAX 1024
@@ -85,6 +90,30 @@ static int read_password(const char *path, char *pw, size_t pwlen, char *err, si
 	return 0;
 }
 
+/* The client key of SASL EXTERNAL: a regular file of root's (or the
+ * caller's) that nobody else may read. */
+static int check_key_file(const struct sosafe_config *cfg, char *err, size_t errlen)
+{
+	if (!cfg->ldap_tls_cert[0] || !cfg->ldap_tls_key[0])
+		return fail(err, errlen, "ldap_tls_cert and ldap_tls_key go together");
+	int fd = open(cfg->ldap_tls_key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return fail(err, errlen, "ldap_tls_key %s: %s", cfg->ldap_tls_key, strerror(errno));
+	struct stat sb;
+	int r = fstat(fd, &sb);
+	close(fd);
+	if (r < 0 || !S_ISREG(sb.st_mode))
+		return fail(err, errlen, "ldap_tls_key %s: not a regular file", cfg->ldap_tls_key);
+	if (sb.st_uid != 0 && sb.st_uid != geteuid())
+		return fail(err, errlen, "ldap_tls_key %s: must be owned by root", cfg->ldap_tls_key);
+	if (sb.st_mode & 077)
+		return fail(err, errlen, "ldap_tls_key %s: readable by group or others (mode %03o); "
+			    "chmod 600 it", cfg->ldap_tls_key, (unsigned)(sb.st_mode & 0777));
+	if (access(cfg->ldap_tls_cert, R_OK))
+		return fail(err, errlen, "ldap_tls_cert %s: %s", cfg->ldap_tls_cert, strerror(errno));
+	return 0;
+}
+
 /* ---- connection --------------------------------------------------------- */
 
 static void ldap_reason(LDAP *ld, int rc, char *buf, size_t len)
@@ -124,6 +153,10 @@ static int set_tls_options(LDAP *ld, const struct sosafe_config *cfg, char *err,
 	 * string is what really restricts the versions offered */
 	if (ldap_set_option(ld, LDAP_OPT_X_TLS_CIPHER_SUITE, TLS_PRIORITY) != LDAP_OPT_SUCCESS)
 		return fail(err, errlen, "cannot set the TLS priority string");
+	if (cfg->ldap_tls_cert[0] &&
+	    (ldap_set_option(ld, LDAP_OPT_X_TLS_CERTFILE, cfg->ldap_tls_cert) != LDAP_OPT_SUCCESS ||
+	     ldap_set_option(ld, LDAP_OPT_X_TLS_KEYFILE, cfg->ldap_tls_key) != LDAP_OPT_SUCCESS))
+		return fail(err, errlen, "cannot use ldap_tls_cert / ldap_tls_key");
 	if (ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != LDAP_OPT_SUCCESS)
 		return fail(err, errlen, "cannot create the TLS context (bad ldap_ca_file?)");
 	return 0;
@@ -140,6 +173,11 @@ static LDAP *connect_one(const struct sosafe_config *cfg, const char *uri, const
 		return NULL;
 	}
 	bool tls = ldaps || cfg->ldap_starttls;
+	bool external = cfg->ldap_sasl_mech[0] != 0;
+	if (!tls && external) {
+		fail(err, errlen, "ldap_sasl_mech = EXTERNAL needs TLS (ldaps:// or ldap_starttls)");
+		return NULL;
+	}
 	if (!tls && !cfg->ldap_insecure) {
 		fail(err, errlen, "plain LDAP refused: use ldaps://, ldap_starttls = yes, or (for "
 		     "tests only) ldap_insecure = yes");
@@ -178,8 +216,13 @@ static LDAP *connect_one(const struct sosafe_config *cfg, const char *uri, const
 		cred.bv_val = (char *)pw;
 		cred.bv_len = strlen(pw);
 	}
-	rc = ldap_sasl_bind_s(ld, cfg->ldap_bind_dn[0] ? cfg->ldap_bind_dn : NULL, LDAP_SASL_SIMPLE,
-			      &cred, NULL, NULL, NULL);
+	if (external) { /* the identity is the client certificate's, mapped by the server */
+		struct berval empty = { 0, (char *)"" };   /* empty initial response */
+		rc = ldap_sasl_bind_s(ld, NULL, "EXTERNAL", &empty, NULL, NULL, NULL);
+	} else {
+		rc = ldap_sasl_bind_s(ld, cfg->ldap_bind_dn[0] ? cfg->ldap_bind_dn : NULL,
+				      LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+	}
 	if (rc != LDAP_SUCCESS) {
 		ldap_reason(ld, rc, why, sizeof(why));
 		fail(err, errlen, "bind failed: %s", why);
@@ -344,88 +387,410 @@ static int expand_groups(const struct nests *ns, struct berval **direct, struct 
 	return 0;
 }
 
-static const char *const user_attrs[] = {
-	"objectClass", "sAMAccountName", "uidNumber", "gidNumber", "userAccountControl",
-	"accountExpires", "displayName", "cn", "unixHomeDirectory", "loginShell", "gecos",
-	"memberOf", NULL
-};
-static const char *const group_attrs[] = {
-	"objectClass", "sAMAccountName", "gidNumber", "member", "memberOf", NULL
+/* ---- attribute map ------------------------------------------------------- */
+
+#define LIST_MAX 8           /* attributes in one comma-separated map entry */
+
+struct attrlist {
+	char *v[LIST_MAX];
+	size_t n;
 };
 
-static bool multi(const char *a)
+struct attrmap {
+	char buf[1024];                  /* the split copies live here */
+	struct attrlist name, gname, uid, gid, gecos, home, shell, id, member_of, member;
+	const char *user_req[64];        /* attributes asked for, NULL-terminated */
+	const char *group_req[32];
+};
+
+static bool attr_name_ok(const char *a)
 {
-	return !strcasecmp(a, "objectClass") || !strcasecmp(a, "member");
+	if (!*a || strlen(a) > 64)
+		return false;
+	for (; *a; a++)
+		if (!(isalnum((unsigned char)*a) || *a == '-' || *a == ';' || *a == '.'))
+			return false;
+	return true;
 }
+
+/* Split a comma-separated list of attribute names into L (copies in M). */
+static int split_list(struct attrmap *m, size_t *used, const char *key, const char *val,
+		      struct attrlist *l, bool required, char *err, size_t errlen)
+{
+	l->n = 0;
+	size_t len = strlen(val);
+	if (*used + len + 1 > sizeof(m->buf))
+		return fail(err, errlen, "%s: too long", key);
+	char *copy = m->buf + *used;
+	memcpy(copy, val, len + 1);
+	*used += len + 1;
+	char *save = NULL;
+	for (char *t = strtok_r(copy, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
+		if (!attr_name_ok(t))
+			return fail(err, errlen, "%s: '%s' is not an attribute name", key, t);
+		if (l->n == LIST_MAX)
+			return fail(err, errlen, "%s: at most %d attributes", key, LIST_MAX);
+		l->v[l->n++] = t;
+	}
+	if (required && !l->n)
+		return fail(err, errlen, "%s may not be empty", key);
+	return 0;
+}
+
+static void req_add(const char **req, size_t cap, const struct attrlist *l)
+{
+	size_t n = 0;
+	while (req[n])
+		n++;
+	for (size_t i = 0; i < l->n && n + 1 < cap; i++) {
+		bool have = false;
+		for (size_t k = 0; k < n && !have; k++)
+			have = !strcasecmp(req[k], l->v[i]);
+		if (!have)
+			req[n++] = l->v[i];
+	}
+	req[n] = NULL;
+}
+
+static int map_build(const struct sosafe_config *cfg, struct attrmap *m, char *err, size_t errlen)
+{
+	memset(m, 0, sizeof(*m));
+	size_t used = 0;
+	if (split_list(m, &used, "ldap_attr_name", cfg->ldap_attr_name, &m->name, true, err, errlen) ||
+	    split_list(m, &used, "ldap_attr_group_name", cfg->ldap_attr_group_name, &m->gname, true,
+		       err, errlen) ||
+	    split_list(m, &used, "ldap_attr_uid", cfg->ldap_attr_uid, &m->uid, false, err, errlen) ||
+	    split_list(m, &used, "ldap_attr_gid", cfg->ldap_attr_gid, &m->gid, false, err, errlen) ||
+	    split_list(m, &used, "ldap_attr_gecos", cfg->ldap_attr_gecos, &m->gecos, false, err,
+		       errlen) ||
+	    split_list(m, &used, "ldap_attr_home", cfg->ldap_attr_home, &m->home, false, err, errlen) ||
+	    split_list(m, &used, "ldap_attr_shell", cfg->ldap_attr_shell, &m->shell, false, err,
+		       errlen) ||
+	    split_list(m, &used, "ldap_attr_id", cfg->ldap_attr_id, &m->id, false, err, errlen) ||
+	    split_list(m, &used, "ldap_attr_member_of", cfg->ldap_attr_member_of, &m->member_of,
+		       false, err, errlen) ||
+	    split_list(m, &used, "ldap_attr_member", cfg->ldap_attr_member, &m->member, false, err,
+		       errlen))
+		return -1;
+	static const struct attrlist ad = { { "objectClass", "userAccountControl", "accountExpires" },
+					    3 };
+	static const struct attrlist oc = { { "objectClass" }, 1 };
+	const struct attrlist *u[] = { &ad, &m->name, &m->uid, &m->gid, &m->gecos, &m->home,
+				       &m->shell, &m->id, &m->member_of };
+	for (size_t i = 0; i < ARRAY_SIZE(u); i++)
+		req_add(m->user_req, ARRAY_SIZE(m->user_req), u[i]);
+	const struct attrlist *g[] = { &oc, &m->gname, &m->gid, &m->member, &m->member_of };
+	for (size_t i = 0; i < ARRAY_SIZE(g); i++)
+		req_add(m->group_req, ARRAY_SIZE(m->group_req), g[i]);
+	return 0;
+}
+
+/* The first attribute of L the entry has, with its values (free with
+ * ldap_value_free_len), or NULL. */
+static struct berval **first_of(LDAP *ld, LDAPMessage *e, const struct attrlist *l,
+				const char **which)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct berval **v = ldap_get_values_len(ld, e, l->v[i]);
+		if (v && v[0]) {
+			if (which)
+				*which = l->v[i];
+			return v;
+		}
+		ldap_value_free_len(v);
+	}
+	return NULL;
+}
+
+/* ---- stable identity ------------------------------------------------------ */
+
+/* objectSid (binary) as S-1-5-21-...; 0 or -1 when malformed. */
+static int format_sid(const unsigned char *p, size_t n, char *out, size_t len)
+{
+	if (n < 8 || p[0] != 1 || p[1] > 15 || n != 8 + 4 * (size_t)p[1])
+		return -1;
+	unsigned long long auth = 0;
+	for (int i = 2; i < 8; i++)
+		auth = auth << 8 | p[i];
+	int w = snprintf(out, len, "S-1-%llu", auth);
+	for (unsigned i = 0; i < p[1] && w > 0 && (size_t)w < len; i++) {
+		const unsigned char *s = p + 8 + 4 * i;
+		unsigned long v = (unsigned long)s[0] | (unsigned long)s[1] << 8 |
+				  (unsigned long)s[2] << 16 | (unsigned long)s[3] << 24;
+		w += snprintf(out + w, len - (size_t)w, "-%lu", v);
+	}
+	return w > 0 && (size_t)w < len ? 0 : -1;
+}
+
+/* objectGUID (16 bytes, the first three fields little-endian) as text. */
+static int format_guid(const unsigned char *p, size_t n, char *out, size_t len)
+{
+	if (n != 16)
+		return -1;
+	snprintf(out, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 p[3], p[2], p[1], p[0], p[5], p[4], p[7], p[6], p[8], p[9], p[10], p[11], p[12],
+		 p[13], p[14], p[15]);
+	return 0;
+}
+
+/* "ATTR:VALUE": the attribute named, so that changing ldap_attr_id re-keys
+ * the rows instead of looking like other accounts. Binary values that are
+ * neither a SID nor a GUID are written in hex. */
+static int stable_id(const char *attr, const struct berval *v, char *out, size_t len)
+{
+	char val[200];
+	const unsigned char *p = (const unsigned char *)v->bv_val;
+	if (!strcasecmp(attr, "objectSid")) {
+		if (format_sid(p, v->bv_len, val, sizeof(val)))
+			return -1;
+	} else if (!strcasecmp(attr, "objectGUID")) {
+		if (format_guid(p, v->bv_len, val, sizeof(val)))
+			return -1;
+	} else {
+		bool text = v->bv_len > 0 && v->bv_len < sizeof(val);
+		for (size_t i = 0; i < v->bv_len && text; i++)
+			text = p[i] > 0x20 && p[i] < 0x7f;
+		if (text) {
+			memcpy(val, p, v->bv_len);
+			val[v->bv_len] = 0;
+		} else if (v->bv_len > 0 && 2 * v->bv_len < sizeof(val)) {
+			for (size_t i = 0; i < v->bv_len; i++)
+				snprintf(val + 2 * i, 3, "%02x", p[i]);
+		} else {
+			return -1;
+		}
+	}
+	char lower[70];
+	size_t i = 0;
+	for (; attr[i] && i + 1 < sizeof(lower); i++)
+		lower[i] = (char)tolower((unsigned char)attr[i]);
+	lower[i] = 0;
+	int w = snprintf(out, len, "%s:%s", lower, val);
+	return w > 0 && (size_t)w < len ? 0 : -1;
+}
+
+/* ---- disabled users (ldap_disabled_filter) -------------------------------- */
+
+struct dnset {
+	char **v;
+	size_t n, cap;
+	bool sorted;
+};
+
+static int cmp_dn(const void *a, const void *b)
+{
+	return strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool dnset_has(struct dnset *s, const char *dn)
+{
+	if (!s->n)
+		return false;
+	if (!s->sorted) {
+		qsort(s->v, s->n, sizeof(char *), cmp_dn);
+		s->sorted = true;
+	}
+	return bsearch(&dn, s->v, s->n, sizeof(char *), cmp_dn) != NULL;
+}
+
+static void dnset_free(struct dnset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		ldap_memfree(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- progress on a terminal --------------------------------------------- */
+
+struct progress {
+	bool on;
+	size_t groups, users, pages;
+	long long estimate;       /* server's size estimate for the current search, 0 unknown */
+	time_t last;
+};
+
+static void progress_show(struct progress *p, bool final)
+{
+	if (!p->on)
+		return;
+	time_t now = time(NULL);
+	if (!final && p->pages > 1 && now == p->last)
+		return;
+	p->last = now;
+	char bar[32] = "";
+	if (p->estimate > 0) {
+		long long done = (long long)p->users;
+		int fill = done >= p->estimate ? 20 : (int)(20 * done / p->estimate);
+		memset(bar, '#', (size_t)fill);
+		memset(bar + fill, '-', (size_t)(20 - fill));
+		bar[20] = 0;
+	}
+	fprintf(stderr, "\r\033[Ksync: %zu group(s), %zu user(s), %zu page(s)%s%s%s", p->groups,
+		p->users, p->pages, bar[0] ? " [" : "", bar, bar[0] ? "]" : "");
+	if (final)
+		fputs("\r\033[K", stderr);
+	fflush(stderr);
+}
+
+/* ---- LDIF in memory ------------------------------------------------------ */
 
 struct search_ctx {
 	FILE *out;
 	struct nests *ns;
+	const struct attrmap *m;
+	struct dnset *disabled;
+	struct dnset *collect;  /* disabled pass: DNs only */
 	bool groups;            /* group pass: record nesting */
 	size_t entries;
+	struct progress *prog;
 };
 
+static void put_first(FILE *f, const char *canon, struct berval **v)
+{
+	if (v && v[0])
+		put_b64(f, canon, v[0]->bv_val, v[0]->bv_len);
+}
+
+static int record_nesting(struct search_ctx *c, const char *dn, struct berval **vals)
+{
+	if (!vals || !vals[0])
+		return 0;
+	struct nest *v = realloc(c->ns->v, (c->ns->n + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	c->ns->v = v;
+	struct nest *g = &v[c->ns->n];
+	memset(g, 0, sizeof(*g));
+	struct dnlist l = { 0 };
+	int ret = 0;
+	for (size_t i = 0; vals[i] && !ret; i++) {
+		char *p = strndup(vals[i]->bv_val, vals[i]->bv_len);
+		ret = p ? dnlist_add(&l, p) : -1;
+		free(p);
+	}
+	g->dn = strdup(dn);
+	g->parents = l.v;
+	g->nparents = l.n;
+	c->ns->n++;
+	return ret || !g->dn ? -1 : 0;
+}
+
+/* One entry as LDIF under the canonical (AD) attribute names that
+ * directory_parse() reads, whatever the map says. */
 static int emit_entry(LDAP *ld, LDAPMessage *e, struct search_ctx *c)
 {
 	char *dn = ldap_get_dn(ld, e);
 	if (!dn)
 		return -1;
-	put_b64(c->out, "dn", dn, strlen(dn));
-	const char *const *attrs = c->groups ? group_attrs : user_attrs;
-	int ret = 0;
-	for (size_t a = 0; attrs[a] && !ret; a++) {
-		struct berval **vals = ldap_get_values_len(ld, e, attrs[a]);
-		if (!strcasecmp(attrs[a], "memberOf")) {
-			if (c->groups) {
-				if (vals && vals[0]) {
-					struct nest *v = realloc(c->ns->v, (c->ns->n + 1) * sizeof(*v));
-					if (!v) {
-						ret = -1;
-					} else {
-						c->ns->v = v;
-						struct nest *g = &v[c->ns->n];
-						memset(g, 0, sizeof(*g));
-						struct dnlist l = { 0 };
-						for (size_t i = 0; vals[i] && !ret; i++) {
-							char *p = strndup(vals[i]->bv_val, vals[i]->bv_len);
-							ret = p ? dnlist_add(&l, p) : -1;
-							free(p);
-						}
-						g->dn = strdup(dn);
-						g->parents = l.v;
-						g->nparents = l.n;
-						c->ns->n++;
-						if (!g->dn)
-							ret = -1;
-					}
-				}
-			} else {
-				struct dnlist l = { 0 };
-				ret = expand_groups(c->ns, vals, &l);
-				for (size_t i = 0; i < l.n && !ret; i++)
-					put_b64(c->out, "memberOf", l.v[i], strlen(l.v[i]));
-				dnlist_free(&l);
+	if (c->collect) {
+		if (c->collect->n == c->collect->cap) {
+			size_t cap = c->collect->cap ? 2 * c->collect->cap : 64;
+			char **v = realloc(c->collect->v, cap * sizeof(*v));
+			if (!v) {
+				ldap_memfree(dn);
+				return -1;
 			}
-		} else {
-			bool all = multi(attrs[a]);
-			for (size_t i = 0; vals && vals[i] && (all || i == 0); i++)
-				put_b64(c->out, attrs[a], vals[i]->bv_val, vals[i]->bv_len);
+			c->collect->v = v;
+			c->collect->cap = cap;
 		}
-		ldap_value_free_len(vals);
+		c->collect->v[c->collect->n++] = dn;
+		c->entries++;
+		return 0;
 	}
-	fputc('\n', c->out);
+	const struct attrmap *m = c->m;
+	FILE *f = c->out;
+	int ret = 0;
+	put_b64(f, "dn", dn, strlen(dn));
+	struct berval **v = ldap_get_values_len(ld, e, "objectClass");
+	for (size_t i = 0; v && v[i]; i++)
+		put_b64(f, "objectClass", v[i]->bv_val, v[i]->bv_len);
+	ldap_value_free_len(v);
+	/* the search it came from says what it is (groupOfNames, posixAccount...) */
+	fprintf(f, "objectClass: %s\n", c->groups ? "group" : "user");
+	v = first_of(ld, e, c->groups ? &m->gname : &m->name, NULL);
+	put_first(f, "sAMAccountName", v);
+	ldap_value_free_len(v);
+	v = first_of(ld, e, &m->gid, NULL);
+	put_first(f, "gidNumber", v);
+	ldap_value_free_len(v);
+	struct berval **mo = first_of(ld, e, &m->member_of, NULL);
+	if (c->groups) {
+		v = first_of(ld, e, &m->member, NULL);
+		for (size_t i = 0; v && v[i]; i++)
+			put_b64(f, "member", v[i]->bv_val, v[i]->bv_len);
+		ldap_value_free_len(v);
+		ret = record_nesting(c, dn, mo);
+	} else {
+		static const struct {
+			size_t off;
+			const char *canon;
+		} one[] = {
+			{ offsetof(struct attrmap, uid), "uidNumber" },
+			{ offsetof(struct attrmap, gecos), "gecos" },
+			{ offsetof(struct attrmap, home), "unixHomeDirectory" },
+			{ offsetof(struct attrmap, shell), "loginShell" },
+		};
+		for (size_t k = 0; k < ARRAY_SIZE(one); k++) {
+			v = first_of(ld, e, (const struct attrlist *)((const char *)m + one[k].off), NULL);
+			put_first(f, one[k].canon, v);
+			ldap_value_free_len(v);
+		}
+		v = ldap_get_values_len(ld, e, "accountExpires");
+		put_first(f, "accountExpires", v);
+		ldap_value_free_len(v);
+		v = ldap_get_values_len(ld, e, "userAccountControl");
+		if (c->disabled && dnset_has(c->disabled, dn)) {
+			unsigned long uac = 514;
+			if (v && v[0]) {
+				char num[32];
+				snprintf(num, sizeof(num), "%.*s", (int)v[0]->bv_len, v[0]->bv_val);
+				uac = strtoul(num, NULL, 10) | 2;
+			}
+			fprintf(f, "userAccountControl: %lu\n", uac);
+		} else {
+			put_first(f, "userAccountControl", v);
+		}
+		ldap_value_free_len(v);
+		const char *which = NULL;
+		v = first_of(ld, e, &m->id, &which);
+		if (v) {
+			char id[300];
+			if (stable_id(which, v[0], id, sizeof(id)) == 0)
+				fprintf(f, "sosafeStableId: %s\n", id);
+			else
+				ret = 1;
+		}
+		ldap_value_free_len(v);
+		struct dnlist l = { 0 };
+		if (ret == 0 && expand_groups(c->ns, mo, &l))
+			ret = -1;
+		for (size_t i = 0; i < l.n && ret == 0; i++)
+			put_b64(f, "memberOf", l.v[i], strlen(l.v[i]));
+		dnlist_free(&l);
+	}
+	ldap_value_free_len(mo);
+	fputc('\n', f);
+	if (ret == 1)
+		ret = -2;
 	ldap_memfree(dn);
 	c->entries++;
+	if (c->prog) {
+		if (c->groups)
+			c->prog->groups++;
+		else
+			c->prog->users++;
+	}
 	return ret;
 }
 
 /* One subtree search, Simple Paged Results of cfg->ldap_page_size. */
 static int search_paged(LDAP *ld, const struct sosafe_config *cfg, const char *filter,
-			struct search_ctx *c, size_t *pages, char *err, size_t errlen)
+			const char *const *attrs, struct search_ctx *c, size_t *pages, char *err,
+			size_t errlen)
 {
 	struct berval *cookie = NULL;
 	struct timeval tv = { .tv_sec = cfg->ldap_timeout };
-	const char *const *attrs = c->groups ? group_attrs : user_attrs;
 	char why[512];
 	do {
 		LDAPControl *pc = NULL;
@@ -445,11 +810,18 @@ static int search_paged(LDAP *ld, const struct sosafe_config *cfg, const char *f
 			return fail(err, errlen, "search %s under %s: %s", filter, cfg->ldap_base, why);
 		}
 		(*pages)++;
-		for (LDAPMessage *e = ldap_first_entry(ld, res); e; e = ldap_next_entry(ld, e))
-			if (emit_entry(ld, e, c)) {
+		for (LDAPMessage *e = ldap_first_entry(ld, res); e; e = ldap_next_entry(ld, e)) {
+			int r = emit_entry(ld, e, c);
+			if (r == -1) {
 				ldap_msgfree(res);
 				return fail(err, errlen, "out of memory");
 			}
+			if (r == -2) {
+				ldap_msgfree(res);
+				return fail(err, errlen, "an entry under %s has a malformed stable id "
+					    "(ldap_attr_id)", cfg->ldap_base);
+			}
+		}
 		int code = 0;
 		LDAPControl **rctrls = NULL;
 		rc = ldap_parse_result(ld, res, &code, NULL, NULL, NULL, &rctrls, 1);
@@ -466,32 +838,61 @@ static int search_paged(LDAP *ld, const struct sosafe_config *cfg, const char *f
 			    ck.bv_len > 0)
 				cookie = ber_bvdup(&ck);
 			ber_memfree(ck.bv_val);
+			if (c->prog && !c->groups && !c->collect)
+				c->prog->estimate = estimate;
 		}
 		ldap_controls_free(rctrls);
+		if (c->prog && !c->collect) {
+			c->prog->pages++;
+			progress_show(c->prog, false);
+		}
 	} while (cookie);
 	return 0;
 }
 
 int ldap_pull(const struct sosafe_config *cfg, struct directory *d, struct ldap_pull_info *info,
-	      char *err, size_t errlen)
+	      bool show_progress, char *err, size_t errlen)
 {
 	memset(d, 0, sizeof(*d));
 	memset(info, 0, sizeof(*info));
+	struct attrmap *map = calloc(1, sizeof(*map));
+	if (!map)
+		return fail(err, errlen, "out of memory");
+	int r = map_build(cfg, map, err, errlen);
+	if (!r && cfg->ldap_sasl_mech[0] && strcasecmp(cfg->ldap_sasl_mech, "EXTERNAL"))
+		r = fail(err, errlen, "ldap_sasl_mech: only EXTERNAL (a TLS client certificate) is "
+			 "supported");
+	if (!r && cfg->ldap_sasl_mech[0] && (!cfg->ldap_tls_cert[0] || !cfg->ldap_tls_key[0]))
+		r = fail(err, errlen, "ldap_sasl_mech = EXTERNAL needs ldap_tls_cert and ldap_tls_key");
+	if (!r && cfg->ldap_sasl_mech[0] && cfg->ldap_bind_dn[0])
+		r = fail(err, errlen, "ldap_sasl_mech = EXTERNAL and ldap_bind_dn exclude each other "
+			 "(the identity comes from the certificate)");
+	if (!r && (cfg->ldap_tls_cert[0] || cfg->ldap_tls_key[0]))
+		r = check_key_file(cfg, err, errlen);
+	if (r) {
+		free(map);
+		return -1;
+	}
 	if (!cfg->ldap_uri[0])
 		return fail(err, errlen, "ldap_uri is not set in %s (or give --from FILE)",
 			    cfg->conf_path);
 	if (!cfg->ldap_base[0])
 		return fail(err, errlen, "ldap_base is not set in %s", cfg->conf_path);
 	char *pw = calloc(1, PASSWORD_MAX);
-	if (!pw)
+	if (!pw) {
+		free(map);
 		return fail(err, errlen, "out of memory");
+	}
 	if (cfg->ldap_bind_dn[0]) {
 		if (!cfg->ldap_bind_password_file[0]) {
 			free(pw);
+			free(map);
 			return fail(err, errlen, "ldap_bind_dn needs ldap_bind_password_file");
 		}
 		if (read_password(cfg->ldap_bind_password_file, pw, PASSWORD_MAX, err, errlen)) {
+			explicit_bzero(pw, PASSWORD_MAX);
 			free(pw);
+			free(map);
 			return -1;
 		}
 	}
@@ -516,26 +917,52 @@ int ldap_pull(const struct sosafe_config *cfg, struct directory *d, struct ldap_
 	}
 	explicit_bzero(pw, PASSWORD_MAX);
 	free(pw);
-	if (!ld)
+	if (!ld) {
+		free(map);
 		return fail(err, errlen, "no directory server usable: %s", tried);
+	}
 
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
 	if (!out) {
 		ldap_unbind_ext_s(ld, NULL, NULL);
+		free(map);
 		return fail(err, errlen, "out of memory");
 	}
 	struct nests ns = { 0 };
-	struct search_ctx c = { .out = out, .ns = &ns, .groups = true };
-	int r = search_paged(ld, cfg, cfg->ldap_group_filter, &c, &info->pages, err, errlen);
+	struct dnset disabled = { 0 };
+	struct progress prog = { .on = show_progress };
+	struct search_ctx c = { .out = out, .ns = &ns, .m = map, .groups = true, .prog = &prog };
+	r = search_paged(ld, cfg, cfg->ldap_group_filter, map->group_req, &c, &info->pages, err,
+			 errlen);
+	size_t groups_entries = c.entries;
+	if (!r && cfg->ldap_disabled_filter[0]) {
+		/* non-AD "disabled": the users that also match ldap_disabled_filter */
+		char *f = NULL;
+		static const char *const none[] = { "1.1", NULL };
+		if (asprintf(&f, "(&%s%s)", cfg->ldap_user_filter, cfg->ldap_disabled_filter) < 0) {
+			r = fail(err, errlen, "out of memory");
+		} else {
+			struct search_ctx dc = { .collect = &disabled, .prog = &prog };
+			r = search_paged(ld, cfg, f, none, &dc, &info->pages, err, errlen);
+			free(f);
+		}
+		c.disabled = &disabled;
+	}
 	if (!r) {
 		c.groups = false;
-		r = search_paged(ld, cfg, cfg->ldap_user_filter, &c, &info->pages, err, errlen);
+		r = search_paged(ld, cfg, cfg->ldap_user_filter, map->user_req, &c, &info->pages, err,
+				 errlen);
 	}
+	progress_show(&prog, true);
 	info->entries = c.entries;
+	info->disabled = disabled.n;
+	(void)groups_entries;
 	ldap_unbind_ext_s(ld, NULL, NULL);
 	nests_free(&ns);
+	dnset_free(&disabled);
+	free(map);
 	if (fclose(out) && !r)
 		r = fail(err, errlen, "out of memory");
 	if (!r) {
@@ -543,6 +970,8 @@ int ldap_pull(const struct sosafe_config *cfg, struct directory *d, struct ldap_
 		if (directory_parse(text, len, d, why, sizeof(why)))
 			r = fail(err, errlen, "directory data refused: %s", why);
 	}
+	if (text)
+		explicit_bzero(text, len);
 	free(text);
 	return r;
 }

@@ -16,13 +16,17 @@ struct ldap_pull_info {
 	bool insecure;        /* plain LDAP was used (ldap_insecure) */
 	size_t entries;       /* entries read (users + groups) */
 	size_t pages;         /* search result pages */
+	size_t disabled;      /* users matching ldap_disabled_filter */
 };
 
 /* Connect to the first ldap_uri that answers (TLS required unless
- * ldap_insecure), bind, read users and groups page by page and build the
- * same model directory_parse() gives. Returns 0, or -1 with ERR (D empty). */
+ * ldap_insecure), bind (simple, or SASL EXTERNAL with a client
+ * certificate), read users and groups page by page through the attribute
+ * map (ldap_attr_*) and build the same model directory_parse() gives.
+ * SHOW_PROGRESS: a one-line counter on stderr (for a terminal).
+ * Returns 0, or -1 with ERR (D empty). */
 int ldap_pull(const struct sosafe_config *cfg, struct directory *d, struct ldap_pull_info *info,
-	      char *err, size_t errlen);
+	      bool show_progress, char *err, size_t errlen);
 
 /* min_sync_fraction: refuse a pull whose active users are fewer than that
  * share of the users active in the store now. Returns 0 or -1 + ERR. */
