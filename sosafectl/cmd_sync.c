@@ -11,6 +11,7 @@
 #include "directory.h"
 #include "ldap_source.h"
 #include "names.h"
+#include "audit.h"
 
 /* --now and the local account files can be moved only for a state_dir
  * other than the compiled-in one: the production store is driven by the
@@ -109,16 +110,35 @@ static void print_result(struct cli *cli, const struct sync_result *r, bool dry_
 	(void)tb;
 }
 
-static void log_changes(struct cli *cli, const struct sync_result *r, const char *cmd)
+/* One syslog line per change, and their audit records in ONE store
+ * transaction (a first sync of 100k users must not pay 100k commits). */
+static int log_changes(struct cli *cli, struct store *st, const struct sync_result *r,
+		       const char *cmd)
 {
 	for (size_t i = 0; i < r->nchanges; i++) {
 		const struct sync_change *c = &r->changes[i];
 		cli->log.user = c->user;
 		log_event(LOG_NOTICE, &cli->log, c->what, "%s: uid %lld; %s (by %s)", cmd, c->uid,
 			  c->why, cli->admin);
-		cli_audit(cli, c->user, c->what, "%s: uid %lld; %s", cmd, c->uid, c->why);
 	}
 	cli->log.user = NULL;
+	if (!r->nchanges)
+		return 0;
+	bool ok = store_begin(st) == ST_OK;
+	for (size_t i = 0; i < r->nchanges && ok; i++) {
+		const struct sync_change *c = &r->changes[i];
+		struct log_ctx lc = cli->log;
+		lc.user = c->user;
+		ok = !audit_append(st, &lc, c->what, cli->admin, "%s: uid %lld; %s", cmd, c->uid,
+				   c->why);
+	}
+	if (ok && store_commit(st) == ST_OK)
+		return 0;
+	store_rollback(st);
+	log_event(LOG_CRIT, &cli->log, "audit-error", "%s done but the audit records of its %zu "
+		  "change(s) are missing", cmd, r->nchanges);
+	cli_err("%s done, but its audit records could not be written (see syslog)", cmd);
+	return -1;
 }
 
 int cmd_sync(struct cli *cli, int argc, char **argv)
@@ -194,7 +214,10 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (!c.o.dry_run) {
-		log_changes(cli, &r, "sync");
+		if (log_changes(cli, st, &r, "sync")) {
+			sync_result_free(&r);
+			return EXIT_FAIL;
+		}
 		log_event(LOG_INFO, &cli->log, "sync", "serial %llu: %zu published, %zu deactivated "
 			  "(by %s)", (unsigned long long)r.serial, r.published, r.deactivated,
 			  cli->admin);
@@ -282,8 +305,10 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 		sync_result_free(&r);
 		return EXIT_FAIL;
 	}
-	if (!c.o.dry_run)
-		log_changes(cli, &r, "purge");
+	if (!c.o.dry_run && log_changes(cli, st, &r, "purge")) {
+		sync_result_free(&r);
+		return EXIT_FAIL;
+	}
 	if (r.nchanges == 0 && !cli->json)
 		printf("nobody to purge\n");
 	else
