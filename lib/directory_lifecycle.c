@@ -353,7 +353,10 @@ static bool uid_taken(struct store *st, long long uid)
 {
 	long long v;
 	bool found = false;
-	query_ll(st, "SELECT uid FROM dir_user WHERE uid = ?1 OR gid = ?1", NULL, uid, &v, &found);
+	/* two index lookups (dir_user_gid): a scan here made allocation
+	 * quadratic, 100k new users took minutes */
+	query_ll(st, "SELECT 1 FROM dir_user WHERE uid = ?1 UNION ALL "
+		 "SELECT 1 FROM dir_user WHERE gid = ?1 LIMIT 1", NULL, uid, &v, &found);
 	return found || directory_uid_tombstoned(st, uid);
 }
 
@@ -790,8 +793,13 @@ static int apply_user(struct store *st, const struct sosafe_config *cfg, const s
 		rc = stored_ext_id(st, u->name, have, sizeof(have));
 		if (rc != SQLITE_OK)
 			return sqlfail(st, rc, "cannot read", err, errlen);
-		if (!have[0]) {
-			/* first sync that sees the id: remember it */
+		const char *hc = strchr(have, ':'), *uc = strchr(u->ext_id, ':');
+		bool same_kind = (!hc && !uc) ||
+				 (hc && uc && hc - have == uc - u->ext_id &&
+				  !strncmp(have, u->ext_id, (size_t)(hc - have)));
+		if (!have[0] || !same_kind) {
+			/* first sync that sees the id, or ldap_attr_id now names
+			 * another attribute: (re)key the row */
 			rc = exec_bind(st, "UPDATE dir_user SET ext_id = ? WHERE user = ?", "ss",
 				       u->ext_id, u->name);
 			if (rc != SQLITE_OK)

@@ -39,7 +39,9 @@ static const char *const directory_steps[] = {
 	/* 2: the directory's stable identity of the account (objectSid,
 	 * objectGUID or entryUUID), so a renamed account keeps its row */
 	"ALTER TABLE dir_user ADD COLUMN ext_id TEXT;"
-	"CREATE UNIQUE INDEX dir_user_ext_id ON dir_user (ext_id) WHERE ext_id IS NOT NULL",
+	"CREATE UNIQUE INDEX dir_user_ext_id ON dir_user (ext_id) WHERE ext_id IS NOT NULL;"
+	/* uid allocation asks whether a number is anyone's uid or gid */
+	"CREATE INDEX dir_user_gid ON dir_user (gid)",
 };
 
 static const char *const directory_user_tables[] = { "dir_user" };
