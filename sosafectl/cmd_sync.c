@@ -110,13 +110,31 @@ static void print_result(struct cli *cli, const struct sync_result *r, bool dry_
 	(void)tb;
 }
 
-/* One syslog line per change, and their audit records in ONE store
+/* Up to this many new users in one sync, each gets its own syslog line and
+ * audit record; beyond (a first sync of a large directory) the new users
+ * are listed by name and uid in grouped lines of about 400 bytes (an audit
+ * record per group). Every other change always has its own line. */
+#define PER_USER_NEW_MAX 1000
+#define GROUP_BYTES 360   /* + one entry + prefix stays below the 512-byte audit detail */
+
+static bool grouped(const struct sync_change *c, bool group_new)
+{
+	return group_new && !strcmp(c->what, "new");
+}
+
+/* Syslog lines and audit records of the changes, the records in ONE store
  * transaction (a first sync of 100k users must not pay 100k commits). */
 static int log_changes(struct cli *cli, struct store *st, const struct sync_result *r,
 		       const char *cmd)
 {
+	size_t nnew = 0;
+	for (size_t i = 0; i < r->nchanges; i++)
+		nnew += !strcmp(r->changes[i].what, "new");
+	bool group_new = nnew > PER_USER_NEW_MAX;
 	for (size_t i = 0; i < r->nchanges; i++) {
 		const struct sync_change *c = &r->changes[i];
+		if (grouped(c, group_new))
+			continue;
 		cli->log.user = c->user;
 		log_event(LOG_NOTICE, &cli->log, c->what, "%s: uid %lld; %s (by %s)", cmd, c->uid,
 			  c->why, cli->admin);
@@ -127,10 +145,36 @@ static int log_changes(struct cli *cli, struct store *st, const struct sync_resu
 	bool ok = store_begin(st) == ST_OK;
 	for (size_t i = 0; i < r->nchanges && ok; i++) {
 		const struct sync_change *c = &r->changes[i];
+		if (grouped(c, group_new))
+			continue;
 		struct log_ctx lc = cli->log;
 		lc.user = c->user;
 		ok = !audit_append(st, &lc, c->what, cli->admin, "%s: uid %lld; %s", cmd, c->uid,
 				   c->why);
+	}
+	char line[GROUP_BYTES + 128];
+	size_t len = 0, in_line = 0, done = 0;
+	for (size_t i = 0; i <= r->nchanges && ok && group_new; i++) {
+		const struct sync_change *c = i < r->nchanges ? &r->changes[i] : NULL;
+		if (c && !grouped(c, group_new))
+			continue;
+		if (in_line && (!c || len > GROUP_BYTES)) {
+			done += in_line;
+			log_event(LOG_NOTICE, &cli->log, "new", "%s: new users %zu of %zu: %s (by %s)",
+				  cmd, done, nnew, line, cli->admin);
+			ok = !audit_append(st, &cli->log, "new", cli->admin, "%s: new users %zu of %zu: %s",
+					   cmd, done, nnew, line);
+			len = in_line = 0;
+		}
+		if (!c)
+			break;
+		char shown[80];
+		name_for_log(c->user, shown, sizeof(shown));
+		int w = snprintf(line + len, sizeof(line) - len, "%s%s(%lld)", len ? " " : "", shown,
+				 c->uid);
+		if (w > 0 && (size_t)w < sizeof(line) - len)
+			len += (size_t)w;
+		in_line++;
 	}
 	if (ok && store_commit(st) == ST_OK)
 		return 0;

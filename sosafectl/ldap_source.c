@@ -269,28 +269,59 @@ static void watchdog(int sig)
 
 /* ---- LDIF in memory ------------------------------------------------------ */
 
+static bool put_oom;
+
+/* "attr: value" when the value is plain printable ASCII (the common case:
+ * no decoding needed), else "attr:: base64"; one fwrite per line. */
 static void put_b64(FILE *f, const char *attr, const char *v, size_t n)
 {
 	static const char tab[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	const unsigned char *p = (const unsigned char *)v;
-	fprintf(f, "%s:: ", attr);
-	size_t i = 0;
-	for (; i + 2 < n; i += 3) {
-		unsigned x = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
-		fputc(tab[x >> 18], f);
-		fputc(tab[(x >> 12) & 63], f);
-		fputc(tab[(x >> 6) & 63], f);
-		fputc(tab[x & 63], f);
+	bool plain = n > 0 && n < 4096 && p[0] != ' ' && p[0] != ':' && p[0] != '<' &&
+		     p[n - 1] != ' ';
+	for (size_t i = 0; i < n && plain; i++)
+		plain = p[i] >= 0x20 && p[i] < 0x7f;
+	size_t alen = strlen(attr);
+	size_t need = alen + 4 + (plain ? n : 4 * ((n + 2) / 3)) + 1;
+	char stackbuf[2048];
+	char *buf = need <= sizeof(stackbuf) ? stackbuf : malloc(need);
+	if (!buf) {
+		put_oom = true;      /* ldap_pull() fails the pull */
+		return;
 	}
-	if (i < n) {
-		unsigned x = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0);
-		fputc(tab[x >> 18], f);
-		fputc(tab[(x >> 12) & 63], f);
-		fputc(i + 1 < n ? tab[(x >> 6) & 63] : '=', f);
-		fputc('=', f);
+	size_t o = 0;
+	memcpy(buf, attr, alen);
+	o = alen;
+	if (plain) {
+		buf[o++] = ':';
+		buf[o++] = ' ';
+		memcpy(buf + o, v, n);
+		o += n;
+	} else {
+		buf[o++] = ':';
+		buf[o++] = ':';
+		buf[o++] = ' ';
+		size_t i = 0;
+		for (; i + 2 < n; i += 3) {
+			unsigned x = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
+			buf[o++] = tab[x >> 18];
+			buf[o++] = tab[(x >> 12) & 63];
+			buf[o++] = tab[(x >> 6) & 63];
+			buf[o++] = tab[x & 63];
+		}
+		if (i < n) {
+			unsigned x = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0);
+			buf[o++] = tab[x >> 18];
+			buf[o++] = tab[(x >> 12) & 63];
+			buf[o++] = i + 1 < n ? tab[(x >> 6) & 63] : '=';
+			buf[o++] = '=';
+		}
 	}
-	fputc('\n', f);
+	buf[o++] = '\n';
+	fwrite(buf, 1, o, f);
+	if (buf != stackbuf)
+		free(buf);
 }
 
 /* A group's DN and the DNs of the groups it is a member of. */
@@ -963,8 +994,9 @@ int ldap_pull(const struct sosafe_config *cfg, struct directory *d, struct ldap_
 	nests_free(&ns);
 	dnset_free(&disabled);
 	free(map);
-	if (fclose(out) && !r)
+	if ((fclose(out) || put_oom) && !r)
 		r = fail(err, errlen, "out of memory");
+	put_oom = false;
 	if (!r) {
 		char why[512];
 		if (directory_parse(text, len, d, why, sizeof(why)))
