@@ -437,7 +437,7 @@ static const struct dir_user *find_export(const struct dir_user *const *sorted, 
 	const struct dir_user *kp = &key;
 	if (!n)
 		return NULL;
-	const struct dir_user *const *r = bsearch(&kp, sorted, n, sizeof(*sorted), cmp_user_name);
+	const struct dir_user *const *r = bsearch(&kp, sorted, n, sizeof(*sorted), cmp_user_name); /* NOLINT(bugprone-sizeof-expression): an array of pointers, so the element size is sizeof(pointer) */
 	return r ? *r : NULL;
 }
 
@@ -458,12 +458,12 @@ static int build_from_store(struct store *st, const struct sosafe_config *cfg,
 			    const struct directory *d, const struct local *lg, int64_t now,
 			    struct build *b, struct sync_result *res, char *err, size_t errlen)
 {
-	const struct dir_user **sorted = malloc((d->nusers + 1) * sizeof(*sorted));
+	const struct dir_user **sorted = malloc((d->nusers + 1) * sizeof(*sorted)); /* NOLINT(bugprone-sizeof-expression): an array of pointers, so the element size is sizeof(pointer) */
 	if (!sorted)
 		return fail(err, errlen, "out of memory");
 	for (size_t i = 0; i < d->nusers; i++)
 		sorted[i] = &d->users[i];
-	qsort(sorted, d->nusers, sizeof(*sorted), cmp_user_name);
+	qsort(sorted, d->nusers, sizeof(*sorted), cmp_user_name); /* NOLINT(bugprone-sizeof-expression): an array of pointers, so the element size is sizeof(pointer) */
 
 	sqlite3_stmt *q;
 	int ret = 0;
@@ -703,12 +703,12 @@ static int apply_user(struct store *st, const struct sosafe_config *cfg, const s
 static int deactivate_absent(struct store *st, const struct directory *d, const struct sync_opts *o,
 			     struct sync_result *res, char *err, size_t errlen)
 {
-	const struct dir_user **sorted = malloc((d->nusers + 1) * sizeof(*sorted));
+	const struct dir_user **sorted = malloc((d->nusers + 1) * sizeof(*sorted)); /* NOLINT(bugprone-sizeof-expression): an array of pointers, so the element size is sizeof(pointer) */
 	if (!sorted)
 		return fail(err, errlen, "out of memory");
 	for (size_t i = 0; i < d->nusers; i++)
 		sorted[i] = &d->users[i];
-	qsort(sorted, d->nusers, sizeof(*sorted), cmp_user_name);
+	qsort(sorted, d->nusers, sizeof(*sorted), cmp_user_name); /* NOLINT(bugprone-sizeof-expression): an array of pointers, so the element size is sizeof(pointer) */
 	sqlite3_stmt *q;
 	int rc = sqlite3_prepare_v2(store_db(st),
 				    "SELECT user, uid FROM dir_user WHERE deactivated_at = 0", -1, &q,

@@ -23,7 +23,6 @@ struct common_opts {
 	struct sync_opts o;
 	const char *from;
 	bool report;
-	bool bad;
 };
 
 static int parse_opts(struct cli *cli, int argc, char **argv, struct common_opts *c, bool sync)
@@ -75,7 +74,6 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct common_opts
 
 static void print_result(struct cli *cli, const struct sync_result *r, bool dry_run)
 {
-	char tb[64];
 	if (cli->json) {
 		printf("{\"dry_run\":%s,\"serial\":%llu,\"published\":%zu,\"active\":%zu,"
 		       "\"deactivated\":%zu,\"groups\":%zu,\"idle_tallies_pruned\":%ld,\"changes\":[",
@@ -105,7 +103,6 @@ static void print_result(struct cli *cli, const struct sync_result *r, bool dry_
 	       "snapshot serial %llu%s\n", dry_run ? "dry run: " : "", r->published, r->active,
 	       r->deactivated, r->groups, (unsigned long long)r->serial,
 	       dry_run ? " (nothing written)" : "");
-	(void)tb;
 }
 
 static void log_changes(struct cli *cli, const struct sync_result *r, const char *cmd)
