@@ -211,7 +211,7 @@ int cmd_review(struct cli *cli, int argc, char **argv)
 		return EXIT_STORE;
 	}
 	cli->log.user = user;
-	if (audit_append(st, &cli->log, "review", cli->admin, "reviewed by %s", by)) {
+	if (cli_action_audit(cli, st, user, "review", "reviewed by %s", by)) {
 		store_rollback(st);
 		return EXIT_FAIL;
 	}
