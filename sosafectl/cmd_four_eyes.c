@@ -632,6 +632,7 @@ int cmd_approve(struct cli *cli, int argc, char **argv)
 	if (!strcmp(after.state, "pending") && rc == EXIT_OK) {
 		/* the command succeeded without changing anything (nothing to
 		 * unlock, nobody to purge): the request is settled all the same */
+		cli->fe_claimed = false;   /* any earlier claim was rolled back */
 		if (cli_four_eyes_claim(cli, st) == 0 &&
 		    fe_audit(cli, st, r->target, "four-eyes-noop", "request %lld: %s changed nothing", id,
 			     line) == 0 && store_commit(st) == ST_OK)

@@ -211,7 +211,7 @@ int cmd_enroll(struct cli *cli, int argc, char **argv)
 					   r.params.period, confirm ? "" : " unconfirmed",
 					   old_found ? " replaced" : "")) {
 		store_rollback(st);
-		cli_err("audit record not written: enroll refused, nothing changed");
+		cli_err("enroll not done, nothing changed (its audit record or four-eyes claim failed)");
 		return EXIT_FAIL;
 	}
 	if (s == ST_OK)
@@ -262,7 +262,7 @@ int cmd_reset_otp(struct cli *cli, int argc, char **argv)
 		s = otp_revoke(st, argv[1], &rows);
 	if (s == ST_OK && cli_action_audit(cli, st, argv[1], "reset-otp", "rows=%ld", rows)) {
 		store_rollback(st);
-		cli_err("audit record not written: reset-otp refused, nothing changed");
+		cli_err("reset-otp not done, nothing changed (its audit record or four-eyes claim failed)");
 		return EXIT_FAIL;
 	}
 	if (s == ST_OK)
@@ -342,7 +342,7 @@ int cmd_recovery_codes(struct cli *cli, int argc, char **argv)
 		s = otp_recovery_replace(st, user, count, ids, hashes, time(NULL));
 	if (s == ST_OK && cli_action_audit(cli, st, user, "recovery-codes", "count=%u", count)) {
 		store_rollback(st);
-		cli_err("audit record not written: recovery-codes refused, nothing changed");
+		cli_err("recovery-codes not done, nothing changed (its audit record or four-eyes claim failed)");
 		ret = EXIT_FAIL;
 		goto out;
 	}
@@ -424,7 +424,7 @@ int cmd_enroll_window(struct cli *cli, int argc, char **argv)
 	if (s == ST_OK && cli_action_audit(cli, st, user, "enroll-window", "until=%s",
 					   deadline ? fmt_time(deadline, b, sizeof(b)) : "closed")) {
 		store_rollback(st);
-		cli_err("audit record not written: enroll-window refused, nothing changed");
+		cli_err("enroll-window not done, nothing changed (its audit record or four-eyes claim failed)");
 		return EXIT_FAIL;
 	}
 	if (s == ST_OK)
