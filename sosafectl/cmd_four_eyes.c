@@ -129,6 +129,28 @@ static void shown_line(int argc, char **argv, char *out, size_t len)
 	}
 }
 
+/* The command line for audit records and syslog: with log_identity =
+ * pseudonym the user it concerns appears as its pseudonym, never by name. */
+static void logged_line(const struct cli *cli, int argc, char **argv, const char *target, char *out,
+			size_t len)
+{
+	char pseudo[AUDIT_PSEUDO_LEN], err[256];
+	unsigned char key[AUDIT_KEY_LEN];
+	char *av[FE_MAX_ARGS + 2];
+	if (!audit_pseudonyms_on() || !target || !*target || argc > FE_MAX_ARGS) {
+		shown_line(argc, argv, out, len);
+		return;
+	}
+	if (audit_key_load(cli->cfg.state_dir, false, key, err, sizeof(err)) == 0)
+		audit_pseudonym(key, target, pseudo);
+	else
+		snprintf(pseudo, sizeof(pseudo), "%s", AUDIT_PSEUDO_PREFIX "unavailable");
+	explicit_bzero(key, sizeof(key));
+	for (int i = 0; i < argc; i++)
+		av[i] = strcmp(argv[i], target) ? argv[i] : pseudo;
+	shown_line(argc, av, out, len);
+}
+
 /* ---- identities ------------------------------------------------------------- */
 
 struct fe_who {
@@ -456,11 +478,12 @@ int cmd_request(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	struct fe_who w;
 	who_am_i(cli, &w);
-	char line[1024];
+	char line[1024], logged[1024];
 	shown_line(n, av, line, sizeof(line));
 	_cleanup_store_ struct store *st = cli_open_store(cli, 0);
 	if (!st)
 		return EXIT_STORE;
+	logged_line(cli, n, av, target, logged, sizeof(logged));
 	int64_t now = time(NULL), expires = now + cli->cfg.four_eyes_ttl;
 	if (store_begin(st) != ST_OK) {
 		cli_err("%s", store_error(st));
@@ -491,7 +514,7 @@ int cmd_request(struct cli *cli, int argc, char **argv)
 		store_rollback(st);
 		return EXIT_STORE;
 	}
-	if (fe_audit(cli, st, target, "four-eyes-request", "request %lld: %s (expires %s)", id, line,
+	if (fe_audit(cli, st, target, "four-eyes-request", "request %lld: %s (expires %s)", id, logged,
 		     fmt_time(expires, tb, sizeof(tb)))) {
 		store_rollback(st);
 		cli_err("audit record not written: request refused");
@@ -607,8 +630,9 @@ int cmd_approve(struct cli *cli, int argc, char **argv)
 	char *av[FE_MAX_ARGS + 2];
 	int n = split_args(r, av, FE_MAX_ARGS);
 	const struct fe_cmd *c = find_cmd(n, av);
-	char line[1024];
+	char line[1024], logged[1024];
 	shown_line(n, av, line, sizeof(line));
+	logged_line(cli, n, av, r->target, logged, sizeof(logged));
 	if (!c) {
 		cli_err("approve: request %lld holds no known action", id);
 		free(r);
@@ -617,7 +641,7 @@ int cmd_approve(struct cli *cli, int argc, char **argv)
 	cli->fe_request = id;
 	cli->fe_requester = r->requester;
 	cli->fe_target = r->target;
-	cli->fe_line = line;
+	cli->fe_line = logged;
 	cli->fe_claimed = false;
 	optind = 1;   /* the commands use getopt */
 	rc = c->run(cli, n, av);
@@ -635,7 +659,7 @@ int cmd_approve(struct cli *cli, int argc, char **argv)
 		cli->fe_claimed = false;   /* any earlier claim was rolled back */
 		if (cli_four_eyes_claim(cli, st) == 0 &&
 		    fe_audit(cli, st, r->target, "four-eyes-noop", "request %lld: %s changed nothing", id,
-			     line) == 0 && store_commit(st) == ST_OK)
+			     logged) == 0 && store_commit(st) == ST_OK)
 			snprintf(after.state, sizeof(after.state), "done");
 		else
 			rc = EXIT_FAIL;

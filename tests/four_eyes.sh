@@ -45,7 +45,7 @@ lock() { sql "INSERT OR REPLACE INTO tally(user, locked_until) VALUES ('$1', $((
 locked() { [ "$(sql "SELECT locked_until > strftime('%s','now') FROM tally WHERE user = '$1'")" = 1 ]; }
 K=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
 
-echo "1..64"
+echo "1..67"
 mkconf plain ""
 run 0 alice "init" -- init
 
@@ -162,3 +162,13 @@ run 1 alice "audit write fails: backup refused" -- backup "$tmp/backup.db"
 check "and the backup file is removed again" '[ ! -e "$tmp/backup.db" ]'
 sql "DROP TRIGGER audit_ro"
 run 0 alice "the trail still verifies" -- audit verify
+
+# --- pseudonyms: requests and approvals name the user only by pseudonym ---------------------
+mkconf pseudo "four_eyes = unlock
+log_identity = pseudonym"
+lock quentin
+run 0 alice "pseudonym mode: request unlock quentin" -- request unlock quentin
+qid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
+run 0 carol "pseudonym mode: carol approves" -- approve "$qid"
+check "no audit record of request $qid names quentin" \
+	'[ "$(sql "SELECT count(*) FROM audit WHERE (detail LIKE '"'%quentin%'"' OR user = '"'quentin'"')")" = 0 ] && [ "$(sql "SELECT count(*) FROM audit WHERE detail LIKE '"'request $qid: unlock pn:%'"'")" = 2 ]'
