@@ -31,22 +31,23 @@
 #define FE_SEP '\x1f'
 
 struct fe_cmd {
-	unsigned bit;
 	const char *cmd;    /* command word */
 	const char *sub;    /* subcommand word, or NULL */
 	int (*run)(struct cli *cli, int argc, char **argv);
+	unsigned bit;
 	bool has_user;      /* the first operand is a user name */
 };
 
+#define FE(b, c, s, r, u) { .cmd = (c), .sub = (s), .run = (r), .bit = (b), .has_user = (u) }
 static const struct fe_cmd fe_cmds[] = {
-	{ FE_UNLOCK, "unlock", NULL, cmd_unlock, true },
-	{ FE_RESET_OTP, "reset-otp", NULL, cmd_reset_otp, true },
-	{ FE_RECOVERY_CODES, "recovery-codes", NULL, cmd_recovery_codes, true },
-	{ FE_ENROLL_WINDOW, "enroll-window", NULL, cmd_enroll_window, true },
-	{ FE_ENROLL, "enroll", NULL, cmd_enroll, true },
-	{ FE_PURGE, "purge", NULL, cmd_purge, false },
-	{ FE_AUDIT_PRUNE, "audit", "prune", cmd_audit, false },
-	{ FE_AUDIT_REVEAL, "audit", "reveal", cmd_audit, false },
+	FE(FE_UNLOCK, "unlock", NULL, cmd_unlock, true),
+	FE(FE_RESET_OTP, "reset-otp", NULL, cmd_reset_otp, true),
+	FE(FE_RECOVERY_CODES, "recovery-codes", NULL, cmd_recovery_codes, true),
+	FE(FE_ENROLL_WINDOW, "enroll-window", NULL, cmd_enroll_window, true),
+	FE(FE_ENROLL, "enroll", NULL, cmd_enroll, true),
+	FE(FE_PURGE, "purge", NULL, cmd_purge, false),
+	FE(FE_AUDIT_PRUNE, "audit", "prune", cmd_audit, false),
+	FE(FE_AUDIT_REVEAL, "audit", "reveal", cmd_audit, false),
 };
 
 /* options of the covered commands that take a value */
