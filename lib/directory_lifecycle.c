@@ -328,6 +328,12 @@ static int purge_overdue(struct store *st, const struct sosafe_config *cfg,
 		if (note(res, v[i].user, v[i].uid, "purged", why))
 			ret = fail(err, errlen, "out of memory");
 	}
+	if (!ret) {
+		struct lock_policy lp;
+		lock_policy_from_conf(&lp, cfg, false, false);
+		if (store_tally_prune_idle(st, &lp, o->now, &res->idle_pruned) != ST_OK)
+			ret = fail(err, errlen, "%s", store_error(st));
+	}
 out:
 	for (size_t i = 0; i < nv; i++) {
 		free(v[i].user);
@@ -891,7 +897,13 @@ int directory_purge(struct store *st, const struct sosafe_config *cfg, const str
 	int64_t generated_at = 0;
 	int ret = -1;
 	memset(res, 0, sizeof(*res));
-	if (load_snapshot(cfg->state_dir, &d, &generated_at, err, errlen))
+	memset(&d, 0, sizeof(d));
+	/* a host without directory sync still forgets idle lockout rows */
+	char path[4096];
+	struct stat sb;
+	snprintf(path, sizeof(path), "%s/%s", cfg->state_dir, SNAP_PASSWD_FILE);
+	bool no_snapshot = lstat(path, &sb) != 0 && errno == ENOENT;
+	if (!no_snapshot && load_snapshot(cfg->state_dir, &d, &generated_at, err, errlen))
 		return -1;
 	if (store_begin(st) != ST_OK) {
 		fail(err, errlen, "%s", store_error(st));
@@ -900,9 +912,16 @@ int directory_purge(struct store *st, const struct sosafe_config *cfg, const str
 	if (purge_overdue(st, cfg, o, res, err, errlen))
 		goto rollback;
 	if (res->nchanges == 0) {
-		store_rollback(st);
 		ret = 0;
+		if (o->dry_run)
+			store_rollback(st);
+		else if (store_commit(st) != ST_OK)
+			ret = fail(err, errlen, "%s", store_error(st));
 		goto out;
+	}
+	if (no_snapshot) {
+		fail(err, errlen, "the snapshot %s is missing: run 'sosafectl sync' first", path);
+		goto rollback;
 	}
 	/* groups from the snapshot keep their members (purged users drop out
 	 * because they are no longer published); only the user private
