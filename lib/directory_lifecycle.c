@@ -912,6 +912,10 @@ int directory_purge(struct store *st, const struct sosafe_config *cfg, const str
 	if (purge_overdue(st, cfg, o, res, err, errlen))
 		goto rollback;
 	if (res->nchanges == 0) {
+		if (!o->dry_run && o->in_tx && o->in_tx(st, res, o->in_tx_ctx)) {
+			fail(err, errlen, "audit records not written (see syslog)");
+			goto rollback;
+		}
 		ret = 0;
 		if (o->dry_run)
 			store_rollback(st);

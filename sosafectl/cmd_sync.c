@@ -129,6 +129,8 @@ struct audit_hook {
 static int audit_in_tx(struct store *st, const struct sync_result *r, void *vctx)
 {
 	struct audit_hook *h = vctx;
+	if (cli_four_eyes_claim(h->cli, st))   /* an approved purge: claimed with whatever it does */
+		return -1;
 	for (size_t i = 0; i < r->nchanges; i++) {
 		const struct sync_change *c = &r->changes[i];
 		if (cli_action_audit(h->cli, st, c->user, c->what, "%s: uid %lld; %s", h->cmd, c->uid, c->why))
