@@ -18,6 +18,8 @@ static const struct {
 	{ "purge", FE_PURGE },
 	{ "audit-prune", FE_AUDIT_PRUNE },
 	{ "audit-reveal", FE_AUDIT_REVEAL },
+	{ "import", FE_IMPORT },
+	{ "backup", FE_BACKUP },
 };
 
 const char *four_eyes_name(unsigned bit)
@@ -64,7 +66,7 @@ int four_eyes_parse(const char *list, unsigned *mask, char *err, size_t errlen)
 		if (!b) {
 			snprintf(err, errlen, "unknown four_eyes action '%s' (known: unlock, reset-otp, "
 				 "recovery-codes, enroll-window, exempt, enroll, purge, audit-prune, "
-				 "audit-reveal, all, none)", word);
+				 "audit-reveal, import, backup, all, none)", word);
 			return -1;
 		}
 		m |= b;

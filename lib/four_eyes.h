@@ -21,8 +21,10 @@ enum four_eyes_action {
 	FE_PURGE = 1u << 5,           /* purge (not --report, not --dry-run) */
 	FE_AUDIT_PRUNE = 1u << 6,     /* audit prune */
 	FE_AUDIT_REVEAL = 1u << 7,    /* audit reveal PSEUDONYM */
+	FE_IMPORT = 1u << 8,          /* import secrets from pam_oath / google-authenticator files */
+	FE_BACKUP = 1u << 9,          /* backup: a copy of every secret leaves the store */
 };
-#define FE_ALL 0xffu
+#define FE_ALL 0x3ffu
 
 /* Name of one action bit ("unlock", "reset-otp", ...), NULL if unknown. */
 const char *four_eyes_name(unsigned bit);

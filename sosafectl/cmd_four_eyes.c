@@ -48,6 +48,8 @@ static const struct fe_cmd fe_cmds[] = {
 	FE(FE_PURGE, "purge", NULL, cmd_purge, false),
 	FE(FE_AUDIT_PRUNE, "audit", "prune", cmd_audit, false),
 	FE(FE_AUDIT_REVEAL, "audit", "reveal", cmd_audit, false),
+	FE(FE_IMPORT, "import", NULL, cmd_import, false),
+	FE(FE_BACKUP, "backup", NULL, cmd_backup, false),
 };
 
 /* options of the covered commands that take a value */
@@ -433,7 +435,8 @@ int cmd_request(struct cli *cli, int argc, char **argv)
 	const struct fe_cmd *c = find_cmd(n, av);
 	if (!c) {
 		cli_err("request: '%s' is not an action four_eyes can cover (unlock, reset-otp, "
-			"recovery-codes, enroll-window, enroll, purge, audit prune, audit reveal)", av[0]);
+			"recovery-codes, enroll-window, enroll, purge, audit prune, audit reveal, import, "
+			"backup)", av[0]);
 		return EXIT_USAGE;
 	}
 	const char *name = four_eyes_name(c->bit);

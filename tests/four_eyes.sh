@@ -45,7 +45,7 @@ lock() { sql "INSERT OR REPLACE INTO tally(user, locked_until) VALUES ('$1', $((
 locked() { [ "$(sql "SELECT locked_until > strftime('%s','now') FROM tally WHERE user = '$1'")" = 1 ]; }
 K=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
 
-echo "1..67"
+echo "1..74"
 mkconf plain ""
 run 0 alice "init" -- init
 
@@ -140,6 +140,20 @@ run 0 alice "request: purge" -- request purge
 pid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
 run 0 carol "carol approves the purge" -- approve "$pid"
 check "olduser purged, with a deletion report by carol" '[ "$(sql "SELECT count(*) FROM dir_user WHERE user = '"'olduser'"'")" = 0 ] && [ "$(sql "SELECT admin FROM deletion_report WHERE user = '"'olduser'"'")" = carol ]'
+
+# --- import and backup through four-eyes -------------------------------------------------------
+mkconf ib "four_eyes = import, backup"
+printf 'HOTP/T30/6 ivan - 3132333435363738393031323334353637383930\n' >"$tmp/users.oath"
+chmod 600 "$tmp/users.oath"
+run 1 alice "import listed: direct import is refused" -- import --oath-usersfile "$tmp/users.oath"
+run 0 alice "request: import" -- request import --oath-usersfile "$tmp/users.oath"
+iid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
+run 0 carol "carol approves the import" -- approve "$iid"
+check "ivan's secret was imported once" '[ "$(sql "SELECT count(*) FROM otp WHERE user = '"'ivan'"'")" = 1 ] && [ "$(sql "SELECT count(*) FROM audit WHERE event = '"'import'"' AND detail LIKE '"'%request $iid of alice%'"'")" = 1 ]'
+run 0 alice "request: backup" -- request backup "$tmp/copy.db"
+bid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
+run 0 carol "carol approves the backup" -- approve "$bid"
+check "the copy exists, mode 0600" '[ "$(stat -c %a "$tmp/copy.db" 2>/dev/null)" = 600 ]'
 
 # --- fail closed: the audit write fails, the action does not happen -------------------------
 mkconf plain ""

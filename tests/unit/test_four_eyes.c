@@ -38,7 +38,7 @@ static void lists(void **state)
 	assert_int_equal(c.four_eyes, FE_UNLOCK | FE_RESET_OTP | FE_ENROLL_WINDOW | FE_PURGE);
 	assert_int_equal(parse(&c, "four_eyes = all\n", err, sizeof(err)), 0);
 	assert_int_equal(c.four_eyes, FE_ALL);
-	for (unsigned b = 1; b <= FE_AUDIT_REVEAL; b <<= 1)
+	for (unsigned b = 1; b <= FE_BACKUP; b <<= 1)
 		assert_true(c.four_eyes & b && four_eyes_name(b) && four_eyes_bit(four_eyes_name(b)) == b);
 	assert_int_equal(parse(&c, "four_eyes = none\n", err, sizeof(err)), 0);
 	assert_int_equal(c.four_eyes, 0);
