@@ -45,7 +45,7 @@ lock() { sql "INSERT OR REPLACE INTO tally(user, locked_until) VALUES ('$1', $((
 locked() { [ "$(sql "SELECT locked_until > strftime('%s','now') FROM tally WHERE user = '$1'")" = 1 ]; }
 K=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
 
-echo "1..74"
+echo "1..78"
 mkconf plain ""
 run 0 alice "init" -- init
 
@@ -154,6 +154,12 @@ run 0 alice "request: backup" -- request backup "$tmp/copy.db"
 bid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
 run 0 carol "carol approves the backup" -- approve "$bid"
 check "the copy exists, mode 0600" '[ "$(stat -c %a "$tmp/copy.db" 2>/dev/null)" = 600 ]'
+run 0 alice "request: backup to a file that exists already" -- request backup "$tmp/copy.db"
+fid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
+run 1 carol "the approved action fails (file exists): approve exits 1" -- approve "$fid"
+check "a failed action leaves the request pending, with no approval record" \
+	'[ "$(sql "SELECT state FROM four_eyes_request WHERE id = $fid")" = pending ] && [ "$(sql "SELECT count(*) FROM audit WHERE event = '"'four-eyes-approve'"' AND detail LIKE '"'request $fid:%'"'")" = 0 ]'
+run 0 alice "the requester withdraws it" -- deny "$fid"
 
 # --- fail closed: the audit write fails, the action does not happen -------------------------
 mkconf plain ""
