@@ -787,6 +787,10 @@ int directory_sync(struct store *st, const struct sosafe_config *cfg, const stru
 			goto rollback;
 	if (deactivate_absent(st, d, o, res, err, errlen))
 		goto rollback;
+	if (!o->dry_run && o->in_tx && o->in_tx(st, res, o->in_tx_ctx)) {
+		fail(err, errlen, "audit records not written (see syslog)");
+		goto rollback;
+	}
 	if (finish(st, cfg, d, &lg, o, o->now, res, err, errlen))
 		goto rollback;
 	if (o->dry_run) {
@@ -908,6 +912,10 @@ int directory_purge(struct store *st, const struct sosafe_config *cfg, const str
 	if (purge_overdue(st, cfg, o, res, err, errlen))
 		goto rollback;
 	if (res->nchanges == 0) {
+		if (!o->dry_run && o->in_tx && o->in_tx(st, res, o->in_tx_ctx)) {
+			fail(err, errlen, "audit records not written (see syslog)");
+			goto rollback;
+		}
 		ret = 0;
 		if (o->dry_run)
 			store_rollback(st);
@@ -928,6 +936,10 @@ int directory_purge(struct store *st, const struct sosafe_config *cfg, const str
 			upg = d.users[k].gid == d.groups[i].gid && !strcmp(d.users[k].name, d.groups[i].name);
 		if (upg)
 			d.groups[i].gid = DIR_NO_ID;
+	}
+	if (!o->dry_run && o->in_tx && o->in_tx(st, res, o->in_tx_ctx)) {
+		fail(err, errlen, "audit records not written (see syslog)");
+		goto rollback;
 	}
 	if (finish(st, cfg, &d, &lg, o, generated_at, res, err, errlen))
 		goto rollback;

@@ -112,9 +112,32 @@ static void log_changes(struct cli *cli, const struct sync_result *r, const char
 		cli->log.user = c->user;
 		log_event(LOG_NOTICE, &cli->log, c->what, "%s: uid %lld; %s (by %s)", cmd, c->uid,
 			  c->why, cli->admin);
-		cli_audit(cli, c->user, c->what, "%s: uid %lld; %s", cmd, c->uid, c->why);
 	}
 	cli->log.user = NULL;
+}
+
+struct audit_hook {
+	struct cli *cli;
+	const char *cmd;
+};
+
+/* Inside the sync or purge transaction: one record per change (and one
+ * for the sync as a whole), so the changes commit with their records. */
+static int audit_in_tx(struct store *st, const struct sync_result *r, void *vctx)
+{
+	struct audit_hook *h = vctx;
+	if (cli_four_eyes_claim(h->cli, st))   /* an approved purge: claimed with whatever it does */
+		return -1;
+	for (size_t i = 0; i < r->nchanges; i++) {
+		const struct sync_change *c = &r->changes[i];
+		if (cli_action_audit(h->cli, st, c->user, c->what, "%s: uid %lld; %s", h->cmd, c->uid, c->why))
+			return -1;
+	}
+	if (!strcmp(h->cmd, "sync") &&
+	    cli_action_audit(h->cli, st, NULL, "sync", "%zu active, %zu deactivated, %zu change(s)",
+			     r->active, r->deactivated, r->nchanges))
+		return -1;
+	return 0;
 }
 
 int cmd_sync(struct cli *cli, int argc, char **argv)
@@ -177,6 +200,9 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	struct sync_result r;
+	struct audit_hook hook = { cli, "sync" };
+	c.o.in_tx = audit_in_tx;
+	c.o.in_tx_ctx = &hook;
 	rc = directory_sync(st, &cli->cfg, &d, &c.o, &r, err, sizeof(err));
 	directory_free(&d);
 	if (rc) {
@@ -191,11 +217,6 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		log_event(LOG_INFO, &cli->log, "sync", "serial %llu: %zu published, %zu deactivated "
 			  "(by %s)", (unsigned long long)r.serial, r.published, r.deactivated,
 			  cli->admin);
-		if (cli_audit(cli, NULL, "sync", "serial %llu: %zu published, %zu deactivated",
-			      (unsigned long long)r.serial, r.published, r.deactivated)) {
-			sync_result_free(&r);
-			return EXIT_FAIL;
-		}
 	}
 	print_result(cli, &r, c.o.dry_run);
 	sync_result_free(&r);
@@ -270,6 +291,9 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 		return EXIT_STORE;
 	char err[1024];
 	struct sync_result r;
+	struct audit_hook hook = { cli, "purge" };
+	c.o.in_tx = audit_in_tx;
+	c.o.in_tx_ctx = &hook;
 	if (directory_purge(st, &cli->cfg, &c.o, &r, err, sizeof(err))) {
 		cli_err("purge failed, nothing changed: %s", err);
 		sync_result_free(&r);
