@@ -11,7 +11,6 @@
 #include "directory.h"
 #include "ldap_source.h"
 #include "names.h"
-#include "audit.h"
 
 /* --now and the local account files can be moved only for a state_dir
  * other than the compiled-in one: the production store is driven by the
@@ -26,7 +25,6 @@ struct common_opts {
 	const char *from;
 	bool report;
 	bool quiet;
-	bool bad;
 };
 
 static int parse_opts(struct cli *cli, int argc, char **argv, struct common_opts *c, bool sync)
@@ -80,12 +78,11 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct common_opts
 
 static void print_result(struct cli *cli, const struct sync_result *r, bool dry_run)
 {
-	char tb[64];
 	if (cli->json) {
 		printf("{\"dry_run\":%s,\"serial\":%llu,\"published\":%zu,\"active\":%zu,"
-		       "\"deactivated\":%zu,\"groups\":%zu,\"changes\":[",
+		       "\"deactivated\":%zu,\"groups\":%zu,\"idle_tallies_pruned\":%ld,\"changes\":[",
 		       dry_run ? "true" : "false", (unsigned long long)r->serial, r->published,
-		       r->active, r->deactivated, r->groups);
+		       r->active, r->deactivated, r->groups, r->idle_pruned);
 		for (size_t i = 0; i < r->nchanges; i++) {
 			const struct sync_change *c = &r->changes[i];
 			printf("%s{\"user\":", i ? "," : "");
@@ -103,67 +100,55 @@ static void print_result(struct cli *cli, const struct sync_result *r, bool dry_
 		name_for_log(c->user, shown, sizeof(shown));
 		printf("%-12s %-20s uid=%-10lld %s\n", c->what, shown, c->uid, c->why);
 	}
+	if (r->idle_pruned)
+		printf("%ld idle lockout record(s) forgotten (never logged in, nothing in force)\n",
+		       r->idle_pruned);
 	printf("%s%zu user(s) published (%zu active, %zu deactivated), %zu group(s), "
 	       "snapshot serial %llu%s\n", dry_run ? "dry run: " : "", r->published, r->active,
 	       r->deactivated, r->groups, (unsigned long long)r->serial,
 	       dry_run ? " (nothing written)" : "");
-	(void)tb;
 }
 
 /* Up to this many new users in one sync, each gets its own syslog line and
- * audit record; beyond (a first sync of a large directory) the new users
- * are listed by name and uid in grouped lines of about 400 bytes (an audit
- * record per group). Every other change always has its own line. */
+ * audit record; beyond (a first sync of a large directory: 100k records
+ * were a third of its time) the new users are listed by name and uid in
+ * grouped lines of about 400 bytes, one audit record per line. Every other
+ * change (renamed, deactivated, reactivated, purged) always has its own. */
 #define PER_USER_NEW_MAX 1000
 #define GROUP_BYTES 360   /* + one entry + prefix stays below the 512-byte audit detail */
+
+static bool group_new_users(const struct sync_result *r)
+{
+	size_t nnew = 0;
+	for (size_t i = 0; i < r->nchanges; i++)
+		nnew += !strcmp(r->changes[i].what, "new");
+	return nnew > PER_USER_NEW_MAX;
+}
 
 static bool grouped(const struct sync_change *c, bool group_new)
 {
 	return group_new && !strcmp(c->what, "new");
 }
 
-/* Syslog lines and audit records of the changes, the records in ONE store
- * transaction (a first sync of 100k users must not pay 100k commits). */
-static int log_changes(struct cli *cli, struct store *st, const struct sync_result *r,
-		       const char *cmd)
+/* Calls FN with each line of grouped new users ("name(uid) name(uid) ..."),
+ * the number listed so far and the total. */
+static int foreach_new_group(const struct sync_result *r,
+			     int (*fn)(const char *line, size_t done, size_t total, void *ctx),
+			     void *ctx)
 {
-	size_t nnew = 0;
+	size_t total = 0;
 	for (size_t i = 0; i < r->nchanges; i++)
-		nnew += !strcmp(r->changes[i].what, "new");
-	bool group_new = nnew > PER_USER_NEW_MAX;
-	for (size_t i = 0; i < r->nchanges; i++) {
-		const struct sync_change *c = &r->changes[i];
-		if (grouped(c, group_new))
-			continue;
-		cli->log.user = c->user;
-		log_event(LOG_NOTICE, &cli->log, c->what, "%s: uid %lld; %s (by %s)", cmd, c->uid,
-			  c->why, cli->admin);
-	}
-	cli->log.user = NULL;
-	if (!r->nchanges)
-		return 0;
-	bool ok = store_begin(st) == ST_OK;
-	for (size_t i = 0; i < r->nchanges && ok; i++) {
-		const struct sync_change *c = &r->changes[i];
-		if (grouped(c, group_new))
-			continue;
-		struct log_ctx lc = cli->log;
-		lc.user = c->user;
-		ok = !audit_append(st, &lc, c->what, cli->admin, "%s: uid %lld; %s", cmd, c->uid,
-				   c->why);
-	}
+		total += !strcmp(r->changes[i].what, "new");
 	char line[GROUP_BYTES + 128];
 	size_t len = 0, in_line = 0, done = 0;
-	for (size_t i = 0; i <= r->nchanges && ok && group_new; i++) {
+	for (size_t i = 0; i <= r->nchanges; i++) {
 		const struct sync_change *c = i < r->nchanges ? &r->changes[i] : NULL;
-		if (c && !grouped(c, group_new))
+		if (c && strcmp(c->what, "new"))
 			continue;
 		if (in_line && (!c || len > GROUP_BYTES)) {
 			done += in_line;
-			log_event(LOG_NOTICE, &cli->log, "new", "%s: new users %zu of %zu: %s (by %s)",
-				  cmd, done, nnew, line, cli->admin);
-			ok = !audit_append(st, &cli->log, "new", cli->admin, "%s: new users %zu of %zu: %s",
-					   cmd, done, nnew, line);
+			if (fn(line, done, total, ctx))
+				return -1;
 			len = in_line = 0;
 		}
 		if (!c)
@@ -176,13 +161,76 @@ static int log_changes(struct cli *cli, struct store *st, const struct sync_resu
 			len += (size_t)w;
 		in_line++;
 	}
-	if (ok && store_commit(st) == ST_OK)
-		return 0;
-	store_rollback(st);
-	log_event(LOG_CRIT, &cli->log, "audit-error", "%s done but the audit records of its %zu "
-		  "change(s) are missing", cmd, r->nchanges);
-	cli_err("%s done, but its audit records could not be written (see syslog)", cmd);
-	return -1;
+	return 0;
+}
+
+struct group_log {
+	struct cli *cli;
+	const char *cmd;
+	struct store *st;
+};
+
+static int log_group(const char *line, size_t done, size_t total, void *vctx)
+{
+	struct group_log *g = vctx;
+	log_event(LOG_NOTICE, &g->cli->log, "new", "%s: new users %zu of %zu: %s (by %s)", g->cmd,
+		  done, total, line, g->cli->admin);
+	return 0;
+}
+
+static int audit_group(const char *line, size_t done, size_t total, void *vctx)
+{
+	struct group_log *g = vctx;
+	return cli_action_audit(g->cli, g->st, NULL, "new", "%s: new users %zu of %zu: %s", g->cmd,
+				done, total, line);
+}
+
+static void log_changes(struct cli *cli, const struct sync_result *r, const char *cmd)
+{
+	bool group_new = group_new_users(r);
+	for (size_t i = 0; i < r->nchanges; i++) {
+		const struct sync_change *c = &r->changes[i];
+		if (grouped(c, group_new))
+			continue;
+		cli->log.user = c->user;
+		log_event(LOG_NOTICE, &cli->log, c->what, "%s: uid %lld; %s (by %s)", cmd, c->uid,
+			  c->why, cli->admin);
+	}
+	cli->log.user = NULL;
+	struct group_log g = { cli, cmd, NULL };
+	if (group_new)
+		foreach_new_group(r, log_group, &g);
+}
+
+struct audit_hook {
+	struct cli *cli;
+	const char *cmd;
+};
+
+/* Inside the sync or purge transaction: one record per change (new users
+ * of a large sync grouped, see above) and one for the sync as a whole, so
+ * the changes commit with their records. */
+static int audit_in_tx(struct store *st, const struct sync_result *r, void *vctx)
+{
+	struct audit_hook *h = vctx;
+	if (cli_four_eyes_claim(h->cli, st))   /* an approved purge: claimed with whatever it does */
+		return -1;
+	bool group_new = group_new_users(r);
+	for (size_t i = 0; i < r->nchanges; i++) {
+		const struct sync_change *c = &r->changes[i];
+		if (grouped(c, group_new))
+			continue;
+		if (cli_action_audit(h->cli, st, c->user, c->what, "%s: uid %lld; %s", h->cmd, c->uid, c->why))
+			return -1;
+	}
+	struct group_log g = { h->cli, h->cmd, st };
+	if (group_new && foreach_new_group(r, audit_group, &g))
+		return -1;
+	if (!strcmp(h->cmd, "sync") &&
+	    cli_action_audit(h->cli, st, NULL, "sync", "%zu active, %zu deactivated, %zu change(s)",
+			     r->active, r->deactivated, r->nchanges))
+		return -1;
+	return 0;
 }
 
 int cmd_sync(struct cli *cli, int argc, char **argv)
@@ -248,6 +296,9 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	struct sync_result r;
+	struct audit_hook hook = { cli, "sync" };
+	c.o.in_tx = audit_in_tx;
+	c.o.in_tx_ctx = &hook;
 	rc = directory_sync(st, &cli->cfg, &d, &c.o, &r, err, sizeof(err));
 	directory_free(&d);
 	if (rc) {
@@ -258,18 +309,10 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (!c.o.dry_run) {
-		if (log_changes(cli, st, &r, "sync")) {
-			sync_result_free(&r);
-			return EXIT_FAIL;
-		}
+		log_changes(cli, &r, "sync");
 		log_event(LOG_INFO, &cli->log, "sync", "serial %llu: %zu published, %zu deactivated "
 			  "(by %s)", (unsigned long long)r.serial, r.published, r.deactivated,
 			  cli->admin);
-		if (cli_audit(cli, NULL, "sync", "serial %llu: %zu published, %zu deactivated",
-			      (unsigned long long)r.serial, r.published, r.deactivated)) {
-			sync_result_free(&r);
-			return EXIT_FAIL;
-		}
 	}
 	print_result(cli, &r, c.o.dry_run);
 	sync_result_free(&r);
@@ -344,16 +387,17 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 		return EXIT_STORE;
 	char err[1024];
 	struct sync_result r;
+	struct audit_hook hook = { cli, "purge" };
+	c.o.in_tx = audit_in_tx;
+	c.o.in_tx_ctx = &hook;
 	if (directory_purge(st, &cli->cfg, &c.o, &r, err, sizeof(err))) {
 		cli_err("purge failed, nothing changed: %s", err);
 		sync_result_free(&r);
 		return EXIT_FAIL;
 	}
-	if (!c.o.dry_run && log_changes(cli, st, &r, "purge")) {
-		sync_result_free(&r);
-		return EXIT_FAIL;
-	}
-	if (r.nchanges == 0 && !cli->json)
+	if (!c.o.dry_run)
+		log_changes(cli, &r, "purge");
+	if (r.nchanges == 0 && !r.idle_pruned && !cli->json)
 		printf("nobody to purge\n");
 	else
 		print_result(cli, &r, c.o.dry_run);

@@ -156,8 +156,9 @@ static void test_rename_moves_everything(void **state)
 	sql("INSERT INTO otp (user, secret, algorithm, digits, period, enrolled_at) "
 	    "VALUES ('ann', x'0102', 1, 6, 30, 1)");
 	sql("INSERT INTO otp_recovery (user, id, hash, created_at) VALUES ('ann', 'r1', 'h', 1)");
-	sql("INSERT INTO tally (user, attempts) VALUES ('ann', 3)");
-	sql("INSERT INTO tally (user, attempts) VALUES ('anna', 9)");
+	/* locked (in force), so the idle-row pruning of the sync keeps them */
+	sql("INSERT INTO tally (user, attempts, locked_until) VALUES ('ann', 3, 4000000000)");
+	sql("INSERT INTO tally (user, attempts, locked_until) VALUES ('anna', 9, 4000000000)");
 
 	assert_string_equal(must_sync("anna:objectsid:S-1-5-21-9-1 bo:objectsid:S-1-5-21-9-2", 1),
 			    "renamed:anna");
