@@ -220,10 +220,11 @@ int config_apply(struct sosafe_config *cfg, const char *key, const char *value,
 	}
 	case K_FRACTION: {
 		/* 0, 1, or 0.d to 0.ddd: kept in thousandths */
-		unsigned v = 0, digits = 0;
+		unsigned v = 0;
 		const char *p = value;
 		bool okv = (p[0] == '0' || p[0] == '1') && (p[1] == 0 || p[1] == '.');
 		if (okv && p[1] == '.') {
+			unsigned digits = 0;
 			for (p += 2; *p && okv; p++, digits++)
 				okv = isdigit((unsigned char)*p) && digits < 3;
 			okv = okv && digits > 0;

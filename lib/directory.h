@@ -81,6 +81,7 @@ struct sync_result {
 	struct sync_change *changes;
 	size_t nchanges;
 	uint64_t serial;
+	long idle_pruned;   /* idle lockout rows forgotten (names that never logged in) */
 };
 void sync_result_free(struct sync_result *r);
 

@@ -266,7 +266,7 @@ static int audit_prune_cmd(struct cli *cli, int argc, char **argv)
 		cli_err("audit prune failed; nothing deleted");
 		return EXIT_FAIL;
 	}
-	if ((s = store_commit(st)) != ST_OK) {
+	if (store_commit(st) != ST_OK) {
 		cli_err("%s", store_error(st));
 		return EXIT_STORE;
 	}

@@ -206,7 +206,7 @@ int cmd_review(struct cli *cli, int argc, char **argv)
 	}
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE) {
-		s = store_fail(st, rc, "cannot record review in");
+		(void)store_fail(st, rc, "cannot record review in");
 		cli_err("%s", store_error(st));
 		return EXIT_STORE;
 	}
@@ -215,7 +215,7 @@ int cmd_review(struct cli *cli, int argc, char **argv)
 		store_rollback(st);
 		return EXIT_FAIL;
 	}
-	if ((s = store_commit(st)) != ST_OK) {
+	if (store_commit(st) != ST_OK) {
 		cli_err("%s", store_error(st));
 		return EXIT_STORE;
 	}

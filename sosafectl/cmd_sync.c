@@ -23,7 +23,6 @@ struct common_opts {
 	struct sync_opts o;
 	const char *from;
 	bool report;
-	bool bad;
 };
 
 static int parse_opts(struct cli *cli, int argc, char **argv, struct common_opts *c, bool sync)
@@ -75,12 +74,11 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct common_opts
 
 static void print_result(struct cli *cli, const struct sync_result *r, bool dry_run)
 {
-	char tb[64];
 	if (cli->json) {
 		printf("{\"dry_run\":%s,\"serial\":%llu,\"published\":%zu,\"active\":%zu,"
-		       "\"deactivated\":%zu,\"groups\":%zu,\"changes\":[",
+		       "\"deactivated\":%zu,\"groups\":%zu,\"idle_tallies_pruned\":%ld,\"changes\":[",
 		       dry_run ? "true" : "false", (unsigned long long)r->serial, r->published,
-		       r->active, r->deactivated, r->groups);
+		       r->active, r->deactivated, r->groups, r->idle_pruned);
 		for (size_t i = 0; i < r->nchanges; i++) {
 			const struct sync_change *c = &r->changes[i];
 			printf("%s{\"user\":", i ? "," : "");
@@ -98,11 +96,13 @@ static void print_result(struct cli *cli, const struct sync_result *r, bool dry_
 		name_for_log(c->user, shown, sizeof(shown));
 		printf("%-12s %-20s uid=%-10lld %s\n", c->what, shown, c->uid, c->why);
 	}
+	if (r->idle_pruned)
+		printf("%ld idle lockout record(s) forgotten (never logged in, nothing in force)\n",
+		       r->idle_pruned);
 	printf("%s%zu user(s) published (%zu active, %zu deactivated), %zu group(s), "
 	       "snapshot serial %llu%s\n", dry_run ? "dry run: " : "", r->published, r->active,
 	       r->deactivated, r->groups, (unsigned long long)r->serial,
 	       dry_run ? " (nothing written)" : "");
-	(void)tb;
 }
 
 static void log_changes(struct cli *cli, const struct sync_result *r, const char *cmd)
@@ -277,7 +277,7 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 	}
 	if (!c.o.dry_run)
 		log_changes(cli, &r, "purge");
-	if (r.nchanges == 0 && !cli->json)
+	if (r.nchanges == 0 && !r.idle_pruned && !cli->json)
 		printf("nobody to purge\n");
 	else
 		print_result(cli, &r, c.o.dry_run);
