@@ -674,11 +674,25 @@ out:
 
 /* ---- sync ---------------------------------------------------------------- */
 
-static int check_against_local(const struct directory *d, const struct local *lp,
-			       const struct local *lg, char *err, size_t errlen)
+/* A directory user may not shadow a local account. Only users who are or
+ * were published count: a pull from AD lists every account of the domain,
+ * and one that was never entitled here (say a service account called
+ * "backup") is never published, so it must not stop the sync for all. */
+static int check_against_local(struct store *st, const struct sosafe_config *cfg,
+			       const struct directory *d, const struct local *lp,
+			       const struct local *lg, int64_t now, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < d->nusers; i++) {
 		const struct dir_user *u = &d->users[i];
+		const char *why;
+		struct dir_state s;
+		if (!directory_user_active(d, u, cfg->entitled_group, now, &why)) {
+			enum store_status ss = directory_state_get(st, u->name, &s);
+			if (ss == ST_NOTFOUND)
+				continue;
+			if (ss != ST_OK)
+				return fail(err, errlen, "%s", store_error(st));
+		}
 		if (local_has_name(lp, u->name))
 			return fail(err, errlen, "line %u: user '%s' exists in the local passwd file; "
 				    "a directory user may not shadow a local account", u->line, u->name);
@@ -986,7 +1000,7 @@ int directory_sync(struct store *st, const struct sosafe_config *cfg, const stru
 	if (local_load(&lp, o->passwd_path ? o->passwd_path : "/etc/passwd", false, err, errlen) ||
 	    local_load(&lg, o->group_path ? o->group_path : "/etc/group", true, err, errlen))
 		goto out;
-	if (check_against_local(d, &lp, &lg, err, errlen))
+	if (check_against_local(st, cfg, d, &lp, &lg, o->now, err, errlen))
 		goto out;
 	ids.v = malloc((2 * d->nusers + d->ngroups + 1) * sizeof(long long));
 	if (!ids.v) {

@@ -330,9 +330,16 @@ struct nest {
 	char **parents;
 	size_t nparents;
 };
+/* AD: a group's RID (last part of its objectSid), for primaryGroupID */
+struct rid_dn {
+	uint32_t rid;
+	char *dn;
+};
 struct nests {
 	struct nest *v;
 	size_t n;
+	struct rid_dn *rids;
+	size_t nrids;
 };
 
 static void nests_free(struct nests *ns)
@@ -344,6 +351,9 @@ static void nests_free(struct nests *ns)
 		free(ns->v[i].parents);
 	}
 	free(ns->v);
+	for (size_t i = 0; i < ns->nrids; i++)
+		free(ns->rids[i].dn);
+	free(ns->rids);
 	memset(ns, 0, sizeof(*ns));
 }
 
@@ -392,11 +402,48 @@ static void dnlist_free(struct dnlist *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* The user's direct groups plus every group they are nested in (resolved
- * here from the groups' own memberOf, so it works against any server that
- * fills memberOf, AD or slapd's memberof overlay). */
-static int expand_groups(const struct nests *ns, struct berval **direct, struct dnlist *out)
+/* The RID of a domain account's binary objectSid (S-1-5-21-a-b-c-RID);
+ * false for anything else (BUILTIN groups are S-1-5-32-RID). */
+static bool domain_rid(const struct berval *sid, uint32_t *rid)
 {
+	const unsigned char *p = (const unsigned char *)sid->bv_val;
+	if (sid->bv_len != 8 + 4 * 5 || p[0] != 1 || p[1] != 5 || p[2] || p[3] || p[4] || p[5] ||
+	    p[6] || p[7] != 5 || p[8] != 21 || p[9] || p[10] || p[11])
+		return false;
+	p += 8 + 4 * 4;
+	*rid = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	return true;
+}
+
+/* AD leaves a user's primary group (primaryGroupID, the group's RID) out
+ * of memberOf and of the group's member: its DN, if the group was pulled. */
+static const char *primary_group(const struct nests *ns, LDAP *ld, LDAPMessage *e)
+{
+	struct berval **v = ldap_get_values_len(ld, e, "primaryGroupID");
+	const char *dn = NULL;
+	if (v && v[0] && v[0]->bv_len > 0 && v[0]->bv_len < 11) {
+		char buf[12];
+		memcpy(buf, v[0]->bv_val, v[0]->bv_len);
+		buf[v[0]->bv_len] = 0;
+		char *end;
+		errno = 0;
+		unsigned long rid = strtoul(buf, &end, 10);
+		for (size_t i = 0; !errno && !*end && i < ns->nrids && !dn; i++)
+			if (ns->rids[i].rid == rid)
+				dn = ns->rids[i].dn;
+	}
+	ldap_value_free_len(v);
+	return dn;
+}
+
+/* The user's direct groups (and PRIMARY, if any) plus every group they are
+ * nested in (resolved here from the groups' own memberOf, so it works
+ * against any server that fills memberOf, AD or slapd's memberof overlay). */
+static int expand_groups(const struct nests *ns, struct berval **direct, const char *primary,
+			 struct dnlist *out)
+{
+	if (primary && dnlist_add(out, primary))
+		return -1;
 	for (size_t i = 0; direct && direct[i]; i++) {
 		char *dn = strndup(direct[i]->bv_val, direct[i]->bv_len);
 		int r = dn ? dnlist_add(out, dn) : -1;
@@ -416,6 +463,21 @@ static int expand_groups(const struct nests *ns, struct berval **direct, struct 
 		from = to;
 	}
 	return 0;
+}
+
+/* Group pass: remember the group's RID (binary objectSid, not written out) */
+static int note_rid(struct nests *ns, const char *dn, struct berval **vals)
+{
+	uint32_t rid;
+	if (!vals || !vals[0] || !domain_rid(vals[0], &rid))
+		return 0;
+	struct rid_dn *r = realloc(ns->rids, (ns->nrids + 1) * sizeof(*r));
+	if (!r)
+		return -1;
+	ns->rids = r;
+	r[ns->nrids].rid = rid;
+	r[ns->nrids].dn = strdup(dn);
+	return r[ns->nrids].dn ? (ns->nrids++, 0) : -1;
 }
 
 /* ---- attribute map ------------------------------------------------------- */
@@ -503,9 +565,10 @@ static int map_build(const struct sosafe_config *cfg, struct attrmap *m, char *e
 	    split_list(m, &used, "ldap_attr_member", cfg->ldap_attr_member, &m->member, false, err,
 		       errlen))
 		return -1;
-	static const struct attrlist ad = { { "objectClass", "userAccountControl", "accountExpires" },
-					    3 };
-	static const struct attrlist oc = { { "objectClass" }, 1 };
+	/* AD: primaryGroupID of users, objectSid of groups (their RID) */
+	static const struct attrlist ad = { { "objectClass", "userAccountControl", "accountExpires",
+					      "primaryGroupID" }, 4 };
+	static const struct attrlist oc = { { "objectClass", "objectSid" }, 2 };
 	const struct attrlist *u[] = { &ad, &m->name, &m->uid, &m->gid, &m->gecos, &m->home,
 				       &m->shell, &m->id, &m->member_of };
 	for (size_t i = 0; i < ARRAY_SIZE(u); i++)
@@ -752,6 +815,10 @@ static int emit_entry(LDAP *ld, LDAPMessage *e, struct search_ctx *c)
 			put_b64(f, "member", v[i]->bv_val, v[i]->bv_len);
 		ldap_value_free_len(v);
 		ret = record_nesting(c, dn, mo);
+		v = ldap_get_values_len(ld, e, "objectSid");
+		if (!ret)
+			ret = note_rid(c->ns, dn, v);
+		ldap_value_free_len(v);
 	} else {
 		static const struct {
 			size_t off;
@@ -794,7 +861,7 @@ static int emit_entry(LDAP *ld, LDAPMessage *e, struct search_ctx *c)
 		}
 		ldap_value_free_len(v);
 		struct dnlist l = { 0 };
-		if (ret == 0 && expand_groups(c->ns, mo, &l))
+		if (ret == 0 && expand_groups(c->ns, mo, primary_group(c->ns, ld, e), &l))
 			ret = -1;
 		for (size_t i = 0; i < l.n && ret == 0; i++)
 			put_b64(f, "memberOf", l.v[i], strlen(l.v[i]));

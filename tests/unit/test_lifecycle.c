@@ -313,6 +313,14 @@ static void test_bad_exports(void **state)
 	assert_int_equal(snap_serial(), serial);
 	assert_int_equal(sync_at("{\"users\":[]}", 200, &r, err, sizeof(err)), -1);
 	assert_int_equal(snap_serial(), serial);
+	/* ...but an account never entitled here is never published: its local
+	 * name or uid (an AD service account "backup") does not stop the sync */
+	assert_int_equal(sync_at("{\"users\":[{\"name\":\"localuser\",\"uid\":1000},"
+				 "{\"name\":\"newbie\",\"groups\":[\"sosafe-users\"]}]}", 200, &r,
+				 err, sizeof(err)), 0);
+	sync_result_free(&r);
+	assert_int_equal(snap_uid("localuser", NULL), -1);
+	assert_true(snap_uid("newbie", NULL) > 0);
 }
 
 int main(void)
