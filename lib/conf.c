@@ -15,9 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "four_eyes.h"
 #include "util.h"
 
-enum key_type { K_UINT, K_SECONDS, K_BOOL, K_STRING, K_PATH, K_NO_SECRET, K_FRACTION, K_LOG_IDENTITY };
+enum key_type { K_UINT, K_SECONDS, K_BOOL, K_STRING, K_PATH, K_NO_SECRET, K_FRACTION, K_LOG_IDENTITY,
+		K_FOUR_EYES };
 
 struct key_desc {
 	const char *name;
@@ -77,6 +79,9 @@ static const struct key_desc keys[] = {
 	{ "min_sync_fraction", K_FRACTION, OFF(min_sync_permille), 0, 0, 1000, 0 },
 	{ "audit_retention_days", K_UINT, OFF(audit_retention_days), 0, 90, 36500, 0 },
 	{ "log_identity", K_LOG_IDENTITY, OFF(log_pseudonym), 0, 0, 1, 0 },
+	{ "four_eyes", K_FOUR_EYES, OFF(four_eyes), 0, 0, 0, 0 },
+	{ "four_eyes_ttl", K_SECONDS, OFF(four_eyes_ttl), 0, 60, 30 * DAY, 0 },
+	{ "privileged_groups", K_STRING, STR(privileged_groups), 0, 0, 0 },
 };
 
 void config_defaults(struct sosafe_config *cfg)
@@ -112,6 +117,10 @@ void config_defaults(struct sosafe_config *cfg)
 	snprintf(cfg->ldap_group_filter, sizeof(cfg->ldap_group_filter), "%s", "(objectClass=group)");
 	cfg->audit_retention_days = 90;
 	cfg->log_pseudonym = false;
+	cfg->four_eyes = 0;
+	cfg->four_eyes_ttl = DAY;
+	snprintf(cfg->privileged_groups, sizeof(cfg->privileged_groups), "%s",
+		 "root, sudo, wheel, adm, admin, domain admins, enterprise admins");
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", SOSAFE_STATE_DIR);
 	snprintf(cfg->conf_path, sizeof(cfg->conf_path), "%s", SOSAFE_CONF);
 }
@@ -222,10 +231,11 @@ int config_apply(struct sosafe_config *cfg, const char *key, const char *value,
 	}
 	case K_FRACTION: {
 		/* 0, 1, or 0.d to 0.ddd: kept in thousandths */
-		unsigned v = 0, digits = 0;
+		unsigned v = 0;
 		const char *p = value;
 		bool okv = (p[0] == '0' || p[0] == '1') && (p[1] == 0 || p[1] == '.');
 		if (okv && p[1] == '.') {
+			unsigned digits = 0;
 			for (p += 2; *p && okv; p++, digits++)
 				okv = isdigit((unsigned char)*p) && digits < 3;
 			okv = okv && digits > 0;
@@ -270,6 +280,14 @@ int config_apply(struct sosafe_config *cfg, const char *key, const char *value,
 		}
 		*(bool *)(base + k->offset) = !strcmp(value, "pseudonym");
 		break;
+	case K_FOUR_EYES: {
+		char why[200];
+		if (four_eyes_parse(value, (unsigned *)(base + k->offset), why, sizeof(why))) {
+			snprintf(err, errlen, "bad value for '%s': %s", k->name, why);
+			return -1;
+		}
+		break;
+	}
 	case K_NO_SECRET: {
 		static const char *const names[] = { "deny", "allow", "enroll_window" };
 		size_t i;
@@ -441,6 +459,11 @@ static void dump_one(const struct sosafe_config *cfg, const struct key_desc *k, 
 	}
 	case K_LOG_IDENTITY:
 		fprintf(out, "%s = %s\n", k->name, *(const bool *)(base + k->offset) ? "pseudonym" : "name");
+		break;
+	case K_FOUR_EYES:
+		fprintf(out, "%s = ", k->name);
+		four_eyes_print(*(const unsigned *)(base + k->offset), out);
+		fputc('\n', out);
 		break;
 	case K_NO_SECRET: {
 		static const char *const names[] = { "deny", "allow", "enroll_window" };

@@ -71,6 +71,10 @@ struct sosafe_config {
 	/* audit trail */
 	unsigned audit_retention_days; /* audit records kept at least this long (>= 90) */
 	bool log_pseudonym;         /* log_identity = pseudonym: keyed hash instead of names */
+	/* four-eyes and access review (R6, R7) */
+	unsigned four_eyes;         /* enum four_eyes_action bits: need a second admin */
+	unsigned four_eyes_ttl;     /* seconds a request stays approvable */
+	char privileged_groups[1024]; /* comma-separated groups the report flags */
 	/* where this configuration came from, for messages */
 	char conf_path[PATH_MAX];
 };

@@ -61,12 +61,18 @@ bool directory_user_active(const struct directory *d, const struct dir_user *u,
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
+struct sync_result;
 struct sync_opts {
 	int64_t now;                /* injected clock */
 	bool dry_run;
 	const char *passwd_path;    /* local accounts to avoid (default /etc/passwd) */
 	const char *group_path;     /* default /etc/group */
 	const char *admin;          /* who runs it, for the deletion report */
+	/* Called inside the store transaction once the changes are known and
+	 * before the snapshot is written (never for a dry run); non-zero rolls
+	 * everything back. sosafectl writes the audit records here. */
+	int (*in_tx)(struct store *st, const struct sync_result *res, void *ctx);
+	void *in_tx_ctx;
 };
 
 struct sync_change {
@@ -81,6 +87,7 @@ struct sync_result {
 	struct sync_change *changes;
 	size_t nchanges;
 	uint64_t serial;
+	long idle_pruned;   /* idle lockout rows forgotten (names that never logged in) */
 };
 void sync_result_free(struct sync_result *r);
 

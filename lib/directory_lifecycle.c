@@ -328,6 +328,12 @@ static int purge_overdue(struct store *st, const struct sosafe_config *cfg,
 		if (note(res, v[i].user, v[i].uid, "purged", why))
 			ret = fail(err, errlen, "out of memory");
 	}
+	if (!ret) {
+		struct lock_policy lp;
+		lock_policy_from_conf(&lp, cfg, false, false);
+		if (store_tally_prune_idle(st, &lp, o->now, &res->idle_pruned) != ST_OK)
+			ret = fail(err, errlen, "%s", store_error(st));
+	}
 out:
 	for (size_t i = 0; i < nv; i++) {
 		free(v[i].user);
@@ -431,7 +437,7 @@ static const struct dir_user *find_export(const struct dir_user *const *sorted, 
 	const struct dir_user *kp = &key;
 	if (!n)
 		return NULL;
-	const struct dir_user *const *r = bsearch(&kp, sorted, n, sizeof(*sorted), cmp_user_name);
+	const struct dir_user *const *r = bsearch(&kp, sorted, n, sizeof(*sorted), cmp_user_name); /* NOLINT(bugprone-sizeof-expression): an array of pointers, so the element size is sizeof(pointer) */
 	return r ? *r : NULL;
 }
 
@@ -452,12 +458,12 @@ static int build_from_store(struct store *st, const struct sosafe_config *cfg,
 			    const struct directory *d, const struct local *lg, int64_t now,
 			    struct build *b, struct sync_result *res, char *err, size_t errlen)
 {
-	const struct dir_user **sorted = malloc((d->nusers + 1) * sizeof(*sorted));
+	const struct dir_user **sorted = malloc((d->nusers + 1) * sizeof(*sorted)); /* NOLINT(bugprone-sizeof-expression): an array of pointers, so the element size is sizeof(pointer) */
 	if (!sorted)
 		return fail(err, errlen, "out of memory");
 	for (size_t i = 0; i < d->nusers; i++)
 		sorted[i] = &d->users[i];
-	qsort(sorted, d->nusers, sizeof(*sorted), cmp_user_name);
+	qsort(sorted, d->nusers, sizeof(*sorted), cmp_user_name); /* NOLINT(bugprone-sizeof-expression): an array of pointers, so the element size is sizeof(pointer) */
 
 	sqlite3_stmt *q;
 	int ret = 0;
@@ -697,12 +703,12 @@ static int apply_user(struct store *st, const struct sosafe_config *cfg, const s
 static int deactivate_absent(struct store *st, const struct directory *d, const struct sync_opts *o,
 			     struct sync_result *res, char *err, size_t errlen)
 {
-	const struct dir_user **sorted = malloc((d->nusers + 1) * sizeof(*sorted));
+	const struct dir_user **sorted = malloc((d->nusers + 1) * sizeof(*sorted)); /* NOLINT(bugprone-sizeof-expression): an array of pointers, so the element size is sizeof(pointer) */
 	if (!sorted)
 		return fail(err, errlen, "out of memory");
 	for (size_t i = 0; i < d->nusers; i++)
 		sorted[i] = &d->users[i];
-	qsort(sorted, d->nusers, sizeof(*sorted), cmp_user_name);
+	qsort(sorted, d->nusers, sizeof(*sorted), cmp_user_name); /* NOLINT(bugprone-sizeof-expression): an array of pointers, so the element size is sizeof(pointer) */
 	sqlite3_stmt *q;
 	int rc = sqlite3_prepare_v2(store_db(st),
 				    "SELECT user, uid FROM dir_user WHERE deactivated_at = 0", -1, &q,
@@ -781,6 +787,10 @@ int directory_sync(struct store *st, const struct sosafe_config *cfg, const stru
 			goto rollback;
 	if (deactivate_absent(st, d, o, res, err, errlen))
 		goto rollback;
+	if (!o->dry_run && o->in_tx && o->in_tx(st, res, o->in_tx_ctx)) {
+		fail(err, errlen, "audit records not written (see syslog)");
+		goto rollback;
+	}
 	if (finish(st, cfg, d, &lg, o, o->now, res, err, errlen))
 		goto rollback;
 	if (o->dry_run) {
@@ -887,7 +897,13 @@ int directory_purge(struct store *st, const struct sosafe_config *cfg, const str
 	int64_t generated_at = 0;
 	int ret = -1;
 	memset(res, 0, sizeof(*res));
-	if (load_snapshot(cfg->state_dir, &d, &generated_at, err, errlen))
+	memset(&d, 0, sizeof(d));
+	/* a host without directory sync still forgets idle lockout rows */
+	char path[4096];
+	struct stat sb;
+	snprintf(path, sizeof(path), "%s/%s", cfg->state_dir, SNAP_PASSWD_FILE);
+	bool no_snapshot = lstat(path, &sb) != 0 && errno == ENOENT;
+	if (!no_snapshot && load_snapshot(cfg->state_dir, &d, &generated_at, err, errlen))
 		return -1;
 	if (store_begin(st) != ST_OK) {
 		fail(err, errlen, "%s", store_error(st));
@@ -896,9 +912,20 @@ int directory_purge(struct store *st, const struct sosafe_config *cfg, const str
 	if (purge_overdue(st, cfg, o, res, err, errlen))
 		goto rollback;
 	if (res->nchanges == 0) {
-		store_rollback(st);
+		if (!o->dry_run && o->in_tx && o->in_tx(st, res, o->in_tx_ctx)) {
+			fail(err, errlen, "audit records not written (see syslog)");
+			goto rollback;
+		}
 		ret = 0;
+		if (o->dry_run)
+			store_rollback(st);
+		else if (store_commit(st) != ST_OK)
+			ret = fail(err, errlen, "%s", store_error(st));
 		goto out;
+	}
+	if (no_snapshot) {
+		fail(err, errlen, "the snapshot %s is missing: run 'sosafectl sync' first", path);
+		goto rollback;
 	}
 	/* groups from the snapshot keep their members (purged users drop out
 	 * because they are no longer published); only the user private
@@ -909,6 +936,10 @@ int directory_purge(struct store *st, const struct sosafe_config *cfg, const str
 			upg = d.users[k].gid == d.groups[i].gid && !strcmp(d.users[k].name, d.groups[i].name);
 		if (upg)
 			d.groups[i].gid = DIR_NO_ID;
+	}
+	if (!o->dry_run && o->in_tx && o->in_tx(st, res, o->in_tx_ctx)) {
+		fail(err, errlen, "audit records not written (see syslog)");
+		goto rollback;
 	}
 	if (finish(st, cfg, &d, &lg, o, generated_at, res, err, errlen))
 		goto rollback;

@@ -18,11 +18,6 @@
 
 #define MAX_EXPORT (1024L * 1024 * 1024)
 
-struct perr {
-	char *buf;
-	size_t len;
-};
-
 static int fail(char *err, size_t errlen, unsigned line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static int fail(char *err, size_t errlen, unsigned line, const char *fmt, ...)
@@ -479,15 +474,16 @@ static int parse_ldif(const char *text, size_t len, struct directory *d, char *e
 					goto out;
 				entry_clear(&e);
 			} else {
-				if (n + 1 > lcap) {
+				if (!logical || n + 1 > lcap) {
 					lcap = n * 2 + 16;
 					char *nb = realloc(logical, lcap + 1);
 					if (!nb)
 						goto oom;
 					logical = nb;
 				}
-				if (n) /* logical may still be NULL for an empty first line */
-					memcpy(logical, p, n);
+				/* n > 0 here (n == 0 ends the entry above) and logical is set by the realloc */
+				/* cppcheck-suppress nullPointerRedundantCheck ; !logical above means: allocate now */
+				memcpy(logical, p, n);
 				llen = n;
 				lline = line;
 				have = true;
@@ -537,6 +533,7 @@ struct jp {
 	size_t errlen;
 };
 
+/* NOLINTNEXTLINE(misc-no-recursion): depth of the tree, at most 17 (jcontainer refuses nesting > 16) */
 static void jfree(struct jval *v)
 {
 	free(v->s);
@@ -674,6 +671,7 @@ static int jstring(struct jp *j, char **out)
 
 static int jvalue(struct jp *j, struct jval *v);
 
+/* NOLINTNEXTLINE(misc-no-recursion): bounded, j->depth > 16 is refused before any child is parsed */
 static int jcontainer(struct jp *j, struct jval *v, bool obj)
 {
 	char close = obj ? '}' : ']';
@@ -734,6 +732,7 @@ static int jcontainer(struct jp *j, struct jval *v, bool obj)
 	}
 }
 
+/* NOLINTNEXTLINE(misc-no-recursion): recurses only through jcontainer, which bounds the depth at 16 */
 static int jvalue(struct jp *j, struct jval *v)
 {
 	jws(j);
@@ -1045,21 +1044,21 @@ static int resolve(struct directory *d, bool ldif, char *err, size_t errlen)
 			}
 		}
 		/* member DNs -> user names through a sorted index of user DNs */
-		const struct dir_user **byd = malloc((d->nusers + 1) * sizeof(*byd));
+		const struct dir_user **byd = malloc((d->nusers + 1) * sizeof(*byd)); /* NOLINT(bugprone-sizeof-expression): an array of pointers, so the element size is sizeof(pointer) */
 		size_t nbyd = 0;
 		if (!byd)
 			return fail(err, errlen, 0, "out of memory");
 		for (size_t i = 0; i < d->nusers; i++)
 			if (d->users[i].dn)
 				byd[nbyd++] = &d->users[i];
-		qsort(byd, nbyd, sizeof(*byd), cmp_user_dn);
+		qsort(byd, nbyd, sizeof(*byd), cmp_user_dn); /* NOLINT(bugprone-sizeof-expression): an array of pointers, so the element size is sizeof(pointer) */
 		for (size_t g = 0; g < d->ngroups; g++) {
 			struct dir_group *gr = &d->groups[g];
 			size_t out = 0;
 			for (size_t k = 0; k < gr->nmembers; k++) {
 				struct dir_user key = { .dn = gr->members[k] };
 				const struct dir_user *kp = &key, **hit =
-					bsearch(&kp, byd, nbyd, sizeof(*byd), cmp_user_dn);
+					bsearch(&kp, byd, nbyd, sizeof(*byd), cmp_user_dn); /* NOLINT(bugprone-sizeof-expression): an array of pointers, so the element size is sizeof(pointer) */
 				const char *name = hit ? (*hit)->name : NULL;
 				char *keep = name ? strdup(name) : NULL;
 				free(gr->members[k]);

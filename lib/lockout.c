@@ -66,6 +66,24 @@ unsigned lockout_recent_failures(const struct lock_policy *p, const struct tally
 	return n;
 }
 
+bool lockout_is_idle(const struct lock_policy *p, const struct tally *t, int64_t now)
+{
+	if (t->last_success)
+		return false;
+	if (t->locked_until == LOCK_FOREVER || (t->locked_until && now < t->locked_until))
+		return false;
+	/* a time "in the future" (clock stepped back) keeps the row */
+	for (unsigned i = 0; i < t->nfails; i++)
+		if (t->fails[i] > now - (int64_t)p->fail_interval)
+			return false;
+	if (t->last_lock && (t->last_lock > now || now - t->last_lock < (int64_t)p->escalation_period))
+		return false;
+	if (t->period_fails &&
+	    (t->period_start > now || now - t->period_start < (int64_t)p->escalation_period))
+		return false;
+	return true;
+}
+
 bool lockout_is_locked(const struct lock_policy *p, const struct tally *t, int64_t now)
 {
 	if (p->exempt || !t->locked_until)

@@ -74,6 +74,13 @@ enum lock_verdict lockout_begin(const struct lock_policy *p, struct tally *t, in
 enum lock_verdict lockout_success(const struct lock_policy *p, struct tally *t, int64_t now,
 				  int64_t seq);
 
+/* Would forgetting this tally change nothing? True when it records no
+ * login, no lock in force, no failure still inside fail_interval and no
+ * escalation or long-term window still open: deleting the row is then the
+ * same as keeping it. Names that never logged in (typos, guessed names)
+ * would otherwise fill the store with one row each, for ever. */
+bool lockout_is_idle(const struct lock_policy *p, const struct tally *t, int64_t now);
+
 /* Read-only check for the account phase and `sosafectl status`. */
 bool lockout_is_locked(const struct lock_policy *p, const struct tally *t, int64_t now);
 

@@ -64,6 +64,7 @@ void log_format(char *buf, size_t len, const struct log_ctx *ctx, const char *ev
 		return;
 	buf[0] = '\0';
 	pos = append_field(buf, len, pos, "event", event, 0);
+	/* cppcheck-suppress variableScope ; user may point into pseudo after the if */
 	char pseudo[64];
 	const char *user = ctx ? ctx->user : NULL;
 	if (user && *user && user_filter)

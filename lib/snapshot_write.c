@@ -90,7 +90,7 @@ static void header_bytes(unsigned char h[SNAP_HEADER_LEN], unsigned kind, uint64
 			 const struct snap_data *d, uint32_t toc_sum)
 {
 	memset(h, 0, SNAP_HEADER_LEN);
-	memcpy(h, SNAP_MAGIC, 8);
+	memcpy(h, SNAP_MAGIC, 8); /* NOLINT(bugprone-not-null-terminated-result): the header starts with the 8 magic bytes, no NUL by format */
 	snap_put32(h + 8, SNAP_VERSION);
 	snap_put32(h + 12, kind);
 	snap_put64(h + 16, size);

@@ -583,6 +583,62 @@ enum store_status store_tally_foreach(struct store *st, store_tally_fn fn, void 
 	return s;
 }
 
+struct idle_names {
+	const struct lock_policy *p;
+	int64_t now;
+	char **v;
+	size_t n;
+	bool oom;
+};
+
+static int collect_idle(const char *user, const struct tally *t, void *ctx)
+{
+	struct idle_names *in = ctx;
+	if (!lockout_is_idle(in->p, t, in->now))
+		return 0;
+	char **v = realloc(in->v, (in->n + 1) * sizeof(*v));
+	if (!v || !(v[in->n] = strdup(user))) {
+		if (v)
+			in->v = v;
+		in->oom = true;
+		return 1;
+	}
+	in->v = v;
+	in->n++;
+	return 0;
+}
+
+enum store_status store_tally_prune_idle(struct store *st, const struct lock_policy *p,
+					 int64_t now, long *pruned)
+{
+	struct idle_names in = { .p = p, .now = now };
+	*pruned = 0;
+	/* collect first: no deletes while a SELECT walks the same table */
+	enum store_status s = store_tally_foreach(st, collect_idle, &in);
+	if (s == ST_OK && in.oom)
+		s = store_fail(st, SQLITE_NOMEM, "cannot read");
+	sqlite3_stmt *q = NULL;
+	if (s == ST_OK && in.n) {
+		int rc = sqlite3_prepare_v2(st->db, "DELETE FROM tally WHERE user = ?", -1, &q, NULL);
+		if (rc != SQLITE_OK)
+			s = store_fail(st, rc, "cannot write");
+		for (size_t i = 0; s == ST_OK && i < in.n; i++) {
+			sqlite3_bind_text(q, 1, in.v[i], -1, SQLITE_STATIC);
+			rc = sqlite3_step(q);
+			sqlite3_reset(q);
+			if (rc != SQLITE_DONE)
+				s = store_fail(st, rc, "cannot write");
+			else
+				*pruned += sqlite3_changes(st->db);
+		}
+	}
+	sqlite3_finalize(q);
+	for (size_t i = 0; i < in.n; i++)
+		free(in.v[i]);
+	free(in.v);
+	return s;
+}
+
 enum store_status store_delete_user(struct store *st, const char *user, long *rows)
 {
 	*rows = 0;

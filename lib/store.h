@@ -86,6 +86,11 @@ enum store_status store_tally_put(struct store *st, const char *user, const stru
 typedef int (*store_tally_fn)(const char *user, const struct tally *t, void *ctx);
 enum store_status store_tally_foreach(struct store *st, store_tally_fn fn, void *ctx);
 
+/* Inside an open transaction: delete the tally rows lockout_is_idle() says
+ * can be forgotten under policy P at NOW; *PRUNED gets how many. */
+enum store_status store_tally_prune_idle(struct store *st, const struct lock_policy *p,
+					 int64_t now, long *pruned);
+
 /* Delete every per-user row of USER in every schema part; *ROWS gets the count. */
 enum store_status store_delete_user(struct store *st, const char *user, long *rows);
 

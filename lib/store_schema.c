@@ -6,6 +6,7 @@
 #include "otp_store.h"
 #include "directory.h"
 #include "audit.h"
+#include "four_eyes.h"
 
 static const char *const core_steps[] = {
 	/* 1: failures and locks, one row per user */
@@ -39,5 +40,6 @@ const struct schema_part *const store_schema_parts[] = {
 	&otp_schema_part,
 	&directory_schema_part,
 	&audit_schema_part,
+	&four_eyes_schema_part,
 };
 const unsigned store_schema_nparts = ARRAY_SIZE(store_schema_parts);

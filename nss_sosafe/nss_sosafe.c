@@ -157,10 +157,11 @@ static enum nss_status fill_sp(const struct snap_sp *s, struct spwd *sp, char *b
 
 /* ---- lookups ------------------------------------------------------------ */
 
+/* s is the name of the variable it declares, so it takes no parentheses */
 #define WITH_SNAP(view, s, errnop)                                    \
 	enum snap_status why_;                                          \
-	const struct snap *s = snap_view_acquire(view, &why_, NULL);    \
-	if (!s)                                                          \
+	const struct snap *s = snap_view_acquire(view, &why_, NULL); /* NOLINT(bugprone-macro-parentheses) */ \
+	if (!(s))                                                        \
 		return unavail(why_, errnop)
 
 EXPORT enum nss_status _nss_sosafe_getpwnam_r(const char *name, struct passwd *pw, char *buf,

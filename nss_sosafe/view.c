@@ -32,7 +32,7 @@ struct snap_view {
 };
 
 #define VIEW_INIT(p, k) { \
-	.path = SOSAFE_SNAPSHOT_DIR "/" p, .kind = k, \
+	.path = SOSAFE_SNAPSHOT_DIR "/" p, .kind = (k), \
 	.lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP, .refresh = PTHREAD_MUTEX_INITIALIZER, \
 	.why = SNAP_MISSING }
 

@@ -75,6 +75,36 @@ static void attempt_cleanup(pam_handle_t *pamh, void *data, int status)
 	free(data);
 }
 
+int remember_attempt(struct sosafe_ctx *c, int64_t seq)
+{
+	int64_t *data = malloc(sizeof(*data));
+	if (!data || pam_set_data(c->pamh, ATTEMPT_KEY, data, attempt_cleanup) != PAM_SUCCESS) {
+		free(data);
+		return PAM_BUF_ERR;
+	}
+	*data = seq;
+	return PAM_SUCCESS;
+}
+
+bool attempt_counted(struct sosafe_ctx *c)
+{
+	const void *data = NULL;
+	return pam_get_data(c->pamh, ATTEMPT_KEY, &data) == PAM_SUCCESS && data;
+}
+
+void log_lock_verdict(struct sosafe_ctx *c, const struct tally *t, enum lock_verdict v,
+		      bool locked_now)
+{
+	if (v == LOCK_DENY_LOCKED)
+		log_event(LOG_NOTICE, &c->log, "deny-locked", "locked until %s; %lld attempts refused",
+			  t->locked_until == LOCK_FOREVER ? "admin unlock" : "timeout",
+			  (long long)t->refused);
+	else if (locked_now)
+		log_event(LOG_WARNING, &c->log, "lock", "%u failures within %u s; lock %u lasts %s",
+			  t->nfails, c->policy.fail_interval, t->lock_level,
+			  t->locked_until == LOCK_FOREVER ? "until admin unlock" : "a timeout");
+}
+
 int step_preauth(struct sosafe_ctx *c)
 {
 	ctx_request_delay(c);
@@ -111,30 +141,19 @@ int step_preauth(struct sosafe_ctx *c)
 		log_store_error(c, st, s);
 		return PAM_AUTH_ERR;
 	}
+	log_lock_verdict(c, &t, v, locked_now);
 	if (v == LOCK_DENY_LOCKED) {
-		log_event(LOG_NOTICE, &c->log, "deny-locked", "locked until %s; %lld attempts refused",
-			  t.locked_until == LOCK_FOREVER ? "admin unlock" : "timeout",
-			  (long long)t.refused);
 		if (c->cfg.show_lock && !c->cfg.silent) {
 			tell_locked(c, &t, now);
 			return PAM_AUTH_ERR;
 		}
 		return refuse_like_failure(c);
 	}
-	if (locked_now)
-		log_event(LOG_WARNING, &c->log, "lock", "%u failures within %u s; lock %u lasts %s",
-			  t.nfails, c->policy.fail_interval, t.lock_level,
-			  t.locked_until == LOCK_FOREVER ? "until admin unlock" : "a timeout");
-	int64_t *data = malloc(sizeof(*data));
-	if (!data || pam_set_data(c->pamh, ATTEMPT_KEY, data, attempt_cleanup) != PAM_SUCCESS) {
-		free(data);
-		return PAM_BUF_ERR;
-	}
-	*data = seq;
-	if (c->cfg.debug)
+	int rc = remember_attempt(c, seq);
+	if (rc == PAM_SUCCESS && c->cfg.debug)
 		log_event(LOG_DEBUG, &c->log, "attempt", "attempt %lld counted (%u in interval)",
 			  (long long)seq, t.nfails);
-	return PAM_SUCCESS;
+	return rc;
 }
 
 int lock_record_success(struct sosafe_ctx *c, struct store *st, struct tally *t)

@@ -53,11 +53,6 @@ static void input_wipe(struct otp_input *in)
 	explicit_bzero(in, sizeof(*in));
 }
 
-static void attempt_free(pam_handle_t *pamh, void *data, int status)
-{
-	free(data);
-}
-
 /* Step 2: ask. Returns a PAM status; conversation failures end the attempt. */
 static int converse(struct sosafe_ctx *c, unsigned digits, bool enrolled, struct otp_input *in)
 {
@@ -121,28 +116,13 @@ static void slow_checks(struct sosafe_ctx *c, struct store *st, struct otp_input
  * PAM_AUTH_ERR if the account is locked. */
 static int ensure_attempt(struct sosafe_ctx *c, struct tally *t, int64_t now)
 {
-	const void *data = NULL;
-	if (pam_get_data(c->pamh, ATTEMPT_KEY, &data) == PAM_SUCCESS && data)
+	if (attempt_counted(c))
 		return PAM_SUCCESS;
 	int64_t seq = 0;
 	bool locked_now = false;
-	if (lockout_begin(&c->policy, t, now, &seq, &locked_now) == LOCK_DENY_LOCKED) {
-		log_event(LOG_NOTICE, &c->log, "deny-locked", "locked until %s; %lld attempts refused",
-			  t->locked_until == LOCK_FOREVER ? "admin unlock" : "timeout",
-			  (long long)t->refused);
-		return PAM_AUTH_ERR;
-	}
-	if (locked_now)
-		log_event(LOG_WARNING, &c->log, "lock", "%u failures within %u s; lock %u lasts %s",
-			  t->nfails, c->policy.fail_interval, t->lock_level,
-			  t->locked_until == LOCK_FOREVER ? "until admin unlock" : "a timeout");
-	int64_t *d = malloc(sizeof(*d));
-	if (!d || pam_set_data(c->pamh, ATTEMPT_KEY, d, attempt_free) != PAM_SUCCESS) {
-		free(d);
-		return PAM_BUF_ERR;
-	}
-	*d = seq;
-	return PAM_SUCCESS;
+	enum lock_verdict v = lockout_begin(&c->policy, t, now, &seq, &locked_now);
+	log_lock_verdict(c, t, v, locked_now);
+	return v == LOCK_DENY_LOCKED ? PAM_AUTH_ERR : remember_attempt(c, seq);
 }
 
 enum verdict { V_FAIL = 0, V_OK };

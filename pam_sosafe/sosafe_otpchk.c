@@ -169,7 +169,7 @@ int main(int argc, char **argv)
 		return refuse(MISUSE);
 	}
 	int64_t now = time(NULL), seq = 0;
-	struct tally t;
+	struct tally t = { 0 };
 	bool locked_now = false, ok = false;
 	const char *why = "error";
 	s = store_begin(st);

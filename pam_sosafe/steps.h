@@ -2,6 +2,7 @@
 #ifndef PAM_SOSAFE_STEPS_H
 #define PAM_SOSAFE_STEPS_H
 #include "context.h"
+#include "lockout.h"
 #include "store.h"
 
 /* pam data: the number of the attempt preauth counted (int64_t). */
@@ -18,6 +19,14 @@ int step_account_directory(struct sosafe_ctx *c);
 /* Record a full success (clears the attempt counted by preauth) inside the
  * open transaction of ST. Used by authsucc and by the second factor. */
 int lock_record_success(struct sosafe_ctx *c, struct store *st, struct tally *t);
+
+/* The attempt counted up front, kept on the handle (ATTEMPT_KEY) for the
+ * success line: remember its number; was one counted on this handle? */
+int remember_attempt(struct sosafe_ctx *c, int64_t seq);
+bool attempt_counted(struct sosafe_ctx *c);
+/* Log what lockout_begin decided: event=deny-locked or event=lock. */
+void log_lock_verdict(struct sosafe_ctx *c, const struct tally *t, enum lock_verdict v,
+		      bool locked_now);
 
 /* Open the store for a decision; on failure logs event=store-error. */
 struct store *open_store_or_log(struct sosafe_ctx *c, bool readonly);

@@ -23,6 +23,10 @@ struct cli {
 	bool json;
 	const char *admin;        /* who runs this: SUDO_USER, login uid or uid */
 	struct log_ctx log;
+	/* four-eyes: set while `approve` carries out request fe_request */
+	long long fe_request;
+	const char *fe_requester, *fe_target, *fe_line;
+	bool fe_claimed;          /* claimed in the current transaction */
 };
 
 struct command {
@@ -50,6 +54,22 @@ int cmd_purge(struct cli *cli, int argc, char **argv);
 int cmd_audit(struct cli *cli, int argc, char **argv);
 int cmd_report(struct cli *cli, int argc, char **argv);
 int cmd_review(struct cli *cli, int argc, char **argv);
+int cmd_request(struct cli *cli, int argc, char **argv);
+int cmd_approve(struct cli *cli, int argc, char **argv);
+int cmd_deny(struct cli *cli, int argc, char **argv);
+int cmd_requests(struct cli *cli, int argc, char **argv);
+
+/* Four-eyes (cmd_four_eyes.c). The gate refuses (message, audit record,
+ * returns 1) a command line that four_eyes reserves for two admins. */
+int four_eyes_gate(struct cli *cli, int argc, char **argv);
+/* Inside an admin action's open write transaction: when `approve` runs
+ * the action, mark its request done (fails if no longer pending: the
+ * caller rolls back). No-op otherwise. 0 or -1. */
+int cli_four_eyes_claim(struct cli *cli, struct store *st);
+/* Inside an admin action's open write transaction: claim (as above) and
+ * append the action's audit record. 0, or -1: the caller rolls back. */
+int cli_action_audit(struct cli *cli, struct store *st, const char *user, const char *event,
+		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Append an audit record for an admin action already committed (its own
  * transaction); prints and logs loudly on failure. Returns 0 or -1. */

@@ -228,8 +228,8 @@ static int audit_reveal_cmd(struct cli *cli, int argc, char **argv)
 	struct log_ctx lc = cli->log;
 	lc.user = NULL;
 	if (store_begin(st) != ST_OK ||
-	    audit_append(st, &lc, "audit-reveal", cli->admin, "%s %s", argv[2],
-			 hit ? "revealed" : "not found") ||
+	    cli_action_audit(cli, st, NULL, "audit-reveal", "%s %s", argv[2],
+			     hit ? "revealed" : "not found") ||
 	    store_commit(st) != ST_OK) {
 		store_rollback(st);
 		cli_err("audit record not written: reveal refused");
@@ -261,12 +261,13 @@ static int audit_prune_cmd(struct cli *cli, int argc, char **argv)
 		cli_err("%s", store_error(st));
 		return EXIT_STORE;
 	}
-	if (audit_prune(st, &cli->log, cli->admin, cli->cfg.audit_retention_days, now, &pruned)) {
+	if (cli_four_eyes_claim(cli, st) ||
+	    audit_prune(st, &cli->log, cli->admin, cli->cfg.audit_retention_days, now, &pruned)) {
 		store_rollback(st);
 		cli_err("audit prune failed; nothing deleted");
 		return EXIT_FAIL;
 	}
-	if ((s = store_commit(st)) != ST_OK) {
+	if (store_commit(st) != ST_OK) {
 		cli_err("%s", store_error(st));
 		return EXIT_STORE;
 	}

@@ -174,8 +174,8 @@ int cmd_unlock(struct cli *cli, int argc, char **argv)
 	lockout_clear(&t);
 	s = store_tally_put(st, user, &t);
 	cli->log.user = user;
-	if (s == ST_OK && audit_append(st, &cli->log, "unlock", cli->admin, "%s",
-				       was_locked ? "was locked" : "was not locked")) {
+	if (s == ST_OK && cli_action_audit(cli, st, user, "unlock", "%s",
+					   was_locked ? "was locked" : "was not locked")) {
 		store_rollback(st);
 		cli_err("audit record not written: unlock refused");
 		return EXIT_FAIL;

@@ -157,6 +157,7 @@ int cmd_enroll(struct cli *cli, int argc, char **argv)
 		cli_err("%s", store_error(st));
 		return EXIT_STORE;
 	}
+	bool old_found = s == ST_OK;
 	_cleanup_secret_ char *uri = totp_uri(&r.params, r.secret, r.secret_len, cli->cfg.issuer, user);
 	if (!uri) {
 		cli_err("cannot build the otpauth URI");
@@ -204,6 +205,15 @@ int cmd_enroll(struct cli *cli, int argc, char **argv)
 		s = otp_put(st, user, &r, cli->admin);
 	if (s == ST_OK)
 		s = otp_window_set(st, user, 0, NULL);
+	/* the record commits with the secret, or neither does */
+	if (s == ST_OK && cli_action_audit(cli, st, user, "enroll", "algorithm=%s digits=%u period=%u%s%s",
+					   totp_algorithm_name(r.params.algorithm), r.params.digits,
+					   r.params.period, confirm ? "" : " unconfirmed",
+					   old_found ? " replaced" : "")) {
+		store_rollback(st);
+		cli_err("enroll not done, nothing changed (its audit record or four-eyes claim failed)");
+		return EXIT_FAIL;
+	}
 	if (s == ST_OK)
 		s = store_commit(st);
 	if (s != ST_OK) {
@@ -214,10 +224,6 @@ int cmd_enroll(struct cli *cli, int argc, char **argv)
 	log_event(LOG_NOTICE, &cli->log, "enroll", "by=%s algorithm=%s digits=%u period=%u%s",
 		  cli->admin, totp_algorithm_name(r.params.algorithm), r.params.digits, r.params.period,
 		  confirm ? "" : " unconfirmed");
-	if (cli_audit(cli, user, "enroll", "algorithm=%s digits=%u period=%u%s",
-		      totp_algorithm_name(r.params.algorithm), r.params.digits, r.params.period,
-		      confirm ? "" : " unconfirmed"))
-		return EXIT_FAIL;
 	if (cli->json) {
 		char b32[BASE32_ENCODED_SIZE(TOTP_SECRET_MAX)];
 		base32_encode(r.secret, r.secret_len, b32, sizeof(b32));
@@ -254,6 +260,11 @@ int cmd_reset_otp(struct cli *cli, int argc, char **argv)
 	enum store_status s = store_begin(st);
 	if (s == ST_OK)
 		s = otp_revoke(st, argv[1], &rows);
+	if (s == ST_OK && cli_action_audit(cli, st, argv[1], "reset-otp", "rows=%ld", rows)) {
+		store_rollback(st);
+		cli_err("reset-otp not done, nothing changed (its audit record or four-eyes claim failed)");
+		return EXIT_FAIL;
+	}
 	if (s == ST_OK)
 		s = store_commit(st);
 	if (s != ST_OK) {
@@ -262,8 +273,6 @@ int cmd_reset_otp(struct cli *cli, int argc, char **argv)
 	}
 	cli->log.user = argv[1];
 	log_event(LOG_NOTICE, &cli->log, "reset-otp", "by=%s rows=%ld", cli->admin, rows);
-	if (cli_audit(cli, argv[1], "reset-otp", "rows=%ld", rows))
-		return EXIT_FAIL;
 	if (cli->json)
 		printf("{\"user\":\"%s\",\"removed\":%ld}\n", argv[1], rows);
 	else if (rows)
@@ -331,6 +340,12 @@ int cmd_recovery_codes(struct cli *cli, int argc, char **argv)
 	enum store_status s = store_begin(st);
 	if (s == ST_OK)
 		s = otp_recovery_replace(st, user, count, ids, hashes, time(NULL));
+	if (s == ST_OK && cli_action_audit(cli, st, user, "recovery-codes", "count=%u", count)) {
+		store_rollback(st);
+		cli_err("recovery-codes not done, nothing changed (its audit record or four-eyes claim failed)");
+		ret = EXIT_FAIL;
+		goto out;
+	}
 	if (s == ST_OK)
 		s = store_commit(st);
 	if (s != ST_OK) {
@@ -340,10 +355,6 @@ int cmd_recovery_codes(struct cli *cli, int argc, char **argv)
 	}
 	cli->log.user = user;
 	log_event(LOG_NOTICE, &cli->log, "recovery-codes", "by=%s count=%u", cli->admin, count);
-	if (cli_audit(cli, user, "recovery-codes", "count=%u", count)) {
-		ret = EXIT_FAIL;
-		goto out;
-	}
 	if (cli->json) {
 		fputs("{\"user\":", stdout);
 		json_str(stdout, user);
@@ -409,18 +420,22 @@ int cmd_enroll_window(struct cli *cli, int argc, char **argv)
 	enum store_status s = store_begin(st);
 	if (s == ST_OK)
 		s = otp_window_set(st, user, deadline, cli->admin);
+	char b[32];
+	if (s == ST_OK && cli_action_audit(cli, st, user, "enroll-window", "until=%s",
+					   deadline ? fmt_time(deadline, b, sizeof(b)) : "closed")) {
+		store_rollback(st);
+		cli_err("enroll-window not done, nothing changed (its audit record or four-eyes claim failed)");
+		return EXIT_FAIL;
+	}
 	if (s == ST_OK)
 		s = store_commit(st);
 	if (s != ST_OK) {
 		cli_err("%s", store_error(st));
 		return EXIT_STORE;
 	}
-	char b[32];
 	cli->log.user = user;
 	log_event(LOG_NOTICE, &cli->log, "enroll-window", "by=%s until=%s", cli->admin,
 		  deadline ? fmt_time(deadline, b, sizeof(b)) : "closed");
-	if (cli_audit(cli, user, "enroll-window", "until=%s", deadline ? fmt_time(deadline, b, sizeof(b)) : "closed"))
-		return EXIT_FAIL;
 	printf("%s: enrollment window %s%s\n", user, deadline ? "open until " : "closed",
 	       deadline ? fmt_time(deadline, b, sizeof(b)) : "");
 	return EXIT_OK;
@@ -577,6 +592,16 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	}
 	explicit_bzero(text, len);
 	free(text);
+	if (run.err == ST_OK && cli_action_audit(cli, run.st, NULL, "import", "source=%s imported=%u refused=%u",
+						 oath ? "oath-usersfile" : "google-authenticator",
+						 run.imported, run.refused)) {
+		store_rollback(run.st);
+		store_close(run.st);
+		if (cli->json)
+			fputs("]}\n", stdout);
+		cli_err("audit record not written: import refused, nothing imported");
+		return EXIT_FAIL;
+	}
 	if (run.err == ST_OK)
 		run.err = store_commit(run.st);
 	if (run.err != ST_OK) {
@@ -592,8 +617,5 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	cli->log.user = NULL;
 	log_event(LOG_NOTICE, &cli->log, "import", "by=%s source=%s imported=%u refused=%u", cli->admin,
 		  oath ? "oath-usersfile" : "google-authenticator", run.imported, run.refused);
-	if (cli_audit(cli, NULL, "import", "source=%s imported=%u refused=%u",
-		      oath ? "oath-usersfile" : "google-authenticator", run.imported, run.refused))
-		return EXIT_FAIL;
 	return run.refused ? EXIT_FAIL : EXIT_OK;
 }

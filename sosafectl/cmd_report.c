@@ -1,9 +1,12 @@
 /* report and review: the access-review report (R13). */
 #include <config.h>
 
+#include <grp.h>
+#include <pwd.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -25,6 +28,82 @@ static const char report_sql[] =
 	" FROM u LEFT JOIN tally t ON t.user = u.user LEFT JOIN otp o ON o.user = u.user"
 	"  LEFT JOIN dir_user d ON d.user = u.user LEFT JOIN review rv ON rv.user = u.user"
 	" ORDER BY u.user";
+
+/* The privileged groups of privileged_groups, each looked up once. */
+#define PRIV_MAX 32
+struct priv_group {
+	char name[257];
+	bool found;
+	gid_t gid;
+	char **members;     /* NULL-terminated copy */
+};
+struct priv_set {
+	struct priv_group g[PRIV_MAX];
+	unsigned n;
+};
+
+static void priv_load(struct priv_set *ps, const char *list)
+{
+	memset(ps, 0, sizeof(*ps));
+	const char *p = list;
+	while (*p && ps->n < PRIV_MAX) {
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+		size_t len = strcspn(p, ",");
+		size_t l = len;
+		while (l && (p[l - 1] == ' ' || p[l - 1] == '\t'))
+			l--;
+		if (l && l < sizeof(ps->g[0].name)) {
+			struct priv_group *g = &ps->g[ps->n++];
+			memcpy(g->name, p, l);
+			g->name[l] = '\0';
+			struct group *gr = getgrnam(g->name);
+			if (gr) {
+				size_t k = 0;
+				while (gr->gr_mem && gr->gr_mem[k])
+					k++;
+				g->members = calloc(k + 1, sizeof(char *));
+				for (size_t i = 0; g->members && i < k; i++)
+					g->members[i] = strdup(gr->gr_mem[i]);
+				g->found = g->members != NULL;
+				g->gid = gr->gr_gid;
+			}
+		}
+		p += len;
+	}
+	endgrent();
+}
+
+static void priv_free(struct priv_set *ps)
+{
+	for (unsigned i = 0; i < ps->n; i++) {
+		for (char **m = ps->g[i].members; m && *m; m++)
+			free(*m);
+		free(ps->g[i].members);
+	}
+}
+
+/* Privileged groups of USER (primary group or listed member), joined by SEP. */
+static void priv_of(const struct priv_set *ps, const char *user, const char *sep, char *out, size_t len)
+{
+	struct passwd *pw = getpwnam(user);
+	size_t used = 0;
+	out[0] = '\0';
+	for (unsigned i = 0; i < ps->n; i++) {
+		const struct priv_group *g = &ps->g[i];
+		if (!g->found)
+			continue;
+		bool in = pw && pw->pw_gid == g->gid;
+		for (char **m = g->members; !in && m && *m; m++)
+			in = !strcmp(*m, user);
+		if (!in)
+			continue;
+		int w = snprintf(out + used, len - used, "%s%s", used ? sep : "", g->name);
+		if (w < 0 || (size_t)w >= len - used)
+			break;
+		used += (size_t)w;
+	}
+}
 
 static void csv_field(const char *s, bool last)
 {
@@ -48,7 +127,8 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 	if (cli_wants_help(argc, argv, "report [--days N] [--json|--csv]",
 			   "One line per account the store knows (local and directory): status, locked,\n"
 			   "TOTP enrolled, recovery codes left, last successful login, locks in the last\n"
-			   "N days (default 90, from the audit trail), last review and reviewer."))
+			   "N days (default 90, from the audit trail), last review and reviewer, and the\n"
+			   "privileged groups (privileged_groups in sosafe.conf) the account is in."))
 		return EXIT_OK;
 	enum fmt f = cli->json ? F_JSON : F_TEXT;
 	unsigned days = 90;
@@ -85,14 +165,17 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		return EXIT_STORE;
 	}
 	int64_t now = time(NULL), since = now - (int64_t)days * 86400;
+	struct priv_set ps;
+	priv_load(&ps, cli->cfg.privileged_groups);
 	if (f == F_CSV)
 		printf("user,source,status,locked,totp,recovery_codes_left,last_success,locks_in_period,"
-		       "last_review,reviewer\n");
+		       "last_review,reviewer,privileged_groups\n");
 	else if (f == F_JSON)
 		fputs("[", stdout);
 	else
-		printf("%-20s %-9s %-11s %-6s %-4s %-5s %-20s %-5s %-20s %s\n", "USER", "SOURCE", "STATUS",
-		       "LOCKED", "TOTP", "CODES", "LAST-SUCCESS", "LOCKS", "LAST-REVIEW", "REVIEWER");
+		printf("%-20s %-9s %-11s %-6s %-4s %-5s %-20s %-5s %-20s %-16s %s\n", "USER", "SOURCE", "STATUS",
+		       "LOCKED", "TOTP", "CODES", "LAST-SUCCESS", "LOCKS", "LAST-REVIEW", "REVIEWER",
+		       "PRIVILEGED");
 	unsigned n = 0;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *user = (const char *)sqlite3_column_text(q, 0);
@@ -115,7 +198,8 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		bool locked = until > now;
 		char b1[32], b2[32];
 		const char *ls = fmt_time(last, b1, sizeof(b1)), *rs = fmt_time(rtime, b2, sizeof(b2));
-		char codes_s[24], locks_s[24];
+		char codes_s[24], locks_s[24], priv[1200];
+		priv_of(&ps, user, f == F_CSV ? ";" : f == F_JSON ? "\x1f" : ",", priv, sizeof(priv));
 		snprintf(codes_s, sizeof(codes_s), "%ld", codes);
 		snprintf(locks_s, sizeof(locks_s), "%ld", nlocks);
 		if (f == F_JSON) {
@@ -138,21 +222,33 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 				json_str(stdout, reviewer);
 			else
 				fputs("null", stdout);
-			fputs("}", stdout);
+			printf(",\"privileged\":%s,\"privileged_groups\":[", *priv ? "true" : "false");
+			for (char *g = priv, *next; *g; g = next) {
+				next = strchr(g, '\x1f');
+				if (next)
+					*next++ = '\0';
+				else
+					next = g + strlen(g);
+				if (g != priv)
+					fputc(',', stdout);
+				json_str(stdout, g);
+			}
+			fputs("]}", stdout);
 		} else if (f == F_CSV) {
 			const char *fields[] = { user, source, status, locked ? "yes" : "no", totp ? "yes" : "no",
-						 codes_s, last ? ls : "", locks_s, rtime ? rs : "", reviewer };
+						 codes_s, last ? ls : "", locks_s, rtime ? rs : "", reviewer, priv };
 			for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
 				csv_field(fields[i], i + 1 == ARRAY_SIZE(fields));
 		} else {
-			printf("%-20s %-9s %-11s %-6s %-4s %-5ld %-20s %-5ld %-20s %s\n", user, source, status,
-			       locked ? "yes" : "no", totp ? "yes" : "no", codes, ls, nlocks, rs,
-			       *reviewer ? reviewer : "-");
+			printf("%-20s %-9s %-11s %-6s %-4s %-5ld %-20s %-5ld %-20s %-16s %s\n", user, source,
+			       status, locked ? "yes" : "no", totp ? "yes" : "no", codes, ls, nlocks, rs,
+			       *reviewer ? reviewer : "-", *priv ? priv : "-");
 		}
 		n++;
 	}
 	if (f == F_JSON)
 		fputs("]\n", stdout);
+	priv_free(&ps);
 	explicit_bzero(key, sizeof(key));
 	sqlite3_finalize(q);
 	sqlite3_finalize(locks);
@@ -206,16 +302,16 @@ int cmd_review(struct cli *cli, int argc, char **argv)
 	}
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE) {
-		s = store_fail(st, rc, "cannot record review in");
+		(void)store_fail(st, rc, "cannot record review in");
 		cli_err("%s", store_error(st));
 		return EXIT_STORE;
 	}
 	cli->log.user = user;
-	if (audit_append(st, &cli->log, "review", cli->admin, "reviewed by %s", by)) {
+	if (cli_action_audit(cli, st, user, "review", "reviewed by %s", by)) {
 		store_rollback(st);
 		return EXIT_FAIL;
 	}
-	if ((s = store_commit(st)) != ST_OK) {
+	if (store_commit(st) != ST_OK) {
 		cli_err("%s", store_error(st));
 		return EXIT_STORE;
 	}

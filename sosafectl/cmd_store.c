@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "cli.h"
@@ -49,9 +50,15 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 		cli_err("%s", store_error(st));
 		return EXIT_FAIL;
 	}
-	log_event(LOG_NOTICE, &cli->log, "backup", "to %s by %s", argv[1], cli->admin);
-	if (cli_audit(cli, NULL, "backup", "to %s", argv[1]))
+	/* a copy of every secret exists only with its record: no record, no copy */
+	if (store_begin(st) != ST_OK || cli_action_audit(cli, st, NULL, "backup", "to %s", argv[1]) ||
+	    store_commit(st) != ST_OK) {
+		store_rollback(st);
+		unlink(argv[1]);
+		cli_err("audit record not written: backup %s removed again", argv[1]);
 		return EXIT_FAIL;
+	}
+	log_event(LOG_NOTICE, &cli->log, "backup", "to %s by %s", argv[1], cli->admin);
 	printf("backup written to %s\n", argv[1]);
 	return EXIT_OK;
 }

@@ -23,7 +23,6 @@ struct common_opts {
 	struct sync_opts o;
 	const char *from;
 	bool report;
-	bool bad;
 };
 
 static int parse_opts(struct cli *cli, int argc, char **argv, struct common_opts *c, bool sync)
@@ -75,12 +74,11 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct common_opts
 
 static void print_result(struct cli *cli, const struct sync_result *r, bool dry_run)
 {
-	char tb[64];
 	if (cli->json) {
 		printf("{\"dry_run\":%s,\"serial\":%llu,\"published\":%zu,\"active\":%zu,"
-		       "\"deactivated\":%zu,\"groups\":%zu,\"changes\":[",
+		       "\"deactivated\":%zu,\"groups\":%zu,\"idle_tallies_pruned\":%ld,\"changes\":[",
 		       dry_run ? "true" : "false", (unsigned long long)r->serial, r->published,
-		       r->active, r->deactivated, r->groups);
+		       r->active, r->deactivated, r->groups, r->idle_pruned);
 		for (size_t i = 0; i < r->nchanges; i++) {
 			const struct sync_change *c = &r->changes[i];
 			printf("%s{\"user\":", i ? "," : "");
@@ -98,11 +96,13 @@ static void print_result(struct cli *cli, const struct sync_result *r, bool dry_
 		name_for_log(c->user, shown, sizeof(shown));
 		printf("%-12s %-20s uid=%-10lld %s\n", c->what, shown, c->uid, c->why);
 	}
+	if (r->idle_pruned)
+		printf("%ld idle lockout record(s) forgotten (never logged in, nothing in force)\n",
+		       r->idle_pruned);
 	printf("%s%zu user(s) published (%zu active, %zu deactivated), %zu group(s), "
 	       "snapshot serial %llu%s\n", dry_run ? "dry run: " : "", r->published, r->active,
 	       r->deactivated, r->groups, (unsigned long long)r->serial,
 	       dry_run ? " (nothing written)" : "");
-	(void)tb;
 }
 
 static void log_changes(struct cli *cli, const struct sync_result *r, const char *cmd)
@@ -112,9 +112,32 @@ static void log_changes(struct cli *cli, const struct sync_result *r, const char
 		cli->log.user = c->user;
 		log_event(LOG_NOTICE, &cli->log, c->what, "%s: uid %lld; %s (by %s)", cmd, c->uid,
 			  c->why, cli->admin);
-		cli_audit(cli, c->user, c->what, "%s: uid %lld; %s", cmd, c->uid, c->why);
 	}
 	cli->log.user = NULL;
+}
+
+struct audit_hook {
+	struct cli *cli;
+	const char *cmd;
+};
+
+/* Inside the sync or purge transaction: one record per change (and one
+ * for the sync as a whole), so the changes commit with their records. */
+static int audit_in_tx(struct store *st, const struct sync_result *r, void *vctx)
+{
+	struct audit_hook *h = vctx;
+	if (cli_four_eyes_claim(h->cli, st))   /* an approved purge: claimed with whatever it does */
+		return -1;
+	for (size_t i = 0; i < r->nchanges; i++) {
+		const struct sync_change *c = &r->changes[i];
+		if (cli_action_audit(h->cli, st, c->user, c->what, "%s: uid %lld; %s", h->cmd, c->uid, c->why))
+			return -1;
+	}
+	if (!strcmp(h->cmd, "sync") &&
+	    cli_action_audit(h->cli, st, NULL, "sync", "%zu active, %zu deactivated, %zu change(s)",
+			     r->active, r->deactivated, r->nchanges))
+		return -1;
+	return 0;
 }
 
 int cmd_sync(struct cli *cli, int argc, char **argv)
@@ -177,6 +200,9 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	struct sync_result r;
+	struct audit_hook hook = { cli, "sync" };
+	c.o.in_tx = audit_in_tx;
+	c.o.in_tx_ctx = &hook;
 	rc = directory_sync(st, &cli->cfg, &d, &c.o, &r, err, sizeof(err));
 	directory_free(&d);
 	if (rc) {
@@ -191,11 +217,6 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		log_event(LOG_INFO, &cli->log, "sync", "serial %llu: %zu published, %zu deactivated "
 			  "(by %s)", (unsigned long long)r.serial, r.published, r.deactivated,
 			  cli->admin);
-		if (cli_audit(cli, NULL, "sync", "serial %llu: %zu published, %zu deactivated",
-			      (unsigned long long)r.serial, r.published, r.deactivated)) {
-			sync_result_free(&r);
-			return EXIT_FAIL;
-		}
 	}
 	print_result(cli, &r, c.o.dry_run);
 	sync_result_free(&r);
@@ -270,6 +291,9 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 		return EXIT_STORE;
 	char err[1024];
 	struct sync_result r;
+	struct audit_hook hook = { cli, "purge" };
+	c.o.in_tx = audit_in_tx;
+	c.o.in_tx_ctx = &hook;
 	if (directory_purge(st, &cli->cfg, &c.o, &r, err, sizeof(err))) {
 		cli_err("purge failed, nothing changed: %s", err);
 		sync_result_free(&r);
@@ -277,7 +301,7 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 	}
 	if (!c.o.dry_run)
 		log_changes(cli, &r, "purge");
-	if (r.nchanges == 0 && !cli->json)
+	if (r.nchanges == 0 && !r.idle_pruned && !cli->json)
 		printf("nobody to purge\n");
 	else
 		print_result(cli, &r, c.o.dry_run);

@@ -30,6 +30,10 @@ static const struct command commands[] = {
 	{ "audit", cmd_audit, "audit verify|export|reveal|prune", "check, export, prune the audit trail" },
 	{ "report", cmd_report, "report [--days N] [--json|--csv]", "access-review report of every account" },
 	{ "review", cmd_review, "review USER --by NAME", "record a completed access review" },
+	{ "request", cmd_request, "request ACTION [ARGS]", "propose a four-eyes action (prints its ID)" },
+	{ "approve", cmd_approve, "approve ID", "carry out another admin's request, once" },
+	{ "deny", cmd_deny, "deny ID", "close a pending request without carrying it out" },
+	{ "requests", cmd_requests, "requests [--all] [--json]", "list four-eyes requests" },
 };
 
 static void usage(FILE *out)
@@ -114,6 +118,8 @@ int main(int argc, char **argv)
 		for (int j = i + 1; j < argc; j++)
 			if (!strcmp(argv[j], "--json"))
 				cli.json = true;
+		if (four_eyes_gate(&cli, argc - i, argv + i))
+			return EXIT_FAIL;
 		return commands[c].run(&cli, argc - i, argv + i);
 	}
 	cli_err("unknown command '%s' (try --help)", argv[i]);

@@ -90,13 +90,18 @@ expect 1 "reveal of an unknown pseudonym fails" -- "$ctl" --conf "$pconf" audit 
 sql "UPDATE otp_recovery SET used_at = 1 WHERE id IN (SELECT id FROM otp_recovery WHERE user = 'alice' LIMIT 2)"
 sql "INSERT INTO dir_user(user, uid, gid, first_seen, deactivated_at, reason) VALUES ('carol', 200001, 200001, 1, 1700000000, 'left')"
 sql "INSERT INTO audit VALUES (1000, strftime('%s','now'), 'lock', 'bob', 'sshd', '', '', 'fixture', x'00')"
-expect 0 "report --csv" -- "$ctl" "${C[@]}" report --csv
-if [ "$(sed -n 1p "$tmp/out")" = "user,source,status,locked,totp,recovery_codes_left,last_success,locks_in_period,last_review,reviewer" ] &&
-   grep -qx 'alice,local,active,no,yes,3,,0,20[0-9-]*T[0-9:]*Z,dave' "$tmp/out" &&
-   grep -qx 'bob,local,active,yes,no,0,2023-11-14T22:13:20Z,1,,' "$tmp/out" &&
-   grep -qx 'carol,directory,deactivated,no,no,0,,0,,' "$tmp/out" && [ "$(wc -l <"$tmp/out")" = 4 ]; then
+# groups through nss_wrapper: alice in wheel and "domain admins" (members),
+# bob in sudo (primary group), carol in none; "users" is not privileged
+printf 'alice:x:5001:5001::/home/alice:/bin/sh\nbob:x:5002:27::/home/bob:/bin/sh\n' >"$tmp/passwd"
+printf 'alice:x:5001:\nsudo:x:27:\nwheel:x:10:alice\ndomain admins:x:5100:alice\nusers:x:100:alice,bob\n' >"$tmp/group"
+R=(env LD_PRELOAD=libnss_wrapper.so NSS_WRAPPER_PASSWD="$tmp/passwd" NSS_WRAPPER_GROUP="$tmp/group" "$ctl" "${C[@]}")
+expect 0 "report --csv" -- "${R[@]}" report --csv
+if [ "$(sed -n 1p "$tmp/out")" = "user,source,status,locked,totp,recovery_codes_left,last_success,locks_in_period,last_review,reviewer,privileged_groups" ] &&
+   grep -qx 'alice,local,active,no,yes,3,,0,20[0-9-]*T[0-9:]*Z,dave,wheel;domain admins' "$tmp/out" &&
+   grep -qx 'bob,local,active,yes,no,0,2023-11-14T22:13:20Z,1,,,sudo' "$tmp/out" &&
+   grep -qx 'carol,directory,deactivated,no,no,0,,0,,,' "$tmp/out" && [ "$(wc -l <"$tmp/out")" = 4 ]; then
 	ok "CSV report matches the fixture"; else nok "CSV report matches the fixture"; sed 's/^/# /' "$tmp/out"; fi
-expect 0 "report --json" -- "$ctl" "${C[@]}" report --json
+expect 0 "report --json" -- "${R[@]}" report --json
 if python3 - "$tmp/out" <<'EOF'
 import json, sys
 r = {x["user"]: x for x in json.load(open(sys.argv[1]))}
@@ -107,10 +112,13 @@ assert a["locked"] is False and a["last_success"] is None and a["source"] == "lo
 assert b["locked"] is True and b["last_success"] == "2023-11-14T22:13:20Z" and b["locks_in_period"] == 1
 assert b["reviewer"] is None and b["totp"] is False
 assert c["source"] == "directory" and c["status"] == "deactivated" and c["locked"] is False
+assert a["privileged"] is True and a["privileged_groups"] == ["wheel", "domain admins"], a
+assert b["privileged"] is True and b["privileged_groups"] == ["sudo"], b
+assert c["privileged"] is False and c["privileged_groups"] == [], c
 EOF
 then ok "JSON report matches the fixture"; else nok "JSON report matches the fixture"; sed 's/^/# /' "$tmp/out"; fi
-expect 0 "report (text)" -- "$ctl" "${C[@]}" report
-if grep -Eq '^alice +local +active +no +yes +3 +- +0 +20[0-9-]+T[0-9:]+Z +dave$' "$tmp/out" &&
-   grep -Eq '^bob +local +active +yes +no +0 +2023-11-14T22:13:20Z +1 +- +-$' "$tmp/out" &&
-   grep -Eq '^carol +directory +deactivated +no +no +0 +- +0 +- +-$' "$tmp/out"; then
+expect 0 "report (text)" -- "${R[@]}" report
+if grep -Eq '^alice +local +active +no +yes +3 +- +0 +20[0-9-]+T[0-9:]+Z +dave +wheel,domain admins$' "$tmp/out" &&
+   grep -Eq '^bob +local +active +yes +no +0 +2023-11-14T22:13:20Z +1 +- +- +sudo$' "$tmp/out" &&
+   grep -Eq '^carol +directory +deactivated +no +no +0 +- +0 +- +- +-$' "$tmp/out"; then
 	ok "text report matches the fixture"; else nok "text report matches the fixture"; sed 's/^/# /' "$tmp/out"; fi

@@ -25,7 +25,7 @@ sql() { sqlite3 "$tmp/state/state.db" "$1"; }
 now=$(date +%s)
 C=(--conf "$conf")
 
-echo "1..42"
+echo "1..45"
 expect 4 "status before init fails with store error" -- "$ctl" "${C[@]}" status alice
 has err "sosafectl init" "the error says to run sosafectl init"
 expect 0 "init creates the store" -- "$ctl" "${C[@]}" init
@@ -98,6 +98,17 @@ chmod 666 "$tmp/bad.conf"
 expect 3 "world-writable config refused" -- "$ctl" --conf "$tmp/bad.conf" config
 expect 0 "config prints effective values" -- "$ctl" "${C[@]}" config
 has out "^deny = 6$" "config shows deny = 6"
+
+# purge forgets idle lockout rows of names that never logged in, and only those
+old=$((now - 2 * 86400))
+oldfail=$(python3 -c "import struct,sys; sys.stdout.write(struct.pack('<q',$old).hex())")
+sql "INSERT INTO tally(user,fails,attempts,period_start,period_fails) VALUES
+     ('guess1',x'$oldfail',1,$old,1),('guess2',x'$oldfail',1,$old,1),
+     ('fresh1',x'$(python3 -c "import struct,sys; sys.stdout.write(struct.pack('<q',$now).hex())")',1,$now,1)"
+expect 0 "purge on a host without directory sync" -- "$ctl" "${C[@]}" purge
+has out "2 idle lockout record" "purge says it forgot 2 idle lockout records"
+left=$(sql "SELECT group_concat(user) FROM (SELECT user FROM tally ORDER BY user)")
+[ "$left" = "alice,bob,fresh1" ] && ok "locked, logged-in and recent rows are kept ($left)" || nok "locked, logged-in and recent rows are kept ($left)"
 
 printf 'garbage garbage garbage garbage!' | dd of="$tmp/state/state.db" conv=notrunc 2>/dev/null
 expect 4 "a corrupted store is reported" -- "$ctl" "${C[@]}" status alice

@@ -39,6 +39,7 @@ for f in "$srcdir"/tests/fuzz/fuzz_*.c; do
 	fi
 	harnesses="$harnesses $n"
 done
+[ -n "$harnesses" ] || bail "no harness matches FUZZ_ONLY='${FUZZ_ONLY:-}' (names: conf directory names ...)"
 targets=$(for n in $harnesses; do printf 'tests/fuzz/fuzz_%s ' "$n"; done)
 # shellcheck disable=SC2086
 make -j"$jobs" $targets >>"$log" 2>&1 || bail "building the harnesses failed (see $log)"

@@ -294,6 +294,35 @@ static void durations_are_capped(void **state)
 	assert_int_equal(lockout_duration(&p, 1000), LOCK_MAX_SECONDS);
 }
 
+/* An idle row may be forgotten only when forgetting it changes nothing. */
+static void idle_only_when_nothing_is_in_force(void **state)
+{
+	struct lock_policy p = policy(false);   /* 900 s interval, 1 day escalation */
+	const int64_t day = 86400;
+	struct tally t;
+	memset(&t, 0, sizeof(t));
+	assert_true(lockout_is_idle(&p, &t, 1000));
+	fail_at(&p, &t, 1000);
+	assert_false(lockout_is_idle(&p, &t, 1000 + 899));      /* failure still counts */
+	assert_false(lockout_is_idle(&p, &t, 1000 + 901));      /* long-term window open */
+	assert_true(lockout_is_idle(&p, &t, 1000 + day));
+	assert_false(lockout_is_idle(&p, &t, 500));             /* clock stepped back */
+	for (int i = 1; i < 6; i++)
+		fail_at(&p, &t, 1000 + i);
+	assert_true(lockout_is_locked(&p, &t, 1010));
+	assert_false(lockout_is_idle(&p, &t, 1010));            /* locked */
+	assert_false(lockout_is_idle(&p, &t, 1005 + 700));      /* lock over, escalation chain open */
+	assert_true(lockout_is_idle(&p, &t, 1005 + day + 1));
+	t.locked_until = LOCK_FOREVER;
+	assert_false(lockout_is_idle(&p, &t, 1005 + 365 * day)); /* admin-only lock never forgotten */
+	memset(&t, 0, sizeof(t));
+	int64_t seq;
+	bool locked_now;
+	lockout_begin(&p, &t, 1000, &seq, &locked_now);
+	lockout_success(&p, &t, 1001, seq);
+	assert_false(lockout_is_idle(&p, &t, 1001 + 10 * day)); /* keeps its last login */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +339,7 @@ int main(void)
 		cmocka_unit_test(unlock_time_zero_means_admin),
 		cmocka_unit_test(durations_are_capped),
 		cmocka_unit_test(long_term_budget_stops_slow_guessing),
+		cmocka_unit_test(idle_only_when_nothing_is_in_force),
 	};
 	return cmocka_run_group_tests_name("lockout", tests, NULL, NULL);
 }
