@@ -52,6 +52,7 @@ static const struct key_desc keys[] = {
 	{ "debug", K_BOOL, OFF(debug), 0, 0, 1, 0 },
 	{ "state_dir", K_PATH, STR(state_dir), 1, 0, 0 }, /* min 1: may not be empty */
 	{ "store_timeout_ms", K_UINT, OFF(store_timeout_ms), 0, 10, 60000, 0 },
+	{ "store_sync_commits", K_BOOL, OFF(store_sync_commits), 0, 0, 1, 0 },
 	{ "window", K_UINT, OFF(window), 0, 0, 10, 0 },
 	{ "otp_prompt", K_STRING, STR(otp_prompt), 0, 0, 0 },
 	{ "password_prompt", K_STRING, STR(password_prompt), 0, 0, 0 },
@@ -109,6 +110,7 @@ void config_defaults(struct sosafe_config *cfg)
 	cfg->deny_per_period = 24;
 	cfg->fail_delay_ms = 2000;
 	cfg->store_timeout_ms = 5000;
+	cfg->store_sync_commits = true;
 	cfg->window = 1;
 	snprintf(cfg->otp_prompt, sizeof(cfg->otp_prompt), "Verification code: ");
 	snprintf(cfg->password_prompt, sizeof(cfg->password_prompt), "Password: ");

@@ -41,6 +41,7 @@ struct sosafe_config {
 	/* storage */
 	char state_dir[PATH_MAX];
 	unsigned store_timeout_ms;  /* longest wait for the store lock */
+	bool store_sync_commits;    /* fsync every PAM commit (SQLite synchronous=FULL) */
 	/* second factor (TOTP) */
 	unsigned window;            /* accepted steps either side of now */
 	char otp_prompt[128];       /* prompt for the code */

@@ -34,6 +34,7 @@ enum store_status {
 enum store_flags {
 	STORE_CREATE = 1,   /* create directory, file and schema (sosafectl init) */
 	STORE_RDONLY = 2,   /* read-only access (status, report) */
+	STORE_SYNC_NORMAL = 4, /* synchronous=NORMAL: commits are not fsynced (store_sync_commits=no) */
 };
 
 struct store;

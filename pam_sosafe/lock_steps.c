@@ -28,8 +28,11 @@ struct store *open_store_or_log(struct sosafe_ctx *c, bool readonly)
 		return store_ref((struct store *)cached);
 	struct store *st = NULL;
 	char err[512];
-	enum store_status s = store_open(&st, c->cfg.state_dir, 0, c->cfg.store_timeout_ms, err,
-					 sizeof(err));
+	/* store_sync_commits = no trades the fsync of each commit for power-loss
+	 * durability of the last logins (see sosafe.conf(5)); default: fsync */
+	enum store_status s = store_open(&st, c->cfg.state_dir,
+					 c->cfg.store_sync_commits ? 0 : STORE_SYNC_NORMAL,
+					 c->cfg.store_timeout_ms, err, sizeof(err));
 	if (s != ST_OK) {
 		log_event(LOG_ERR, &c->log, "store-error", "%s: %s", store_status_name(s), err);
 		return NULL;

@@ -136,6 +136,9 @@ static void setup(const char *dir, long n)
 	snprintf(p, sizeof(p), "%s/sosafe.conf", dir);
 	pw = fopen(p, "w");
 	fprintf(pw, "state_dir = %s/state\nnodelay = yes\n", dir);
+	/* e.g. BENCH_CONF_EXTRA="store_sync_commits = no" to measure that mode */
+	if (getenv("BENCH_CONF_EXTRA"))
+		fprintf(pw, "%s\n", getenv("BENCH_CONF_EXTRA"));
 	fclose(pw);
 	chmod(p, 0600);
 }

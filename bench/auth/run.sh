@@ -4,6 +4,8 @@
 #   bench/auth/run.sh BUILD_DIR [SIZES] [K]
 # Needs: libpam-oath libpam-google-authenticator libnss-wrapper (as root, for
 # the peers' file ownership checks). Results: markdown table rows on stdout.
+# BENCH_STACK=sosafe measures one stack only; BENCH_CONF_EXTRA="key = value"
+# adds a line to the generated sosafe.conf (e.g. store_sync_commits = no).
 set -eu
 B=${1:?build dir}
 SIZES=${2:-"1000 100000 1000000"}
