@@ -83,10 +83,10 @@ else
 	echo "(no end-to-end suites in this tree)"
 fi
 
-# Hardening suites (TAP scripts), each bounded in time. tests/static.sh
-# (cppcheck, clang-tidy, scan-build) is run by hand until the findings in
-# the directory, NSS, LDAP and audit code are fixed (issue 5).
-for suite in tests/fuzz/smoke.sh tests/sanitize.sh; do
+# Hardening suites (TAP scripts), each bounded in time: fuzz smoke,
+# ASan+UBSan suite, static analysis (cppcheck, clang-tidy, scan-build: zero
+# findings, suppressions only in place with a reason) and memcheck.
+for suite in tests/fuzz/smoke.sh tests/sanitize.sh tests/static.sh tests/valgrind.sh; do
 	[ -x "$suite" ] || continue
 	echo "== $suite"
 	timeout 1500 "$suite" >"build-tests/$(basename "$suite").out" 2>&1

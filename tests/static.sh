@@ -60,10 +60,13 @@ for tool in $tools; do
 		fi
 		;;
 	clang-tidy)
-		for f in $sources; do
-			# shellcheck disable=SC2086
-			clang-tidy --quiet "$srcdir/$f" -- $cflags >>"$out" 2>&1
-		done
+		# one file per process, $jobs at a time; each writes its own file
+		rm -rf "$work/tidy" && mkdir -p "$work/tidy"
+		export srcdir work cflags
+		# shellcheck disable=SC2016,SC2086
+		printf '%s\n' $sources | xargs -P "$jobs" -I{} sh -c \
+			'clang-tidy --quiet "$srcdir/$1" -- $cflags >"$work/tidy/$(echo "$1" | tr / _).out" 2>&1' _ {}
+		cat "$work"/tidy/*.out >"$out"
 		if python3 "$srcdir/tests/static_filter.py" tidy "$out" >"$out.left"; then
 			ok "clang-tidy: 0 findings in $(echo $sources | wc -w) files"
 		else

@@ -55,6 +55,14 @@ void harness_setup(struct harness *h, int argc, char **argv)
 		setenv("NSS_WRAPPER_GROUP", gr, 1);
 		setenv("NSS_WRAPPER_TMPDIR", dir, 1);
 		setenv("LD_PRELOAD", NSS_WRAPPER_LIB, 1);
+		/* the resolved path: under valgrind /proc/self/exe is valgrind
+		 * itself, while readlink() of it names the test program */
+		char self[4096];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n > 0) {
+			self[n] = '\0';
+			execv(self, argv);
+		}
 		execv("/proc/self/exe", argv);
 		perror("re-exec under nss_wrapper");
 		exit(99);
