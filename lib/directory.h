@@ -43,7 +43,16 @@ struct directory {
 	size_t nusers;
 	struct dir_group *groups;
 	size_t ngroups;
+	unsigned flags;           /* DIR_PARSE_* the parse ran with */
+	size_t skipped_unsafe;    /* users left out for their name (DIR_PARSE_SKIP_UNSAFE) */
+	unsigned skipped_line;    /* line of the first of them */
 };
+
+/* A live pull reads every account of the domain: one trust account
+ * ("CORP$") or "Svc Backup" must not stop the sync for everyone. With this
+ * flag such users are left out (counted, never published: they could not
+ * log in by that name anyway) instead of refusing the whole export. */
+#define DIR_PARSE_SKIP_UNSAFE 0x1u
 
 /* Parse an export; the format is told by the first non-blank byte ('{' is
  * JSON, anything else LDIF). Membership is resolved to names both ways
@@ -51,6 +60,8 @@ struct directory {
  * (case-insensitive, as AD compares them) refused. On error returns -1 and
  * ERR names the line and what is wrong. */
 int directory_parse(const char *text, size_t len, struct directory *d, char *err, size_t errlen);
+int directory_parse_flags(const char *text, size_t len, struct directory *d, unsigned flags,
+			  char *err, size_t errlen);
 int directory_parse_file(const char *path, struct directory *d, char *err, size_t errlen);
 void directory_free(struct directory *d);
 

@@ -249,6 +249,11 @@ static int add_entry(struct directory *d, struct ldif_entry *e, char *err, size_
 	lower(e->sam);
 	/* AD's own groups ("Domain Users") have names no Unix group may have:
 	 * they are kept for membership, and published only if they are safe */
+	if (e->is_user && !directory_name_ok(e->sam) && (d->flags & DIR_PARSE_SKIP_UNSAFE)) {
+		if (!d->skipped_unsafe++)
+			d->skipped_line = e->sam_line;
+		return 0;
+	}
 	if (e->is_user && !directory_name_ok(e->sam))
 		return fail(err, errlen, e->sam_line,
 			    "sAMAccountName is not a safe Unix name (1-32 of A-Z a-z 0-9 . _ -, "
@@ -1094,7 +1099,14 @@ static int resolve(struct directory *d, bool ldif, char *err, size_t errlen)
 
 int directory_parse(const char *text, size_t len, struct directory *d, char *err, size_t errlen)
 {
+	return directory_parse_flags(text, len, d, 0, err, errlen);
+}
+
+int directory_parse_flags(const char *text, size_t len, struct directory *d, unsigned flags,
+			  char *err, size_t errlen)
+{
 	memset(d, 0, sizeof(*d));
+	d->flags = flags;
 	size_t i = 0;
 	while (i < len && isspace((unsigned char)text[i]))
 		i++;

@@ -277,6 +277,14 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 			log_event(LOG_WARNING, &cli->log, "sync-insecure",
 				  "directory read over plain LDAP from %s (ldap_insecure)", info.uri);
 		}
+		if (d.skipped_unsafe) {
+			cli_err("warning: %zu directory account(s) left out: their name is not a safe "
+				"Unix user name (e.g. a space or a trailing $); they cannot log in here",
+				d.skipped_unsafe);
+			log_event(LOG_WARNING, &cli->log, "sync-skipped",
+				  "%zu account(s) with names unusable on Unix left out",
+				  d.skipped_unsafe);
+		}
 		log_event(LOG_INFO, &cli->log, "sync-pull", "%s%s%s: %zu entries in %zu page(s)",
 			  info.uri, info.tls[0] ? " over " : "", info.tls, info.entries, info.pages);
 		if (!cli->json)

@@ -1066,7 +1066,7 @@ int ldap_pull(const struct sosafe_config *cfg, struct directory *d, struct ldap_
 	put_oom = false;
 	if (!r) {
 		char why[512];
-		if (directory_parse(text, len, d, why, sizeof(why)))
+		if (directory_parse_flags(text, len, d, DIR_PARSE_SKIP_UNSAFE, why, sizeof(why)))
 			r = fail(err, errlen, "directory data refused: %s", why);
 	}
 	if (text)

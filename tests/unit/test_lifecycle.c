@@ -278,6 +278,23 @@ static void test_bad_exports(void **state)
 	expect_refused("{\"users\":[{\"name\":\"ok1\",\"gecos\":\"x:y\"}]}", "gecos");
 	expect_refused("{\"users\":[}", "JSON");
 
+	/* a live pull leaves out accounts whose names Unix cannot use (a trust
+	 * account, a name with a space) instead of refusing everyone */
+	const char *odd = "dn: CN=a,DC=x\nobjectClass: user\nsAMAccountName: a1\n\n"
+			  "dn: CN=Svc Backup,DC=x\nobjectClass: user\nsAMAccountName: Svc Backup\n\n"
+			  "dn: CN=CORP,DC=x\nobjectClass: user\nsAMAccountName: CORP$\n";
+	struct directory od;
+	char oerr[512];
+	assert_int_equal(directory_parse(odd, strlen(odd), &od, oerr, sizeof(oerr)), -1);
+	assert_non_null(strstr(oerr, "line 7"));
+	assert_int_equal(directory_parse_flags(odd, strlen(odd), &od, DIR_PARSE_SKIP_UNSAFE, oerr,
+					       sizeof(oerr)), 0);
+	assert_int_equal(od.nusers, 1);
+	assert_string_equal(od.users[0].name, "a1");
+	assert_int_equal(od.skipped_unsafe, 2);
+	assert_int_equal(od.skipped_line, 7);
+	directory_free(&od);
+
 	/* folding, base64 and CRLF are read like ldapsearch writes them */
 	const char *good = "version: 1\r\n\r\n# c\r\ndn: CN=Al\r\n ice,DC=x\r\nobjectClass: user\r\n"
 			   "sAMAccountName:: YWxpY2U=\r\nmemberOf: CN=sosafe-use\r\n rs,DC=x\r\n"
