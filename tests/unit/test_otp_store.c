@@ -15,32 +15,23 @@
 
 #include "otp_answer.h"
 #include "otp_store.h"
+#include "tmp_store.h"
 #include "recovery.h"
 
 static char dir[64];
 
 static int setup(void **st)
 {
-	snprintf(dir, sizeof(dir), "/tmp/sosafe-otp-store-XXXXXX");
-	if (!mkdtemp(dir))
+	struct store *s;
+	if (tmp_store_open(dir, sizeof(dir), "otp-store", &s))
 		return -1;
-	chmod(dir, 0755);
-	struct store *s = NULL;
-	char err[256];
-	if (store_open(&s, dir, STORE_CREATE, 2000, err, sizeof(err)) != ST_OK) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
 	*st = s;
 	return 0;
 }
 
 static int teardown(void **st)
 {
-	store_close(*st);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return tmp_store_remove(*st, dir);
 }
 
 static void record_round_trip(void **state)

@@ -19,31 +19,22 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "tmp_store.h"
 
 static char dir[64];
 
 static int setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "/tmp/sosafe-store-perf-XXXXXX");
-	if (!mkdtemp(dir))
+	struct store *s;
+	if (tmp_store_open(dir, sizeof(dir), "store-perf", &s))
 		return -1;
-	chmod(dir, 0755);
-	struct store *s = NULL;
-	char err[256];
-	if (store_open(&s, dir, STORE_CREATE, 2000, err, sizeof(err)) != ST_OK) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
 	*state = s;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	store_close(*state);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return tmp_store_remove(*state, dir);
 }
 
 static int synchronous_of(struct store *st)
