@@ -290,9 +290,9 @@ static void put_b64(FILE *f, const char *attr, const char *v, size_t n)
 		put_oom = true;      /* ldap_pull() fails the pull */
 		return;
 	}
-	size_t o = 0;
-	memcpy(buf, attr, alen);
-	o = alen;
+	/* an LDIF line ending in '\n', not a C string: no NUL wanted */
+	memcpy(buf, attr, alen); // NOLINT(bugprone-not-null-terminated-result)
+	size_t o = alen;
 	if (plain) {
 		buf[o++] = ':';
 		buf[o++] = ' ';
@@ -314,7 +314,10 @@ static void put_b64(FILE *f, const char *attr, const char *v, size_t n)
 			unsigned x = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0);
 			buf[o++] = tab[x >> 18];
 			buf[o++] = tab[(x >> 12) & 63];
-			buf[o++] = i + 1 < n ? tab[(x >> 6) & 63] : '=';
+			if (i + 1 < n)
+				buf[o++] = tab[(x >> 6) & 63];
+			else
+				buf[o++] = '=';
 			buf[o++] = '=';
 		}
 	}
