@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "snapshot.h"
+#include "snapshot/snapshot.h"
 #include "view.h"
 
 #define EXPORT __attribute__((visibility("default")))

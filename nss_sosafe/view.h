@@ -9,7 +9,7 @@
 #ifndef NSS_SOSAFE_VIEW_H
 #define NSS_SOSAFE_VIEW_H
 
-#include "snapshot.h"
+#include "snapshot/snapshot.h"
 
 struct snap_view;
 

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "snapshot.h"
+#include "snapshot/snapshot.h"
 
 #define DAY 86400
 

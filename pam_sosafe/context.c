@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "accounts.h"
-#include "audit.h"
-#include "names.h"
-#include "util.h"
+#include "base/accounts.h"
+#include "audit/audit.h"
+#include "base/names.h"
+#include "base/util.h"
 
 static const struct {
 	const char *word;

@@ -5,9 +5,9 @@
 #include <security/pam_modules.h>
 #include <stdbool.h>
 
-#include "conf.h"
-#include "lockout.h"
-#include "log.h"
+#include "base/conf.h"
+#include "lockout/lockout.h"
+#include "base/log.h"
 
 /* What a line asks the module to do ("auth ... pam_sosafe.so preauth"). */
 enum sosafe_action {

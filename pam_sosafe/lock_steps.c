@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "audit.h"
+#include "audit/audit.h"
 #include "conv.h"
-#include "util.h"
+#include "base/util.h"
 
 
 #define STORE_KEY "pam_sosafe_store"

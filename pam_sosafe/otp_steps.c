@@ -25,13 +25,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audit.h"
+#include "audit/audit.h"
 #include "conv.h"
-#include "otp_answer.h"
-#include "otp_store.h"
-#include "recovery.h"
-#include "shadow_check.h"
-#include "util.h"
+#include "otp/otp_answer.h"
+#include "store/otp_store.h"
+#include "otp/recovery.h"
+#include "otp/shadow_check.h"
+#include "base/util.h"
 
 #define OTPCHK_HELPER SOSAFE_SBINDIR "/sosafe-otpchk"
 

@@ -12,7 +12,7 @@
 
 #include "context.h"
 #include "steps.h"
-#include "util.h"
+#include "base/util.h"
 
 SOSAFE_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {

@@ -23,16 +23,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "accounts.h"
-#include "conf.h"
-#include "lockout.h"
-#include "log.h"
-#include "names.h"
-#include "otp_answer.h"
-#include "otp_store.h"
-#include "recovery.h"
-#include "store.h"
-#include "util.h"
+#include "base/accounts.h"
+#include "base/conf.h"
+#include "lockout/lockout.h"
+#include "base/log.h"
+#include "base/names.h"
+#include "otp/otp_answer.h"
+#include "store/otp_store.h"
+#include "otp/recovery.h"
+#include "store/store.h"
+#include "base/util.h"
 
 enum { OK = 0, REFUSED = 1, MISUSE = 2 };
 

@@ -2,8 +2,8 @@
 #ifndef PAM_SOSAFE_STEPS_H
 #define PAM_SOSAFE_STEPS_H
 #include "context.h"
-#include "lockout.h"
-#include "store.h"
+#include "lockout/lockout.h"
+#include "store/store.h"
 
 /* pam data: the number of the attempt preauth counted (int64_t). */
 #define ATTEMPT_KEY "pam_sosafe_attempt"

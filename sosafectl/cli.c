@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "lockout.h"
-#include "names.h"
+#include "lockout/lockout.h"
+#include "base/names.h"
 
 void cli_err(const char *fmt, ...)
 {

@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "conf.h"
-#include "log.h"
-#include "store.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "store/store.h"
 
 /* Exit codes (documented in sosafectl(8)). */
 enum {

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "audit.h"
+#include "audit/audit.h"
 #include "cli.h"
-#include "util.h"
+#include "base/util.h"
 
 /* Seconds since the epoch, or YYYY-MM-DD[THH:MM[:SS]][Z] in UTC. */
 static int cli_parse_time(const char *s, long long *out)

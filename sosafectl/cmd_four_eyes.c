@@ -20,11 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audit.h"
+#include "audit/audit.h"
 #include "cli.h"
-#include "four_eyes.h"
-#include "names.h"
-#include "util.h"
+#include "base/four_eyes.h"
+#include "base/names.h"
+#include "base/util.h"
 
 #define FE_MAX_ARGS 24
 #define FE_MAX_ARG 512

@@ -6,10 +6,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "accounts.h"
-#include "audit.h"
+#include "base/accounts.h"
+#include "audit/audit.h"
 #include "cli.h"
-#include "lockout.h"
+#include "lockout/lockout.h"
 
 static void policy_for(const struct cli *cli, const char *user, struct lock_policy *p)
 {

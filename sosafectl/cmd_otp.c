@@ -14,14 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base32.h"
+#include "base/base32.h"
 #include "cli.h"
-#include "otp_answer.h"
-#include "otp_import.h"
-#include "otp_store.h"
+#include "otp/otp_answer.h"
+#include "otp/otp_import.h"
+#include "store/otp_store.h"
 #include "qr_term.h"
-#include "recovery.h"
-#include "util.h"
+#include "otp/recovery.h"
+#include "base/util.h"
 
 static int fill_random(uint8_t *buf, size_t len)
 {

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "audit.h"
+#include "audit/audit.h"
 #include "cli.h"
-#include "util.h"
+#include "base/util.h"
 
 enum fmt { F_TEXT, F_JSON, F_CSV };
 

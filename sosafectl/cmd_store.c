@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit.h"
+#include "audit/audit.h"
 #include "cli.h"
 
 int cmd_init(struct cli *cli, int argc, char **argv)

@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "directory.h"
+#include "directory/directory.h"
 #include "ldap_source.h"
-#include "names.h"
+#include "base/names.h"
 
 /* --now and the local account files can be moved only for a state_dir
  * other than the compiled-in one: the production store is driven by the

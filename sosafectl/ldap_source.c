@@ -23,7 +23,7 @@
 #include <sqlite3.h>
 
 #include "ldap_source.h"
-#include "util.h"
+#include "base/util.h"
 
 #define TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define PASSWORD_MAX 1024

@@ -6,9 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "conf.h"
-#include "directory.h"
-#include "store.h"
+#include "base/conf.h"
+#include "directory/directory.h"
+#include "store/store.h"
 
 struct ldap_pull_info {
 	char uri[256];        /* the server that answered */

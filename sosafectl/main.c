@@ -8,9 +8,9 @@
 #include <unistd.h>
 #include <pwd.h>
 
-#include "audit.h"
+#include "audit/audit.h"
 #include "cli.h"
-#include "util.h"
+#include "base/util.h"
 
 static const struct command commands[] = {
 	{ "init", cmd_init, "init", "create the state directory and store (idempotent)" },

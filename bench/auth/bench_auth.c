@@ -22,10 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base32.h"
-#include "otp_store.h"
-#include "store.h"
-#include "totp.h"
+#include "base/base32.h"
+#include "store/otp_store.h"
+#include "store/store.h"
+#include "otp/totp.h"
 
 #define SAMPLE 400   /* users in passwd: 200 success + 200 failure candidates */
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "snapshot_write.h"
+#include "snapshot/snapshot_write.h"
 
 static FILE *out(const char *dir, const char *name)
 {

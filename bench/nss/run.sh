@@ -12,7 +12,7 @@ S=$(cd "$(dirname "$0")" && pwd)
 W=$(mktemp -d /tmp/sosafe-bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 SRC=$(sed -n 's/^abs_top_srcdir = //p' "$B/Makefile")
-cc -O2 -I"$B" -I"$SRC/lib" -o "$W/gen" "$S/gen.c" "$B/lib/.libs/libsosafe.a" -lcdb_pic -lsqlite3
+cc -O2 -I"$B" -I"$SRC/lib" -o "$W/gen" "$S/gen.c" "$B/lib/.libs/libsosafe_admin.a" "$B/lib/.libs/libsosafe_core.a" -lcdb_pic -lsqlite3
 cc -O2 -o "$W/nss_bench" "$S/nss_bench.c" -ldl
 SOSAFE_SO=$B/nss_sosafe/.libs/libnss_sosafe.so.2
 EXTRA_SO=$(ls /usr/lib/libnss_extrausers.so.2 /usr/lib/x86_64-linux-gnu/libnss_extrausers.so.2 2>/dev/null | head -1)

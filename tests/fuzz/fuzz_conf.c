@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
+#include "base/conf.h"
 #include "fuzz_util.h"
 
 static void check_string(const char *field, const char *s, size_t size)

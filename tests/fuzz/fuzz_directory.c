@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "directory.h"
+#include "directory/directory.h"
 #include "fuzz_util.h"
 
 static void check_directory(const struct directory *d)

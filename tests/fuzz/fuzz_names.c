@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "log.h"
-#include "names.h"
+#include "base/log.h"
+#include "base/names.h"
 
 /* Reference: decode one code point the long way; 0 = ill-formed. */
 static size_t ref_decode(const unsigned char *s, size_t avail, uint32_t *cp)

@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "otp_answer.h"
-#include "util.h"
+#include "otp/otp_answer.h"
+#include "base/util.h"
 
 static bool is_b32(char c)
 {

@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "names.h"
-#include "otp_import.h"
+#include "base/names.h"
+#include "otp/otp_import.h"
 
 struct seen {
 	unsigned calls;

@@ -19,7 +19,7 @@
 
 #include "context.h"
 #include "fuzz_util.h"
-#include "names.h"
+#include "base/names.h"
 
 #define MAX_WORDS 64
 

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "fuzz_util.h"
-#include "snapshot.h"
+#include "snapshot/snapshot.h"
 
 #define AREA (4u << 20) /* largest image fuzzed: 4 MiB */
 

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lockout.h"
-#include "store.h"
+#include "lockout/lockout.h"
+#include "store/store.h"
 
 #define NSS_WRAPPER_LIB "libnss_wrapper.so"
 

@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "otp_store.h"
-#include "store.h"
+#include "store/otp_store.h"
+#include "store/store.h"
 
 extern char otp_env_dir[256];
 extern char otp_env_conf[300];

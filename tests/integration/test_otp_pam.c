@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "otp_env.h"
-#include "recovery.h"
+#include "otp/recovery.h"
 
 static const char k1[] = "12345678901234567890";
 static const char k256[] = "12345678901234567890123456789012";

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "audit.h"
+#include "audit/audit.h"
 #include "harness.h"
-#include "lockout.h"
-#include "store.h"
+#include "lockout/lockout.h"
+#include "store/store.h"
 
 #define MATRIX "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_matrix.so"
 

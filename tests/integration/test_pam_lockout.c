@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "lockout.h"
+#include "lockout/lockout.h"
 
 #define MATRIX "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_matrix.so"
 

@@ -1,5 +1,5 @@
 /* The guess budget of a lockout policy, measured on the real lockout code
- * (lib/lockout.c) with a simulated clock. docs/threat-model.md quotes these
+ * (lib/lockout/lockout.c) with a simulated clock. docs/threat-model.md quotes these
  * numbers. TAP; part of `make check`.
  *
  * The attacker does not know the password and guesses as fast as the
@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "conf.h"
-#include "lockout.h"
+#include "base/conf.h"
+#include "lockout/lockout.h"
 
 #define YEAR (365LL * 86400)
 #define GUESS_GAP 2 /* seconds between guesses: fail_delay_ms = 2000 */

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "snapshot_write.h"
+#include "snapshot/snapshot_write.h"
 #include "view.h"
 
 enum nss_status _nss_sosafe_getpwnam_r(const char *, struct passwd *, char *, size_t, int *);

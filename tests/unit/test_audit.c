@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "conf.h"
-#include "log.h"
-#include "store.h"
+#include "audit/audit.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "store/store.h"
 
 static char dir[256];
 static char lines[64][1024];

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "base/conf.h"
 
 static int parse(struct sosafe_config *c, const char *text, char *err, size_t len)
 {

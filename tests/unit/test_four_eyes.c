@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "four_eyes.h"
+#include "base/conf.h"
+#include "base/four_eyes.h"
 
 static int parse(struct sosafe_config *c, const char *text, char *err, size_t len)
 {

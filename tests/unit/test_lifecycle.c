@@ -15,11 +15,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "conf.h"
-#include "directory.h"
-#include "lockout.h"
-#include "snapshot.h"
-#include "store.h"
+#include "base/conf.h"
+#include "directory/directory.h"
+#include "lockout/lockout.h"
+#include "snapshot/snapshot.h"
+#include "store/store.h"
 
 #define DAY 86400
 #define T0 1700000000LL

@@ -7,8 +7,8 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "conf.h"
-#include "lockout.h"
+#include "base/conf.h"
+#include "lockout/lockout.h"
 
 static struct lock_policy policy(bool root)
 {

@@ -7,7 +7,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "log.h"
+#include "base/log.h"
 
 static char last_line[2048];
 static int last_prio;

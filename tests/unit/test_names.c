@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "names.h"
+#include "base/names.h"
 
 static void valid_names(void **state)
 {

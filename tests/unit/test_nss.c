@@ -24,8 +24,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "snapshot.h"
-#include "snapshot_write.h"
+#include "snapshot/snapshot.h"
+#include "snapshot/snapshot_write.h"
 #include "view.h"
 
 #define NSS(ret, name, ...) ret _nss_sosafe_##name(__VA_ARGS__)

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "otp_answer.h"
-#include "util.h"
+#include "otp/otp_answer.h"
+#include "base/util.h"
 
 static int parse(const char *s, unsigned digits, struct otp_answer *a)
 {

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "otp_import.h"
+#include "otp/otp_import.h"
 
 struct seen {
 	unsigned n;

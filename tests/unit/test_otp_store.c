@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "otp_answer.h"
-#include "otp_store.h"
+#include "otp/otp_answer.h"
+#include "store/otp_store.h"
 #include "tmp_store.h"
-#include "recovery.h"
+#include "otp/recovery.h"
 
 static char dir[64];
 

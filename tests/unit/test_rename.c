@@ -17,9 +17,9 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "conf.h"
-#include "directory.h"
-#include "store.h"
+#include "base/conf.h"
+#include "directory/directory.h"
+#include "store/store.h"
 
 #define DAY 86400
 #define T0 1700000000LL

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base32.h"
-#include "totp.h"
+#include "base/base32.h"
+#include "otp/totp.h"
 
 static const char seed1[] = "12345678901234567890";
 static const char seed256[] = "12345678901234567890123456789012";

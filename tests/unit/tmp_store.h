@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "store.h"
+#include "store/store.h"
 
 /* DIR (at least 64 bytes) gets /tmp/sosafe-TAG-XXXXXX; 0 or -1. */
 static inline int tmp_store_open(char *dir, size_t len, const char *tag, struct store **s)

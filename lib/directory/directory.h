@@ -1,0 +1,145 @@
+/* A directory export (Active Directory LDIF as ldapsearch prints it, or the
+ * simple JSON form of docs/directory-json.md) and the user lifecycle that
+ * `sosafectl sync` and `sosafectl purge` drive. */
+#ifndef SOSAFE_DIRECTORY_H
+#define SOSAFE_DIRECTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/conf.h"
+#include "store/store.h"
+
+#define DIR_NO_ID (-1LL)
+
+struct dir_user {
+	char *name;           /* sAMAccountName */
+	char *dn;             /* LDIF only */
+	long long uid, gid;   /* DIR_NO_ID: allocate */
+	char *gecos, *home, *shell;
+	char *ext_id;         /* stable identity (sosafeStableId: objectSid,
+	                       * objectGUID or entryUUID as ldap_pull writes
+	                       * it); NULL if the directory gives none */
+	bool disabled;        /* userAccountControl bit 0x2 */
+	int64_t expires;      /* unix time; 0 = never */
+	char **groups;        /* group names (memberOf, resolved) */
+	size_t ngroups;
+	unsigned line;        /* where the entry starts in the export */
+};
+
+struct dir_group {
+	char *name;
+	char *dn;
+	long long gid;        /* DIR_NO_ID: allocate */
+	char **members;       /* user names (member:, resolved) */
+	size_t nmembers;
+	unsigned line;
+};
+
+struct directory {
+	struct dir_user *users;
+	size_t nusers;
+	struct dir_group *groups;
+	size_t ngroups;
+	unsigned flags;           /* DIR_PARSE_* the parse ran with */
+	size_t skipped_unsafe;    /* users left out for their name (DIR_PARSE_SKIP_UNSAFE) */
+	unsigned skipped_line;    /* line of the first of them */
+};
+
+/* A live pull reads every account of the domain: one trust account
+ * ("CORP$") or "Svc Backup" must not stop the sync for everyone. With this
+ * flag such users are left out (counted, never published: they could not
+ * log in by that name anyway) instead of refusing the whole export. */
+#define DIR_PARSE_SKIP_UNSAFE 0x1u
+
+/* Parse an export; the format is told by the first non-blank byte ('{' is
+ * JSON, anything else LDIF). Membership is resolved to names both ways
+ * (memberOf of users and member of groups). Names are checked, duplicates
+ * (case-insensitive, as AD compares them) refused. On error returns -1 and
+ * ERR names the line and what is wrong. */
+int directory_parse(const char *text, size_t len, struct directory *d, char *err, size_t errlen);
+int directory_parse_flags(const char *text, size_t len, struct directory *d, unsigned flags,
+			  char *err, size_t errlen);
+int directory_parse_file(const char *path, struct directory *d, char *err, size_t errlen);
+void directory_free(struct directory *d);
+
+/* A name acceptable as a Unix user or group name from a directory: 1..32
+ * bytes of [A-Za-z0-9._-], not starting with '-', not all digits. */
+bool directory_name_ok(const char *name);
+
+/* True if the user is enabled, not expired at NOW and in ENTITLED. */
+bool directory_user_active(const struct directory *d, const struct dir_user *u,
+			   const char *entitled, int64_t now, const char **why);
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+struct sync_result;
+struct sync_opts {
+	int64_t now;                /* injected clock */
+	bool dry_run;
+	const char *passwd_path;    /* local accounts to avoid (default /etc/passwd) */
+	const char *group_path;     /* default /etc/group */
+	const char *admin;          /* who runs it, for the deletion report */
+	/* Called inside the store transaction once the changes are known and
+	 * before the snapshot is written (never for a dry run); non-zero rolls
+	 * everything back. sosafectl writes the audit records here. */
+	int (*in_tx)(struct store *st, const struct sync_result *res, void *ctx);
+	void *in_tx_ctx;
+};
+
+struct sync_change {
+	char *user;
+	long long uid;
+	const char *what;           /* "new", "deactivated", "reactivated", "purged" */
+	char *why;
+};
+
+struct sync_result {
+	size_t active, deactivated, published, groups;
+	struct sync_change *changes;
+	size_t nchanges;
+	uint64_t serial;
+	long idle_pruned;   /* idle lockout rows forgotten (names that never logged in) */
+};
+void sync_result_free(struct sync_result *r);
+
+/* Apply the export D at opts->now: purge users deactivated longer than
+ * grace_days, update the lifecycle rows, allocate ids, write the snapshot
+ * into cfg->state_dir (unless dry_run). All or nothing: on error the store
+ * is rolled back and the old snapshot stays. Returns 0 or -1 + ERR. */
+int directory_sync(struct store *st, const struct sosafe_config *cfg, const struct directory *d,
+		   const struct sync_opts *opts, struct sync_result *res, char *err, size_t errlen);
+
+/* Purge without an export: users deactivated longer than grace_days are
+ * deleted from the store (with a deletion report) and from the snapshot. */
+int directory_purge(struct store *st, const struct sosafe_config *cfg, const struct sync_opts *opts,
+		    struct sync_result *res, char *err, size_t errlen);
+
+/* Deletion report rows, oldest first. */
+struct deletion_row {
+	long long id;
+	char user[257];
+	long long uid;
+	int64_t deactivated_at, purged_at;
+	long long records;
+	char rule[256];
+	char admin[128];
+};
+typedef int (*deletion_fn)(const struct deletion_row *row, void *ctx);
+enum store_status directory_report_foreach(struct store *st, deletion_fn fn, void *ctx);
+
+/* Lifecycle row of USER (for status and the account phase). */
+struct dir_state {
+	long long uid;
+	int64_t first_seen, deactivated_at;
+};
+enum store_status directory_state_get(struct store *st, const char *user, struct dir_state *s);
+bool directory_uid_tombstoned(struct store *st, long long uid);
+
+/* Tell nscd (if it runs) to drop its passwd and group caches. */
+void directory_invalidate_nscd(void);
+
+
+#endif

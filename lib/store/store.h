@@ -1,0 +1,113 @@
+/* The state store: per-user failures, locks, secrets and lifecycle data.
+ * Embedded default: one SQLite file (WAL) in state_dir, root-only.
+ *
+ * Every operation that decides (count, lock, accept a code) runs inside one
+ * IMMEDIATE transaction, so N processes and N threads count exactly. All
+ * callers go through these functions, so a network store for gateway fleets
+ * can be added behind the same interface. */
+#ifndef SOSAFE_STORE_H
+#define SOSAFE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lockout/lockout.h"
+
+#define STORE_FILE "state.db"
+
+enum store_status {
+	ST_OK = 0,
+	ST_NOTFOUND,   /* no row for this user: not an error */
+	ST_MISSING,    /* the store or its directory does not exist */
+	ST_PERM,       /* unsafe owner/mode or permission denied */
+	ST_CORRUPT,    /* not a database, or damaged */
+	ST_BUSY,       /* lock not obtained within store_timeout_ms */
+	ST_FULL,       /* disk or quota full */
+	ST_READONLY,   /* read-only file system or file */
+	ST_IO,         /* I/O error */
+	ST_SCHEMA,     /* schema newer than this program */
+	ST_NOMEM,
+	ST_ERROR,      /* anything else */
+};
+
+enum store_flags {
+	STORE_CREATE = 1,   /* create directory, file and schema (sosafectl init) */
+	STORE_RDONLY = 2,   /* read-only access (status, report) */
+	STORE_SYNC_NORMAL = 4, /* synchronous=NORMAL: commits are not fsynced (store_sync_commits=no) */
+};
+
+struct store;
+struct sqlite3;
+
+/* Schema parts: each feature keeps its own list of migration steps and its
+ * per-user tables (every one has a "user" column), so purge and per-user
+ * restore can handle all of them. */
+struct schema_part {
+	const char *name;
+	const char *const *steps;
+	unsigned nsteps;
+	const char *const *user_tables;
+	unsigned nuser_tables;
+};
+extern const struct schema_part *const store_schema_parts[];
+extern const unsigned store_schema_nparts;
+
+/* Open the store in STATE_DIR. On failure returns the status and puts a
+ * message saying what is wrong and what to do into ERR; *OUT is NULL. */
+enum store_status store_open(struct store **out, const char *state_dir, unsigned flags,
+			     unsigned timeout_ms, char *err, size_t errlen);
+/* Drop a reference; the last one closes the store. */
+void store_close(struct store *st);
+/* Take another reference (a PAM handle keeps its store across steps). */
+struct store *store_ref(struct store *st);
+/* True if ST was opened by this process (not inherited over fork), on
+ * STATE_DIR, and is not inside a transaction. */
+bool store_reusable(const struct store *st, const char *state_dir);
+static inline void store_closep(struct store **st) { if (*st) store_close(*st); }
+#define _cleanup_store_ __attribute__((cleanup(store_closep)))
+
+/* Last error of ST, with advice for the admin. */
+const char *store_error(const struct store *st);
+const char *store_path(const struct store *st);
+const char *store_status_name(enum store_status s);
+
+/* Transactions: begin() takes the write lock up front (BEGIN IMMEDIATE). */
+enum store_status store_begin(struct store *st);
+enum store_status store_begin_read(struct store *st);
+enum store_status store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* Tally of USER; a missing row gives ST_NOTFOUND with *T zeroed. */
+enum store_status store_tally_get(struct store *st, const char *user, struct tally *t);
+enum store_status store_tally_put(struct store *st, const char *user, const struct tally *t);
+
+/* Call FN for every tally row (ordered by user); FN returns non-zero to stop. */
+typedef int (*store_tally_fn)(const char *user, const struct tally *t, void *ctx);
+enum store_status store_tally_foreach(struct store *st, store_tally_fn fn, void *ctx);
+
+/* Inside an open transaction: delete the tally rows lockout_is_idle() says
+ * can be forgotten under policy P at NOW; *PRUNED gets how many. */
+enum store_status store_tally_prune_idle(struct store *st, const struct lock_policy *p,
+					 int64_t now, long *pruned);
+
+/* Delete every per-user row of USER in every schema part; *ROWS gets the count. */
+enum store_status store_delete_user(struct store *st, const char *user, long *rows);
+
+/* Online backup to DEST (created 0600, must not exist). */
+enum store_status store_backup(struct store *st, const char *dest);
+/* Check a backup file (integrity and schema) without touching the store. */
+enum store_status store_verify_file(const char *path, char *err, size_t errlen);
+/* Replace the whole store with BACKUP, or only USER's rows if USER != NULL. */
+enum store_status store_restore(struct store *st, const char *backup, const char *user,
+				long *rows);
+
+/* Integrity check of the live store ("ok" or the first problem in ERR). */
+enum store_status store_check(struct store *st, char *err, size_t errlen);
+
+/* Raw handle for feature code in lib/ that keeps its own tables. */
+struct sqlite3 *store_db(struct store *st);
+/* Map a SQLite result code to a status and record ERR for store_error(). */
+enum store_status store_fail(struct store *st, int sqlite_rc, const char *what);
+
+#endif
