@@ -86,7 +86,7 @@ fi
 # Hardening suites (TAP scripts), each bounded in time: fuzz smoke,
 # ASan+UBSan suite, static analysis (cppcheck, clang-tidy, scan-build: zero
 # findings, suppressions only in place with a reason) and memcheck.
-for suite in tests/fuzz/smoke.sh tests/sanitize.sh tests/static.sh tests/valgrind.sh; do
+for suite in tests/fuzz/smoke.sh tests/hardening/sanitize.sh tests/hardening/static.sh tests/hardening/valgrind.sh; do
 	[ -x "$suite" ] || continue
 	echo "== $suite"
 	timeout 1500 "$suite" >"build-tests/$(basename "$suite").out" 2>&1

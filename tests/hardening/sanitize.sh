@@ -10,7 +10,7 @@
 # halt_on_error), so the failing test shows up as "not ok"; the reports are
 # also searched for in every test log in case a program swallowed the exit code.
 set -u
-srcdir=$(cd "$(dirname "$0")/.." && pwd)
+srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 cc=${SAN_CC:-gcc}
 build=${SAN_BUILD_DIR:-$srcdir/build-san-$cc}
 jobs=${SAN_JOBS:-2}

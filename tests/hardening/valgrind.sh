@@ -18,7 +18,7 @@
 # Children are traced (the integration programs re-exec themselves under
 # nss_wrapper), except system binaries.
 set -u
-srcdir=$(cd "$(dirname "$0")/.." && pwd)
+srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 build=${VG_BUILD_DIR:-$srcdir/build-valgrind}
 jobs=${VG_JOBS:-2}
 mkdir -p "$build" && build=$(cd "$build" && pwd) || exit 1
@@ -44,7 +44,7 @@ fi
 vg="$build/libtool --mode=execute valgrind --tool=memcheck --error-exitcode=99 --leak-check=full"
 vg="$vg --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect"
 vg="$vg --track-origins=yes --trace-children=yes --trace-children-skip=/bin/*,/usr/*,/sbin/*"
-vg="$vg --num-callers=30 --suppressions=$srcdir/tests/valgrind.supp"
+vg="$vg --num-callers=30 --suppressions=$srcdir/tests/hardening/valgrind.supp"
 # Not by default (bounded run time): tests/integration/test_pam_lockout (its
 # concurrent process/thread cases ran > 12 min under memcheck on the 2-core CI
 # machine), test_otp_replay (48 concurrent logins take ~95 s under memcheck,

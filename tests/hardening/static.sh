@@ -8,7 +8,7 @@
 #   STATIC_JOBS       make -j for scan-build (default 2)
 #   STATIC_TOOLS      subset of "cppcheck clang-tidy scan-build" (default: all)
 set -u
-srcdir=$(cd "$(dirname "$0")/.." && pwd)
+srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 work=${STATIC_BUILD_DIR:-$srcdir/build-static}
 jobs=${STATIC_JOBS:-2}
 tools=${STATIC_TOOLS:-cppcheck clang-tidy scan-build}
@@ -67,7 +67,7 @@ for tool in $tools; do
 		printf '%s\n' $sources | xargs -P "$jobs" -I{} sh -c \
 			'clang-tidy --quiet "$srcdir/$1" -- $cflags >"$work/tidy/$(echo "$1" | tr / _).out" 2>&1' _ {}
 		cat "$work"/tidy/*.out >"$out"
-		if python3 "$srcdir/tests/static_filter.py" tidy "$out" >"$out.left"; then
+		if python3 "$srcdir/tests/hardening/static_filter.py" tidy "$out" >"$out.left"; then
 			ok "clang-tidy: 0 findings in $(echo $sources | wc -w) files"
 		else
 			notok "clang-tidy: $(wc -l <"$out.left") findings" "$out.left"
@@ -87,7 +87,7 @@ for tool in $tools; do
 		rc=$?
 		if [ "$rc" -ne 0 ]; then
 			notok "scan-build: the build failed (exit $rc)" "$out"
-		elif python3 "$srcdir/tests/static_filter.py" scanbuild "$sb/report" >"$out.left"; then
+		elif python3 "$srcdir/tests/hardening/static_filter.py" scanbuild "$sb/report" >"$out.left"; then
 			ok "scan-build: 0 findings ($(grep -c 'warning:' "$out") reported, all suppressed in place)"
 		else
 			notok "scan-build: $(wc -l <"$out.left") findings" "$out.left"
