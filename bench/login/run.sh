@@ -10,7 +10,7 @@ B=$(cd "${1:?build dir}" && pwd)
 RUNS=${2:-3}
 MOD="$B/pam_sosafe/.libs/pam_sosafe.so"
 CTL="$B/sosafectl/sosafectl"
-DRV="$B/bench/login/login_once"
+DRV="$B/tests/torture/pam_drive"   # real libpam, private service directory
 SECRET=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
 USER_NAME=${BENCH_USER:-nobody}   # a local account every Debian host has
 for t in valgrind callgrind_annotate oathtool; do
@@ -41,8 +41,8 @@ PAM
 # Instructions of one run, total and per shared object ("object Ir" lines).
 measure() {
 	out=$W/cg.out
-	LOGIN_ANSWER=$(oathtool --totp -b "$SECRET") valgrind --tool=callgrind \
-		--callgrind-out-file="$out" "$DRV" "$W/pam.d" login-bench "$USER_NAME" 2>"$W/vg.log" ||
+	valgrind --tool=callgrind --callgrind-out-file="$out" "$DRV" -d "$W/pam.d" -s login-bench \
+		-u "$USER_NAME" -p "$(oathtool --totp -b "$SECRET")" -a >"$W/drive.log" 2>"$W/vg.log" ||
 		{ cat "$W/vg.log" >&2; echo "run.sh: the login failed" >&2; exit 1; }
 	callgrind_annotate --inclusive=no --threshold=100 "$out" 2>/dev/null | awk '
 		/PROGRAM TOTALS/ { gsub(",", "", $1); print "total", $1 }
