@@ -15,11 +15,14 @@
 #   tap_abort DESC         a one-case plan that failed, for a script that cannot start
 #   tap_fill DESC          the rest of the plan as failing cases, then exit 1
 #   tap_tmpdir NAME        $tmp: a fresh 0755 directory, removed at exit unless KEEP is set
-#   expect_exit CODE DESC -- CMD... passes when CMD exits with CODE; output in $tmp/out, $tmp/err
-#   has FILE PATTERN DESC        passes when grep finds PATTERN in $tmp/FILE
-#   hasnt FILE PATTERN DESC      passes when it does not
+#   expect_exit CODE DESC -- CMD...
+#                          passes when CMD exits with CODE; output in $tmp/out, $tmp/err
+#   has FILE PATTERN DESC  passes when grep finds PATTERN in $tmp/FILE
+#   hasnt FILE PATTERN DESC  passes when it does not
 #   tap_done               exit 0 if every case passed, 1 otherwise
 #
+# CMD is one simple command: in `check DESC [ a ] && [ b ]` only [ a ] is
+# checked. A compound condition goes into a function or `eval '...'`.
 # TAP_ON_FAIL, if set, is evaluated after every failing check (e.g. to show
 # the output of the command the check looked at).
 
