@@ -4,7 +4,7 @@
  * Users (passwd): root, alice .. grace (uid 2001 .. 2007, each with a group
  * of its own; carol is in wheel), r00 .. r39 (uid 3000 ..). Shadow: erin's
  * password is "correct horse" (yescrypt), frank's hash is locked ("!").
- * pam_matrix passwords (@PASSDB@): "right" for every user, "rootpw" for root. */
+ * pam_matrix passwords (@PASSDB@): "right" for alice .. grace, "rootpw" for root. */
 #ifndef SOSAFE_TEST_HARNESS_H
 #define SOSAFE_TEST_HARNESS_H
 
