@@ -66,12 +66,21 @@ static void code_at(int64_t t, char out[TOTP_MAX_DIGITS + 1])
 					   out), 0);
 }
 
+/* The caller's mode: one-line, forward_pass, the attempt preauth counted. */
+struct mode {
+	bool check_password, keep_counted;
+	int64_t seq;
+};
+
 /* What a caller does: look up, parse, prepare, decide. */
-static enum store_status run(struct fixture *f, struct otp_decision *d, const char *user,
-			     const char *answer, int64_t now)
+static enum store_status run_in(struct fixture *f, struct otp_decision *d, const char *user,
+				const char *answer, int64_t now, struct mode m)
 {
 	f->log.user = user;
 	otp_decision_init(d, f->st, &f->cfg, &f->policy, &f->log, user);
+	d->check_password = m.check_password;
+	d->keep_counted = m.keep_counted;
+	d->seq = m.seq;
 	enum store_status s = otp_decision_lookup(d);
 	assert_true(s == ST_OK || s == ST_NOTFOUND);
 	assert_int_equal(d->enrolled, s == ST_OK);
@@ -82,6 +91,12 @@ static enum store_status run(struct fixture *f, struct otp_decision *d, const ch
 	s = otp_decide(d, &a, now);
 	otp_decision_wipe(d);
 	return s;
+}
+
+static enum store_status run(struct fixture *f, struct otp_decision *d, const char *user,
+			     const char *answer, int64_t now)
+{
+	return run_in(f, d, user, answer, now, (struct mode){ 0 });
 }
 
 static enum otp_outcome decide(struct fixture *f, const char *user, const char *answer,
@@ -296,26 +311,14 @@ static void keep_counted_and_preauth(void **state)
 	code_at(NOW, code);
 	code_at(NOW + 30, next);
 	struct otp_decision d;
-	f->log.user = "alice";
-	otp_decision_init(&d, f->st, &f->cfg, &f->policy, &f->log, "alice");
-	d.keep_counted = true;
-	assert_int_equal(otp_decision_lookup(&d), ST_OK);
-	struct otp_answer a;
-	assert_int_equal(otp_answer_parse(code, 6, d.digits, &a), 0);
-	otp_decision_prepare(&d, &a, NULL);
-	assert_int_equal(otp_decide(&d, &a, NOW), ST_OK);
+	assert_int_equal(run_in(f, &d, "alice", code, NOW, (struct mode){ .keep_counted = true }),
+			 ST_OK);
 	assert_int_equal(d.outcome, OTP_ACCEPTED_COUNTED);
 	assert_true(d.counted_here);
 	assert_last_record(f, "alice", "success", "otp: code accepted");
 	assert_int_equal(tally_of(f, "alice").nfails, 1);
 	/* the same attempt (preauth's number) settled by the next code */
-	int64_t seq = d.seq;
-	otp_decision_init(&d, f->st, &f->cfg, &f->policy, &f->log, "alice");
-	d.seq = seq;
-	assert_int_equal(otp_decision_lookup(&d), ST_OK);
-	assert_int_equal(otp_answer_parse(next, 6, d.digits, &a), 0);
-	otp_decision_prepare(&d, &a, NULL);
-	assert_int_equal(otp_decide(&d, &a, NOW), ST_OK);
+	assert_int_equal(run_in(f, &d, "alice", next, NOW, (struct mode){ .seq = d.seq }), ST_OK);
 	assert_int_equal(d.outcome, OTP_ACCEPTED);
 	assert_false(d.counted_here);
 	struct tally t = tally_of(f, "alice");
@@ -331,14 +334,8 @@ static void wrong_password_refused(void **state)
 	char code[9];
 	code_at(NOW, code);
 	struct otp_decision d;
-	f->log.user = "alice";
-	otp_decision_init(&d, f->st, &f->cfg, &f->policy, &f->log, "alice");
-	d.check_password = true;
-	assert_int_equal(otp_decision_lookup(&d), ST_OK);
-	struct otp_answer a;
-	assert_int_equal(otp_answer_parse(code, 6, d.digits, &a), 0);
-	otp_decision_prepare(&d, &a, NULL);
-	assert_int_equal(otp_decide(&d, &a, NOW), ST_OK);
+	assert_int_equal(run_in(f, &d, "alice", code, NOW, (struct mode){ .check_password = true }),
+			 ST_OK);
 	assert_int_equal(d.outcome, OTP_REFUSED);
 	assert_string_equal(d.reason, "wrong password");
 	assert_last_record(f, "alice", "fail", "otp: wrong password");
