@@ -32,6 +32,7 @@
 #include "store/otp_store.h"
 #include "otp/recovery.h"
 #include "store/store.h"
+#include "store/lockout_store.h"
 #include "base/util.h"
 
 enum { OK = 0, REFUSED = 1, MISUSE = 2 };

@@ -4,6 +4,7 @@
 #include "context.h"
 #include "lockout/lockout.h"
 #include "store/store.h"
+#include "store/lockout_store.h"
 
 /* pam data: the number of the attempt preauth counted (int64_t). */
 #define ATTEMPT_KEY "pam_sosafe_attempt"
