@@ -1,4 +1,5 @@
-/* The store connection: open flags, the per-connection statement cache
+/* The store connection: open (missing, unsafe modes, corrupt, schema
+ * versions) and its flags, the per-connection statement cache
  * (reuse, nested use, the cap, bad SQL, bindings and cursors never outlive
  * a release) and transactions. */
 #include <config.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/store.h"
@@ -276,9 +278,96 @@ static void begin_busy_after_timeout(void **state)
 	store_close(other);
 }
 
+/* ---- open: each failure has its status and a message with advice ---- */
+
+static enum store_status open_at(const char *d, unsigned flags, char *err, size_t len)
+{
+	struct store *s = NULL;
+	enum store_status r = store_open(&s, d, flags, 500, err, len);
+	assert_true((r == ST_OK) == (s != NULL));
+	store_close(s);
+	return r;
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 256; i++)
+		fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void open_missing(void **state)
+{
+	(void)state;
+	char err[512], sub[128];
+	assert_int_equal(open_at("/nonexistent/sosafe-state", 0, err, sizeof(err)), ST_MISSING);
+	/* the directory is there, the store is not */
+	snprintf(sub, sizeof(sub), "%s/empty", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(open_at(sub, STORE_RDONLY, err, sizeof(err)), ST_MISSING);
+	assert_non_null(strstr(err, "run: sosafectl init"));
+	/* creating it works, and then it opens */
+	assert_int_equal(open_at(sub, STORE_CREATE, err, sizeof(err)), ST_OK);
+	assert_int_equal(open_at(sub, STORE_RDONLY, err, sizeof(err)), ST_OK);
+}
+
+static void open_unsafe_modes(void **state)
+{
+	(void)state;
+	char err[512], path[128];
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(open_at(dir, 0, err, sizeof(err)), ST_PERM);
+	assert_int_equal(chmod(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
+	assert_int_equal(chmod(path, 0644), 0);   /* the store is root-only */
+	assert_int_equal(open_at(dir, 0, err, sizeof(err)), ST_PERM);
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(open_at(dir, 0, err, sizeof(err)), ST_OK);
+}
+
+static void open_corrupt(void **state)
+{
+	(void)state;
+	char err[512], sub[128], path[160];
+	snprintf(sub, sizeof(sub), "%s/bad", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(path, sizeof(path), "%s/%s", sub, STORE_FILE);
+	write_file(path, "this is not a database file. ", 0600);
+	assert_int_equal(open_at(sub, 0, err, sizeof(err)), ST_CORRUPT);
+	assert_non_null(strstr(err, "sosafectl restore"));
+	assert_string_equal(store_status_name(ST_CORRUPT), "corrupt");
+}
+
+static void open_schema_versions(void **state)
+{
+	struct store *st = *state;
+	char err[512];
+	/* a part missing its newest steps: read-only refuses, read-write upgrades */
+	assert_int_equal(sql_exec(st, "DROP TABLE four_eyes_request;"
+				  "DELETE FROM meta WHERE key = 'schema.four_eyes'", "cannot write"),
+			 ST_OK);
+	assert_int_equal(open_at(dir, STORE_RDONLY, err, sizeof(err)), ST_SCHEMA);
+	assert_non_null(strstr(err, "needs a schema upgrade"));
+	assert_int_equal(open_at(dir, 0, err, sizeof(err)), ST_OK);
+	assert_int_equal(open_at(dir, STORE_RDONLY, err, sizeof(err)), ST_OK);
+	/* a store written by a newer program */
+	assert_int_equal(sql_run(st, "cannot write", NULL,
+				 "UPDATE meta SET value = ? WHERE key = 'schema.core'", SQL_INT(99)),
+			 ST_OK);
+	assert_int_equal(open_at(dir, 0, err, sizeof(err)), ST_SCHEMA);
+	assert_non_null(strstr(err, "newer than this program"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(open_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(open_unsafe_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(open_corrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(open_schema_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(sync_mode_follows_flag, setup, teardown),
 		cmocka_unit_test_setup_teardown(cache_reuses_statements, setup, teardown),
 		cmocka_unit_test_setup_teardown(nested_use_gets_own_statement, setup, teardown),
