@@ -11,6 +11,7 @@
 
 #include "lockout/lockout.h"
 #include "nss_wrap.h"
+#include "store/lockout_store.h"
 #include "store/otp_store.h"
 #include "tmp_store.h"
 

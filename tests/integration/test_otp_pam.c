@@ -15,6 +15,7 @@
 
 #include "harness.h"
 #include "otp/recovery.h"
+#include "store/lockout_store.h"
 #include "store/otp_store.h"
 
 static struct harness H;

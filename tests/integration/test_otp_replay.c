@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "store/lockout_store.h"
 #include "store/otp_store.h"
 
 static struct harness H;
