@@ -63,6 +63,7 @@ int harness_login(const struct harness *h, const char *service, const char *user
 /* The store (caller closes); exits the test on error. */
 struct store *harness_store(const struct harness *h);
 /* The tally of USER (false if no row). */
+struct tally;
 bool harness_tally(const struct harness *h, const char *user, struct tally *t);
 /* Forget every record of USER. */
 void harness_forget(const struct harness *h, const char *user);
