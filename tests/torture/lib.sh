@@ -7,7 +7,6 @@ MOD=$abs_top_builddir/pam_sosafe/.libs/pam_sosafe.so
 CTL=$abs_top_builddir/sosafectl/sosafectl
 DRIVE=$abs_top_builddir/tests/torture/pam_drive
 . "$abs_top_srcdir/tests/lib/tap.sh"
-notok() { nok "$*"; }
 not() { ! "$@"; }
 
 require_root() {
