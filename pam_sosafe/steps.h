@@ -5,6 +5,7 @@
 #include "context.h"
 #include "lockout/lockout.h"
 #include "store/store.h"
+#include "store/lockout_store.h"
 
 /* preauth and authsucc: the lockout (lock_steps.c). */
 int step_preauth(struct sosafe_ctx *c);

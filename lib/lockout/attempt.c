@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "store/lockout_store.h"
 
 enum store_status attempt_begin(struct attempt *a, struct store *st,
 				const struct lock_policy *policy, const struct log_ctx *log,

@@ -14,6 +14,7 @@
 
 #include "audit/audit.h"
 #include "lockout/attempt.h"
+#include "store/lockout_store.h"
 #include "tmp_store.h"
 
 #define NOW 1700000000

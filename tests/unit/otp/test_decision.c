@@ -16,6 +16,7 @@
 #include "otp/decision.h"
 #include "otp/recovery.h"
 #include "otp/totp.h"
+#include "store/lockout_store.h"
 #include "store/otp_store.h"
 #include "tmp_store.h"
 
