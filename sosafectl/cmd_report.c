@@ -1,4 +1,4 @@
-/* report and review: the access-review report (R13). */
+/* report and review: the access-review report (R7). */
 #include <config.h>
 
 #include <grp.h>
