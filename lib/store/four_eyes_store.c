@@ -2,10 +2,11 @@
 #include <config.h>
 #include "store/four_eyes_store.h"
 
-#include <sqlite3.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
+#include "store/store_sql.h"
 
 static const char *const state_names[] = { "pending", "done", "denied", "expired" };
 
@@ -22,12 +23,6 @@ static int state_parse(const char *s, enum four_eyes_state *out)
 			return 0;
 		}
 	return -1;
-}
-
-static enum store_status prepare(struct store *st, const char *sql, sqlite3_stmt **q)
-{
-	int rc = sqlite3_prepare_v2(store_db(st), sql, -1, q, NULL);
-	return rc == SQLITE_OK ? ST_OK : store_fail(st, rc, "cannot query four-eyes requests in");
 }
 
 static int copy_col(sqlite3_stmt *q, int i, char *out, size_t len)
@@ -55,7 +50,8 @@ static enum store_status read_row(struct store *st, sqlite3_stmt *q, struct four
 	    copy_col(q, 5, r->requester_login, sizeof(r->requester_login)) ||
 	    state_parse((const char *)sqlite3_column_text(q, 6), &r->state) ||
 	    copy_col(q, 7, r->decided_by, sizeof(r->decided_by)))
-		return store_fail(st, SQLITE_CORRUPT, "malformed four-eyes request in");
+		return sql_error(st, ST_CORRUPT, "%s: four-eyes request %lld is malformed (run: sosafectl check)",
+				 store_path(st), r->id);
 	r->created = sqlite3_column_int64(q, 8);
 	r->expires = sqlite3_column_int64(q, 9);
 	r->decided = sqlite3_column_int64(q, 10);
@@ -64,129 +60,94 @@ static enum store_status read_row(struct store *st, sqlite3_stmt *q, struct four
 
 enum store_status four_eyes_add(struct store *st, const struct four_eyes_request *r, long long *id)
 {
-	sqlite3_stmt *q = NULL;
-	enum store_status s = prepare(st, "INSERT INTO four_eyes_request (action, args, target, requester,"
-				      " requester_login, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?)", &q);
-	if (s != ST_OK)
-		return s;
-	sqlite3_bind_text(q, 1, r->action, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, r->args, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, r->target, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, r->requester, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 5, r->requester_login, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 6, r->created);
-	sqlite3_bind_int64(q, 7, r->expires);
-	int rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		return store_fail(st, rc, "cannot record the request in");
-	*id = (long long)sqlite3_last_insert_rowid(store_db(st));
-	return ST_OK;
+	enum store_status s = sql_run(st, "cannot record the request in", NULL,
+		"INSERT INTO four_eyes_request (action, args, target, requester, requester_login, created,"
+		" expires) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		SQL_TEXT(r->action), SQL_TEXT(r->args), SQL_TEXT(r->target), SQL_TEXT(r->requester),
+		SQL_TEXT(r->requester_login), SQL_INT(r->created), SQL_INT(r->expires));
+	if (s == ST_OK)
+		*id = (long long)sqlite3_last_insert_rowid(store_db(st));
+	return s;
 }
 
 enum store_status four_eyes_get(struct store *st, long long id, struct four_eyes_request *r)
 {
+	static const char what[] = "cannot read the request in";
 	sqlite3_stmt *q = NULL;
 	memset(r, 0, sizeof(*r));
-	enum store_status s = prepare(st, "SELECT " REQUEST_COLUMNS " FROM four_eyes_request WHERE id = ?",
-				      &q);
-	if (s != ST_OK)
-		return s;
-	sqlite3_bind_int64(q, 1, id);
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
+	enum store_status s = sql_prepare(st, "SELECT " REQUEST_COLUMNS " FROM four_eyes_request WHERE id = ?",
+					  &q, what);
+	if (s == ST_OK)
+		s = sql_bind(st, q, &SQL_INT(id), 1, what);
+	if (s == ST_OK)
+		s = sql_step(st, q, what);
+	if (s == ST_OK)
 		s = read_row(st, q, r);
-	else
-		s = rc == SQLITE_DONE ? ST_NOTFOUND : store_fail(st, rc, "cannot read the request in");
-	sqlite3_finalize(q);
+	sql_release(st, q);
 	return s;
 }
 
-/* Run an UPDATE that decides one request; ST_NOTFOUND if it matched none. */
-static enum store_status decide(struct store *st, sqlite3_stmt *q)
+/* Run SQL, an UPDATE deciding request ID (parameters: BY, NOW, ID);
+ * ST_NOTFOUND if it matched none. */
+static enum store_status decide(struct store *st, const char *what, const char *sql, const char *by,
+				int64_t now, long long id)
 {
-	int rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		return store_fail(st, rc, "cannot update the request in");
-	return sqlite3_changes(store_db(st)) == 1 ? ST_OK : ST_NOTFOUND;
+	long n = 0;
+	enum store_status s = sql_run(st, what, &n, sql, SQL_TEXT(by), SQL_INT(now), SQL_INT(id));
+	return s == ST_OK && n != 1 ? ST_NOTFOUND : s;
 }
 
 enum store_status four_eyes_claim(struct store *st, long long id, const char *by, int64_t now)
 {
-	sqlite3_stmt *q = NULL;
-	enum store_status s = prepare(st, "UPDATE four_eyes_request SET state = 'done', decided_by = ?1,"
-				      " decided = ?2 WHERE id = ?3 AND state = 'pending' AND expires > ?2"
-				      " AND requester != ?1", &q);
-	if (s != ST_OK)
-		return s;
-	sqlite3_bind_text(q, 1, by, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, now);
-	sqlite3_bind_int64(q, 3, id);
-	return decide(st, q);
+	return decide(st, "cannot claim the request in",
+		      "UPDATE four_eyes_request SET state = 'done', decided_by = ?1, decided = ?2"
+		      " WHERE id = ?3 AND state = 'pending' AND expires > ?2 AND requester != ?1",
+		      by, now, id);
 }
 
 enum store_status four_eyes_deny(struct store *st, long long id, const char *by, int64_t now)
 {
-	sqlite3_stmt *q = NULL;
-	enum store_status s = prepare(st, "UPDATE four_eyes_request SET state = 'denied', decided_by = ?,"
-				      " decided = ? WHERE id = ? AND state = 'pending'", &q);
-	if (s != ST_OK)
-		return s;
-	sqlite3_bind_text(q, 1, by, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, now);
-	sqlite3_bind_int64(q, 3, id);
-	return decide(st, q);
+	return decide(st, "cannot deny the request in",
+		      "UPDATE four_eyes_request SET state = 'denied', decided_by = ?1, decided = ?2"
+		      " WHERE id = ?3 AND state = 'pending'", by, now, id);
 }
 
-/* Call FN for every row of Q (REQUEST_COLUMNS); stops at FN's non-zero
- * with ST_ERROR. Finalizes Q. */
-static enum store_status each_row(struct store *st, sqlite3_stmt *q, four_eyes_fn fn, void *ctx)
+/* Call FN for every row of SQL (REQUEST_COLUMNS, with ARGS); stops at FN's
+ * non-zero with ST_ERROR. */
+static enum store_status each_row(struct store *st, const char *sql, const struct sql_arg *args,
+				  unsigned nargs, four_eyes_fn fn, void *ctx)
 {
-	struct four_eyes_request *r = sqlite3_malloc(sizeof(*r));
-	enum store_status s = r ? ST_OK : ST_NOMEM;
-	int rc = SQLITE_DONE;
-	while (s == ST_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+	static const char what[] = "cannot read the requests in";
+	struct four_eyes_request *r = malloc(sizeof(*r));
+	sqlite3_stmt *q = NULL;
+	enum store_status s = r ? sql_prepare(st, sql, &q, what) : ST_NOMEM;
+	if (s == ST_OK)
+		s = sql_bind(st, q, args, nargs, what);
+	while (s == ST_OK && (s = sql_step(st, q, what)) == ST_OK) {
 		s = read_row(st, q, r);
 		if (s == ST_OK && fn(r, ctx))
-			s = ST_ERROR;
+			s = sql_error(st, ST_ERROR, "four-eyes requests: walk given up");
 	}
-	if (s == ST_OK && rc != SQLITE_DONE)
-		s = store_fail(st, rc, "cannot read the requests in");
-	sqlite3_free(r);
-	sqlite3_finalize(q);
-	return s;
+	sql_release(st, q);
+	free(r);
+	return s == ST_NOTFOUND ? ST_OK : s;
 }
 
 enum store_status four_eyes_expire(struct store *st, int64_t now, four_eyes_fn fn, void *ctx)
 {
-	sqlite3_stmt *q = NULL;
-	enum store_status s = prepare(st, "SELECT " REQUEST_COLUMNS " FROM four_eyes_request"
-				      " WHERE state = 'pending' AND expires <= ? ORDER BY id", &q);
+	const struct sql_arg at[] = { SQL_INT(now) };
+	enum store_status s = each_row(st, "SELECT " REQUEST_COLUMNS " FROM four_eyes_request"
+				       " WHERE state = 'pending' AND expires <= ? ORDER BY id", at, 1, fn, ctx);
 	if (s != ST_OK)
 		return s;
-	sqlite3_bind_int64(q, 1, now);
-	s = each_row(st, q, fn, ctx);
-	if (s != ST_OK)
-		return s;
-	s = prepare(st, "UPDATE four_eyes_request SET state = 'expired', decided = ?1"
-		    " WHERE state = 'pending' AND expires <= ?1", &q);
-	if (s != ST_OK)
-		return s;
-	sqlite3_bind_int64(q, 1, now);
-	int rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? ST_OK : store_fail(st, rc, "cannot expire requests in");
+	return sql_run(st, "cannot expire requests in", NULL,
+		       "UPDATE four_eyes_request SET state = 'expired', decided = ?1"
+		       " WHERE state = 'pending' AND expires <= ?1", SQL_INT(now));
 }
 
 enum store_status four_eyes_foreach(struct store *st, bool all, four_eyes_fn fn, void *ctx)
 {
-	sqlite3_stmt *q = NULL;
-	enum store_status s = prepare(st, all ? "SELECT " REQUEST_COLUMNS " FROM four_eyes_request"
-						" ORDER BY id"
-					      : "SELECT " REQUEST_COLUMNS " FROM four_eyes_request"
-						" WHERE state = 'pending' ORDER BY id", &q);
-	if (s != ST_OK)
-		return s;
-	return each_row(st, q, fn, ctx);
+	return each_row(st, all ? "SELECT " REQUEST_COLUMNS " FROM four_eyes_request ORDER BY id"
+				: "SELECT " REQUEST_COLUMNS " FROM four_eyes_request"
+				  " WHERE state = 'pending' ORDER BY id", NULL, 0, fn, ctx);
 }

@@ -16,7 +16,7 @@
 
 #include "action.h"
 #include "audit/audit.h"
-#include "store/four_eyes_store.h"
+#include "four_eyes_fixture.h"
 #include "tmp_store.h"
 
 static char dir[64];
@@ -107,30 +107,7 @@ static void no_record_no_change(void **state)
 
 static long long request(struct store *st, const char *requester, int64_t expires)
 {
-	struct four_eyes_request *r = calloc(1, sizeof(*r));
-	assert_non_null(r);
-	snprintf(r->action, sizeof(r->action), "unlock");
-	snprintf(r->args, sizeof(r->args), "unlock%cbob", FOUR_EYES_SEP);
-	snprintf(r->target, sizeof(r->target), "bob");
-	snprintf(r->requester, sizeof(r->requester), "%s", requester);
-	r->created = time(NULL);
-	r->expires = expires;
-	long long id = 0;
-	assert_int_equal(store_begin(st), ST_OK);
-	assert_int_equal(four_eyes_add(st, r, &id), ST_OK);
-	assert_int_equal(store_commit(st), ST_OK);
-	free(r);
-	return id;
-}
-
-static enum four_eyes_state state_of(struct store *st, long long id)
-{
-	struct four_eyes_request *r = calloc(1, sizeof(*r));
-	assert_non_null(r);
-	assert_int_equal(four_eyes_get(st, id, r), ST_OK);
-	enum four_eyes_state s = r->state;
-	free(r);
-	return s;
+	return fe_fixture_add(st, requester, "bob", time(NULL), expires);
 }
 
 /* Run bob_action as `approve ID` would. */
@@ -152,7 +129,7 @@ static void approval_claimed_once(void **state)
 	struct store *st = *state;
 	long long id = request(st, "alice", time(NULL) + 3600);
 	assert_int_equal(approve(st, id), ACTION_DONE);
-	assert_int_equal(state_of(st, id), FE_STATE_DONE);
+	assert_int_equal(fe_fixture_state(st, id), FE_STATE_DONE);
 	assert_int_equal(attempts(st), 1);
 	/* the second approval finds it done and changes nothing */
 	assert_int_equal(approve(st, id), ACTION_REFUSED);
@@ -162,8 +139,8 @@ static void approval_claimed_once(void **state)
 	long long old = request(st, "alice", time(NULL) - 1), own = request(st, "dave", time(NULL) + 3600);
 	assert_int_equal(approve(st, old), ACTION_REFUSED);
 	assert_int_equal(approve(st, own), ACTION_REFUSED);
-	assert_int_equal(state_of(st, old), FE_STATE_PENDING);
-	assert_int_equal(state_of(st, own), FE_STATE_PENDING);
+	assert_int_equal(fe_fixture_state(st, old), FE_STATE_PENDING);
+	assert_int_equal(fe_fixture_state(st, own), FE_STATE_PENDING);
 	assert_int_equal(attempts(st), 1);
 }
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/four_eyes_store.h"
+#include "four_eyes_fixture.h"
 #include "tmp_store.h"
 
 #define NOW 1800000000LL
@@ -33,35 +33,9 @@ static int teardown(void **state)
 	return tmp_store_remove(*state, dir);
 }
 
-/* A committed pending request by REQUESTER about TARGET, made at CREATED. */
 static long long add(struct store *st, const char *requester, const char *target, int64_t created)
 {
-	struct four_eyes_request *r = calloc(1, sizeof(*r));
-	assert_non_null(r);
-	snprintf(r->action, sizeof(r->action), "unlock");
-	snprintf(r->args, sizeof(r->args), "unlock%c%s", FOUR_EYES_SEP, target);
-	snprintf(r->target, sizeof(r->target), "%s", target);
-	snprintf(r->requester, sizeof(r->requester), "%s", requester);
-	snprintf(r->requester_login, sizeof(r->requester_login), "%s-login", requester);
-	r->created = created;
-	r->expires = created + TTL;
-	long long id = 0;
-	assert_int_equal(store_begin(st), ST_OK);
-	assert_int_equal(four_eyes_add(st, r, &id), ST_OK);
-	assert_int_equal(store_commit(st), ST_OK);
-	free(r);
-	assert_true(id > 0);
-	return id;
-}
-
-static enum four_eyes_state state_of(struct store *st, long long id)
-{
-	struct four_eyes_request *r = calloc(1, sizeof(*r));
-	assert_non_null(r);
-	assert_int_equal(four_eyes_get(st, id, r), ST_OK);
-	enum four_eyes_state s = r->state;
-	free(r);
-	return s;
+	return fe_fixture_add(st, requester, target, created, created + TTL);
 }
 
 static int count_one(const struct four_eyes_request *r, void *ctx)
@@ -133,7 +107,7 @@ static void approved_exactly_once(void **state)
 	assert_int_equal(store_begin(st), ST_OK);
 	assert_int_equal(four_eyes_claim(st, id, "dave", NOW + 1), ST_OK);
 	store_rollback(st);
-	assert_int_equal(state_of(st, id), FE_STATE_PENDING);
+	assert_int_equal(fe_fixture_state(st, id), FE_STATE_PENDING);
 
 	/* two approvers on two connections: the second finds it done */
 	struct store *other = NULL;
@@ -147,7 +121,7 @@ static void approved_exactly_once(void **state)
 	assert_int_equal(four_eyes_claim(other, id, "erin", NOW + 3), ST_NOTFOUND);
 	store_rollback(other);
 	store_close(other);
-	assert_int_equal(state_of(st, id), FE_STATE_DONE);
+	assert_int_equal(fe_fixture_state(st, id), FE_STATE_DONE);
 }
 
 struct seen {
@@ -183,7 +157,7 @@ static void expiry(void **state)
 	assert_int_not_equal(four_eyes_expire(st, NOW, note_expiry, &s), ST_OK);
 	store_rollback(st);
 	assert_int_equal(s.n, 1);
-	assert_int_equal(state_of(st, old), FE_STATE_PENDING);
+	assert_int_equal(fe_fixture_state(st, old), FE_STATE_PENDING);
 
 	s = (struct seen){ 0 };
 	assert_int_equal(store_begin(st), ST_OK);
@@ -191,8 +165,8 @@ static void expiry(void **state)
 	assert_int_equal(store_commit(st), ST_OK);
 	assert_int_equal(s.n, 1);
 	assert_int_equal(s.last_id, old);
-	assert_int_equal(state_of(st, old), FE_STATE_EXPIRED);
-	assert_int_equal(state_of(st, fresh), FE_STATE_PENDING);
+	assert_int_equal(fe_fixture_state(st, old), FE_STATE_EXPIRED);
+	assert_int_equal(fe_fixture_state(st, fresh), FE_STATE_PENDING);
 
 	/* the expiry is the deadline: at NOW + TTL the fresh one is over */
 	s = (struct seen){ 0 };
@@ -200,7 +174,7 @@ static void expiry(void **state)
 	assert_int_equal(four_eyes_expire(st, NOW + TTL, note_expiry, &s), ST_OK);
 	assert_int_equal(store_commit(st), ST_OK);
 	assert_int_equal(s.n, 1);
-	assert_int_equal(state_of(st, fresh), FE_STATE_EXPIRED);
+	assert_int_equal(fe_fixture_state(st, fresh), FE_STATE_EXPIRED);
 }
 
 int main(void)
