@@ -105,6 +105,12 @@ struct store *cli_open_store(struct cli *cli, unsigned flags);
 /* True (and prints help) if ARGV asks for --help; used by every command. */
 bool cli_wants_help(int argc, char **argv, const char *usage, const char *text);
 
+/* The login uid of this process (set at login, kept across su and sudo);
+ * false if unset. */
+bool cli_login_uid(unsigned *uid);
+/* The account name of UID into OUT, or "uid=N" if it has none. */
+void cli_uid_name(unsigned uid, char *out, size_t len);
+
 /* Validate a user name from the command line (prints why not). */
 bool cli_valid_user(const char *name);
 

@@ -135,20 +135,10 @@ struct fe_who {
 static void who_am_i(const struct cli *cli, struct fe_who *w)
 {
 	w->login[0] = '\0';
-	FILE *f = fopen("/proc/self/loginuid", "re");
-	if (f) {
-		unsigned l;
-		/* decimal uid or 4294967295 (unset); 0 is a direct root login:
-		 * the shared account names nobody */
-		if (fscanf(f, "%u", &l) == 1 && l != 4294967295U && l != 0) { /* NOLINT(cert-err34-c) */
-			struct passwd *pw = getpwuid(l);
-			if (pw)
-				snprintf(w->login, sizeof(w->login), "%s", pw->pw_name);
-			else
-				snprintf(w->login, sizeof(w->login), "uid=%u", l);
-		}
-		fclose(f);
-	}
+	unsigned l = 0;
+	/* 0 is a direct root login: the shared account names nobody */
+	if (cli_login_uid(&l) && l != 0)
+		cli_uid_name(l, w->login, sizeof(w->login));
 	const char *a = cli->admin ? cli->admin : "";
 	struct passwd *pw = *a ? getpwnam(a) : NULL;
 	w->person = *a && strcmp(a, "root") && strcmp(a, "uid=0") && !(pw && pw->pw_uid == 0);

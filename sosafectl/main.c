@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <pwd.h>
 
 #include "audit/audit.h"
 #include "base/four_eyes.h"
@@ -77,19 +76,8 @@ static const char *admin_identity(void)
 		return name;
 	}
 	unsigned uid = (unsigned)getuid();
-	FILE *f = fopen("/proc/self/loginuid", "re");
-	if (f) {
-		unsigned l;
-		/* the kernel writes a decimal uid or 4294967295 (unset): no overflow to detect */
-		if (fscanf(f, "%u", &l) == 1 && l != 4294967295U) /* NOLINT(cert-err34-c) */
-			uid = l;
-		fclose(f);
-	}
-	struct passwd *pw = getpwuid(uid);
-	if (pw)
-		snprintf(name, sizeof(name), "%s", pw->pw_name);
-	else
-		snprintf(name, sizeof(name), "uid=%u", uid);
+	cli_login_uid(&uid);
+	cli_uid_name(uid, name, sizeof(name));
 	return name;
 }
 
