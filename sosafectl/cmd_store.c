@@ -1,10 +1,12 @@
 /* init, backup, restore, check, config: looking after the state store. */
 #include <config.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "audit/audit.h"
 #include "cli.h"
 
@@ -51,11 +53,12 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	/* a copy of every secret exists only with its record: no record, no copy */
-	if (store_begin(st) != ST_OK || cli_action_audit(cli, st, NULL, "backup", "to %s", argv[1]) ||
-	    store_commit(st) != ST_OK) {
-		store_rollback(st);
+	char refused[PATH_MAX + 64];
+	snprintf(refused, sizeof(refused), "audit record not written: backup %s removed again", argv[1]);
+	struct action a = { .event = "backup", .refused = refused, .fail_closed = true };
+	snprintf(a.detail, sizeof(a.detail), "to %s", argv[1]);
+	if (action_run(cli, st, &a) != ACTION_DONE) {
 		unlink(argv[1]);
-		cli_err("audit record not written: backup %s removed again", argv[1]);
 		return EXIT_FAIL;
 	}
 	log_event(LOG_NOTICE, &cli->log, "backup", "to %s by %s", argv[1], cli->admin);
