@@ -19,7 +19,7 @@ static const struct command commands[] = {
 	{ "backup", cmd_backup, "backup FILE", "online backup of the state store" },
 	{ "restore", cmd_restore, "restore FILE [--user USER]", "restore the store, or one user" },
 	{ "check", cmd_check, "check", "integrity check of the state store" },
-	{ "config", cmd_config, "config", "print the effective configuration" },
+	{ "config", cmd_config, "config [--template]", "print the effective configuration" },
 	{ "enroll", cmd_enroll, "enroll USER [--secret B32] [--no-confirm]", "create and confirm a TOTP secret (QR code)" },
 	{ "reset-otp", cmd_reset_otp, "reset-otp USER", "revoke the TOTP secret and recovery codes" },
 	{ "recovery-codes", cmd_recovery_codes, "recovery-codes USER [--count N]", "issue single-use recovery codes" },
@@ -75,7 +75,7 @@ int main(int argc, char **argv)
 {
 	struct cli cli;
 	const char *conf = NULL;
-	char err[512];
+	struct sosafe_err err;
 	int i;
 
 	umask(077);
@@ -103,8 +103,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (config_load_file(&cli.cfg, conf ? conf : SOSAFE_CONF, conf == NULL, err, sizeof(err))) {
-		cli_err("%s", err);
+	if (config_load_file(&cli.cfg, conf ? conf : SOSAFE_CONF, conf == NULL, &err)) {
+		cli_err("%s", err.msg);
 		return EXIT_CONFIG;
 	}
 	cli.admin = admin_identity();
