@@ -3,7 +3,8 @@
 # fails when what users read disagrees with it: sosafe.conf(5) must document
 # every key of `sosafectl config`, no other, each with the default
 # `sosafectl config` prints and in the section the table puts it in, and
-# contrib/sosafe.conf must be the table's current template. TAP output.
+# contrib/sosafe.conf must be the table's current template; the short key
+# table of README.md may only name keys with their defaults. TAP output.
 set -u
 ctl="${abs_top_builddir:-.}/sosafectl/sosafectl"
 src="${abs_top_srcdir:-.}"
@@ -26,7 +27,7 @@ same() {
 		diff -u "$3" "$2" | sed 's/^/# /'
 	fi
 }
-echo "1..6"
+echo "1..7"
 : >"$tmp/empty.conf"
 chmod 644 "$tmp/empty.conf"
 
@@ -83,3 +84,34 @@ same "the template holds every key with the default sosafectl config prints" "$t
 	"$tmp/dump"
 same "contrib/sosafe.conf is current (regenerate: sosafectl config --template)" "$tmp/template" \
 	"$example"
+
+# README.md: "| key[ / key...] | default[ / default...] | meaning |"; a default
+# may carry a unit ("900 s", "1 d"), "—" is empty, another key's name
+# means "follows that key". Loaded as a file it must change nothing.
+readme="$src/README.md"
+sed -n '/^| key | default | meaning |$/,/^$/p' "$readme" | sed '1,2d;/^$/d' |
+	awk -F ' [|] ' '{
+		sub(/^[|] /, "", $1)
+		nk = split($1, k, " / ")
+		nd = split($2, d, " / ")
+		for (i = 1; i <= nk; i++) {
+			v = nd == nk ? d[i] : d[1]
+			if (v == "—")
+				v = ""
+			if (v ~ /^[0-9]+ [smhd]$/)
+				sub(/ /, "", v)
+			if (v ~ /^[a-z_]+_[a-z_]+$/)
+				continue
+			print k[i] " = " v
+		}
+	}' >"$tmp/readme.conf"
+chmod 644 "$tmp/readme.conf"
+{ "$ctl" --conf "$tmp/readme.conf" config 2>&1 || echo "exit $?"; } |
+	sed '/^# from /d;s/^state_dir = .*/state_dir = (built)/' >"$tmp/readme.dump"
+"$ctl" --conf "$tmp/empty.conf" config | sed '/^# from /d;s/^state_dir = .*/state_dir = (built)/' \
+	>"$tmp/empty.dump"
+if [ -s "$tmp/readme.conf" ]; then
+	same "README.md's key table names keys with their defaults" "$tmp/readme.dump" "$tmp/empty.dump"
+else
+	t "README.md's key table names keys with their defaults" "(no table found)" "a table"
+fi
