@@ -147,7 +147,7 @@ static bool string_is_clean(const char *v)
 
 static const struct conf_word *word_find(const struct conf_word *w, const char *name)
 {
-	for (; w->name; w++)
+	for (; w && w->name; w++)
 		if (!strcmp(w->name, name))
 			return w;
 	return NULL;
@@ -156,7 +156,7 @@ static const struct conf_word *word_find(const struct conf_word *w, const char *
 /* The printed name of VALUE: its first word. */
 static const char *word_name(const struct conf_word *w, unsigned value)
 {
-	for (; w->name; w++)
+	for (; w && w->name; w++)
 		if (w->value == value)
 			return w->name;
 	return NULL;
@@ -167,7 +167,7 @@ static void word_list(const struct conf_word *w, const char *last_sep, char *buf
 {
 	size_t used = 0;
 	buf[0] = '\0';
-	for (size_t i = 0; w[i].name && used < len; i++) {
+	for (size_t i = 0; w && w[i].name && used < len; i++) {
 		const char *sep = i == 0 ? "" : w[i + 1].name ? ", " : last_sep;
 		int n = snprintf(buf + used, len - used, "%s%s", sep, w[i].name);
 		if (n < 0)
@@ -399,7 +399,7 @@ int config_load_file(struct sosafe_config *cfg, const char *path, bool missing_o
 			       (unsigned)st.st_uid, path);
 	if (st.st_size > 1024 * 1024)
 		return err_set(e, "%s is larger than 1 MiB", path);
-	_cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
+	char *buf = malloc((size_t)st.st_size + 1);
 	if (!buf)
 		return err_set(e, "out of memory reading %s", path);
 	size_t got = 0;
@@ -412,7 +412,9 @@ int config_load_file(struct sosafe_config *cfg, const char *path, bool missing_o
 		got += (size_t)r;
 	}
 	snprintf(cfg->conf_path, sizeof(cfg->conf_path), "%s", path);
-	return config_parse_text(cfg, buf, got, path, e);
+	int r = config_parse_text(cfg, buf, got, path, e);
+	free(buf);
+	return r;
 }
 
 /* K's value in CFG as the file would say it (what config_dump prints). */
@@ -448,9 +450,10 @@ static void format_value(const struct sosafe_config *cfg, const struct conf_key 
 		size_t used = 0;
 		buf[0] = '\0';
 		for (unsigned bit = 1; bit && bit <= k->all && used < len; bit <<= 1) {
-			const char *name = v & bit ? word_name(k->words, bit) : NULL;
-			int n = name ? snprintf(buf + used, len - used, "%s%s", used ? ", " : "", name)
-				     : 0;
+			const char *name = (v & bit) ? word_name(k->words, bit) : NULL;
+			if (!name)
+				continue;
+			int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", name);
 			used += n > 0 ? (size_t)n : 0;
 		}
 		return;
@@ -475,7 +478,7 @@ static void template_words(const struct conf_key *k, FILE *out)
 	static const struct conf_word set_words[] = { { "all", 0 }, { "none", 0 }, { NULL, 0 } };
 	int col = fprintf(out, "# %s:", k->type == CONF_FLAGS ? "any of" : "one of");
 	for (int list = 0; list < (k->type == CONF_FLAGS ? 2 : 1); list++) {
-		for (const struct conf_word *w = list ? set_words : k->words; w->name; w++) {
+		for (const struct conf_word *w = list ? set_words : k->words; w && w->name; w++) {
 			bool last = !w[1].name && (list || k->type != CONF_FLAGS);
 			int len = (int)strlen(w->name) + (last ? 0 : 1);
 			if (col + 1 + len > 78)
