@@ -49,7 +49,7 @@ static void resolve_user(struct sosafe_ctx *c)
 int ctx_init(struct sosafe_ctx *c, pam_handle_t *pamh, int flags, int argc, const char **argv,
 	     bool auth_phase)
 {
-	char err[512];
+	struct sosafe_err err;
 	const char *conf = NULL;
 	memset(c, 0, sizeof(*c));
 	c->pamh = pamh;
@@ -69,20 +69,20 @@ int ctx_init(struct sosafe_ctx *c, pam_handle_t *pamh, int flags, int argc, cons
 	for (int i = 0; i < argc; i++)
 		if (!strncmp(argv[i], "conf=", 5))
 			conf = argv[i] + 5;
-	if (config_load_file(&c->cfg, conf ? conf : SOSAFE_CONF, conf == NULL, err, sizeof(err))) {
-		log_event(LOG_ERR, &c->log, "config-error", "%s", err);
+	if (config_load_file(&c->cfg, conf ? conf : SOSAFE_CONF, conf == NULL, &err)) {
+		log_event(LOG_ERR, &c->log, "config-error", "%s", err.msg);
 		return PAM_SERVICE_ERR;
 	}
 	for (int i = 0; i < argc; i++) {
 		if (!strncmp(argv[i], "conf=", 5) || parse_mode_word(c, argv[i]))
 			continue;
-		if (config_apply_word(&c->cfg, argv[i], err, sizeof(err))) {
-			log_event(LOG_ERR, &c->log, "config-error", "PAM line: %s", err);
+		if (config_apply_word(&c->cfg, argv[i], &err)) {
+			log_event(LOG_ERR, &c->log, "config-error", "PAM line: %s", err.msg);
 			return PAM_SERVICE_ERR;
 		}
 	}
-	if (c->cfg.uid_min > c->cfg.uid_max) {
-		log_event(LOG_ERR, &c->log, "config-error", "uid_min is above uid_max");
+	if (config_check(&c->cfg, &err)) {
+		log_event(LOG_ERR, &c->log, "config-error", "%s", err.msg);
 		return PAM_SERVICE_ERR;
 	}
 	if (auth_phase && c->action == ACT_NONE) {

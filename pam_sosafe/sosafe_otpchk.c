@@ -113,9 +113,10 @@ int main(int argc, char **argv)
 		return MISUSE;
 	struct sosafe_config cfg;
 	char err[512];
+	struct sosafe_err conf_err;
 	config_defaults(&cfg);
-	if (config_load_file(&cfg, SOSAFE_CONF, true, err, sizeof(err))) {
-		log_event(LOG_ERR, &log, "config-error", "%s", err);
+	if (config_load_file(&cfg, SOSAFE_CONF, true, &conf_err)) {
+		log_event(LOG_ERR, &log, "config-error", "%s", conf_err.msg);
 		return refuse(MISUSE);
 	}
 	bool is_root = false, is_admin = false;

@@ -123,9 +123,15 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 
 int cmd_config(struct cli *cli, int argc, char **argv)
 {
-	if (cli_wants_help(argc, argv, "config",
-			   "Prints every key with its effective value (after the file)."))
+	if (cli_wants_help(argc, argv, "config [--template]",
+			   "Prints every key with its effective value (after the file).\n"
+			   "--template: the example file instead (every key commented out with its\n"
+			   "default and description)."))
 		return EXIT_OK;
+	if (argc > 1 && !strcmp(argv[1], "--template")) {
+		config_write_template(stdout);
+		return EXIT_OK;
+	}
 	printf("# from %s\n", cli->cfg.conf_path);
 	config_dump(&cli->cfg, stdout);
 	return EXIT_OK;

@@ -24,7 +24,7 @@ static const struct command commands[] = {
 	  FE_FORMS({ FE_BACKUP, NULL, false, NULL, NULL }) },
 	{ "restore", cmd_restore, "restore FILE [--user USER]", "restore the store, or one user", NULL },
 	{ "check", cmd_check, "check", "integrity check of the state store", NULL },
-	{ "config", cmd_config, "config", "print the effective configuration", NULL },
+	{ "config", cmd_config, "config [--template]", "print the effective configuration", NULL },
 	{ "enroll", cmd_enroll, "enroll USER [--secret B32] [--no-confirm]", "create and confirm a TOTP secret (QR code)",
 	  FE_USER(FE_ENROLL, "--secret --algorithm --digits --period") },
 	{ "reset-otp", cmd_reset_otp, "reset-otp USER", "revoke the TOTP secret and recovery codes",
@@ -85,7 +85,7 @@ int main(int argc, char **argv)
 {
 	struct cli cli;
 	const char *conf = NULL;
-	char err[512];
+	struct sosafe_err err;
 	int i;
 
 	umask(077);
@@ -113,8 +113,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (config_load_file(&cli.cfg, conf ? conf : SOSAFE_CONF, conf == NULL, err, sizeof(err))) {
-		cli_err("%s", err);
+	if (config_load_file(&cli.cfg, conf ? conf : SOSAFE_CONF, conf == NULL, &err)) {
+		cli_err("%s", err.msg);
 		return EXIT_CONFIG;
 	}
 	cli.admin = admin_identity();
