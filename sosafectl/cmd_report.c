@@ -150,8 +150,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		return EXIT_STORE;
 	sqlite3 *db = store_db(st);
 	unsigned char key[AUDIT_KEY_LEN];
-	char err[256];
-	bool have_key = audit_key_load(cli->cfg.state_dir, false, key, err, sizeof(err)) == 0;
+	bool have_key = audit_key_load(cli->cfg.state_dir, false, key, NULL) == 0;
 	sqlite3_stmt *q = NULL, *locks = NULL;
 	store_begin_read(st);
 	int rc = sqlite3_prepare_v2(db, report_sql, -1, &q, NULL);

@@ -108,7 +108,8 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	cli.admin = admin_identity();
-	audit_configure(&cli.cfg);   /* log_identity = name | pseudonym */
+	audit_identity_init(&cli.identity, &cli.cfg);
+	cli.log.identity = &cli.identity.log;
 	cli.log.ident = "sosafectl";
 	cli.log.service = "sosafectl";
 	for (size_t c = 0; c < ARRAY_SIZE(commands); c++) {
@@ -120,7 +121,9 @@ int main(int argc, char **argv)
 				cli.json = true;
 		if (four_eyes_gate(&cli, argc - i, argv + i))
 			return EXIT_FAIL;
-		return commands[c].run(&cli, argc - i, argv + i);
+		int rc = commands[c].run(&cli, argc - i, argv + i);
+		audit_identity_wipe(&cli.identity);
+		return rc;
 	}
 	cli_err("unknown command '%s' (try --help)", argv[i]);
 	return EXIT_USAGE;

@@ -19,7 +19,7 @@
 #include "base/fsutil.h"
 #include "base/util.h"
 
-#define DAY 86400LL
+#define DAY SOSAFE_DAY
 
 static const char *const audit_steps[] = {
 	/* 1: the chained records, their MACed head, access reviews */
@@ -61,23 +61,23 @@ const struct schema_part audit_schema_part = {
 
 /* ---- key ---------------------------------------------------------------- */
 
-static int read_key(const char *path, unsigned char key[AUDIT_KEY_LEN], char *err, size_t errlen)
+static int read_key(const char *path, unsigned char key[AUDIT_KEY_LEN], struct sosafe_err *e)
 {
-	int chk = fs_check_file(path, true, err, errlen);
+	int chk = fs_check_file(path, true, e);
 	if (chk)
 		return chk > 0 ? 1 : -1;
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-		return errno == ENOENT ? 1 : -1;
+		int r = errno == ENOENT ? 1 : -1;
+		err_set(e, "cannot open %s: %s", path, strerror(errno));
+		return r;
 	}
 	unsigned char buf[AUDIT_KEY_LEN + 1];
 	ssize_t n = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (n != AUDIT_KEY_LEN) {
-		snprintf(err, errlen, "%s is not a %d-byte audit key", path, AUDIT_KEY_LEN);
 		explicit_bzero(buf, sizeof(buf));
-		return -1;
+		return err_set(e, "%s is not a %d-byte audit key", path, AUDIT_KEY_LEN);
 	}
 	memcpy(key, buf, AUDIT_KEY_LEN);
 	explicit_bzero(buf, sizeof(buf));
@@ -85,16 +85,14 @@ static int read_key(const char *path, unsigned char key[AUDIT_KEY_LEN], char *er
 }
 
 int audit_key_load(const char *state_dir, bool create, unsigned char key[AUDIT_KEY_LEN],
-		   char *err, size_t errlen)
+		   struct sosafe_err *e)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", state_dir, AUDIT_KEY_FILE) >= sizeof(path) ||
 	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.%ld", state_dir, AUDIT_KEY_FILE,
-			     (long)getpid(), (long)gettid()) >= sizeof(tmp)) {
-		snprintf(err, errlen, "state_dir path too long");
-		return -1;
-	}
-	int r = read_key(path, key, err, errlen);
+			     (long)getpid(), (long)gettid()) >= sizeof(tmp))
+		return err_set(e, "state_dir path too long");
+	int r = read_key(path, key, e);
 	if (r <= 0 || !create)
 		return r == 0 ? 0 : -1;
 	/* Write a fresh key to a private temporary file, then link() it into
@@ -105,35 +103,32 @@ int audit_key_load(const char *state_dir, bool create, unsigned char key[AUDIT_K
 		ssize_t n = getrandom(fresh + got, sizeof(fresh) - got, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			snprintf(err, errlen, "getrandom failed: %s", strerror(errno));
-			return -1;
-		}
+		if (n <= 0)
+			return err_set(e, "getrandom failed: %s", strerror(errno));
 		got += (size_t)n;
 	}
 	unlink(tmp);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 		explicit_bzero(fresh, sizeof(fresh));
-		return -1;
+		return err_set(e, "cannot create %s: %s", tmp, strerror(errno));
 	}
 	bool ok = write(fd, fresh, sizeof(fresh)) == (ssize_t)sizeof(fresh) && fsync(fd) == 0;
 	close(fd);
 	explicit_bzero(fresh, sizeof(fresh));
 	if (!ok) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		err_set(e, "cannot write %s: %s", tmp, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
 	if (link(tmp, path) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		err_set(e, "cannot create %s: %s", path, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
 	unlink(tmp);
 	fs_sync_parent(path);
-	return read_key(path, key, err, errlen) == 0 ? 0 : -1;
+	return read_key(path, key, e) == 0 ? 0 : -1;
 }
 
 /* ---- MACs ----------------------------------------------------------------- */
@@ -216,36 +211,35 @@ void audit_pseudonym(const unsigned char key[AUDIT_KEY_LEN], const char *user,
 
 /* ---- log_identity ----------------------------------------------------------- */
 
-static bool pseudo_on, pseudo_have_key;
-static unsigned char pseudo_key[AUDIT_KEY_LEN];
-
-static const char *pseudo_filter(const char *user, char *buf, size_t len)
+static const char *pseudonym_shown(const struct log_identity *li, const char *user, char *buf,
+				   size_t len)
 {
-	if (!pseudo_have_key || len < AUDIT_PSEUDO_LEN)
+	const struct audit_identity *id =
+		(const struct audit_identity *)((const char *)li - offsetof(struct audit_identity, log));
+	if (!id->have_key || len < AUDIT_PSEUDO_LEN)
 		return AUDIT_PSEUDO_PREFIX "unavailable";
 	if (!strncmp(user, AUDIT_PSEUDO_PREFIX, 3))
 		return user;   /* already a pseudonym (export of stored records) */
-	audit_pseudonym(pseudo_key, user, buf);
+	audit_pseudonym(id->key, user, buf);
 	return buf;
 }
 
-void audit_configure(const struct sosafe_config *cfg)
+void audit_identity_init(struct audit_identity *id, const struct sosafe_config *cfg)
 {
-	explicit_bzero(pseudo_key, sizeof(pseudo_key));
-	pseudo_have_key = false;
-	pseudo_on = cfg->log_pseudonym;
-	if (!pseudo_on) {
-		log_set_user_filter(NULL);
+	audit_identity_wipe(id);
+	if (!cfg->log_pseudonym)
 		return;
-	}
-	char err[256];
+	id->log.pseudonym = true;
+	id->log.shown = pseudonym_shown;
 	/* Only root may create the key; others (tests with a private
 	 * state_dir they own) read or create it in their own directory. */
-	pseudo_have_key = audit_key_load(cfg->state_dir, true, pseudo_key, err, sizeof(err)) == 0;
-	log_set_user_filter(pseudo_filter);
+	id->have_key = audit_key_load(cfg->state_dir, true, id->key, NULL) == 0;
 }
 
-bool audit_pseudonyms_on(void) { return pseudo_on; }
+void audit_identity_wipe(struct audit_identity *id)
+{
+	explicit_bzero(id, sizeof(*id));
+}
 
 /* ---- the chain ---------------------------------------------------------------- */
 
@@ -358,7 +352,8 @@ static int append_record(struct store *st, const unsigned char key[AUDIT_KEY_LEN
 static int vappend(struct store *st, const struct log_ctx *ctx, const char *event, const char *actor,
 		   int64_t now, const char *fmt, va_list ap)
 {
-	char dir[PATH_MAX], err[512], detail[512];
+	char dir[PATH_MAX], detail[512];
+	struct sosafe_err err = { "" };
 	unsigned char key[AUDIT_KEY_LEN];
 	char pseudo[AUDIT_PSEUDO_LEN];
 	if (fmt)
@@ -367,10 +362,11 @@ static int vappend(struct store *st, const struct log_ctx *ctx, const char *even
 		detail[0] = '\0';
 	int ret = -1;
 	if (state_dir_of(st, dir, sizeof(dir))) {
-		snprintf(err, sizeof(err), "bad store path");
-	} else if (audit_key_load(dir, true, key, err, sizeof(err)) == 0) {
+		err_set(&err, "bad store path");
+	} else if (audit_key_load(dir, true, key, &err) == 0) {
 		const char *user = ctx && ctx->user ? ctx->user : "";
-		if (pseudo_on && *user && strncmp(user, AUDIT_PSEUDO_PREFIX, 3)) {
+		bool pseudonym = ctx && ctx->identity && ctx->identity->pseudonym;
+		if (pseudonym && *user && strncmp(user, AUDIT_PSEUDO_PREFIX, 3)) {
 			audit_pseudonym(key, user, pseudo);
 			user = pseudo;
 		}
@@ -380,12 +376,12 @@ static int vappend(struct store *st, const struct log_ctx *ctx, const char *even
 			.rhost = ctx && ctx->rhost ? ctx->rhost : "",
 			.actor = actor ? actor : "", .detail = detail,
 		};
-		ret = append_record(st, key, &r, err, sizeof(err));
+		ret = append_record(st, key, &r, err.msg, sizeof(err.msg));
 		explicit_bzero(key, sizeof(key));
 	}
 	if (ret)
 		log_event(LOG_CRIT, ctx, "audit-error", "audit record for '%s' not written, "
-			  "action refused: %s", event, err);
+			  "action refused: %s", event, err.msg);
 	return ret;
 }
 
@@ -419,7 +415,7 @@ static const char *col(sqlite3_stmt *q, int i)
 }
 
 int audit_verify(struct store *st, const unsigned char key[AUDIT_KEY_LEN], long *count,
-		 long long *bad_seq, char *why, size_t whylen)
+		 long long *bad_seq, struct sosafe_err *why)
 {
 	sqlite3 *db = store_db(st);
 	struct head hd;
@@ -427,27 +423,27 @@ int audit_verify(struct store *st, const unsigned char key[AUDIT_KEY_LEN], long 
 	*bad_seq = 0;
 	int h = head_get(db, &hd);
 	if (h < 0) {
-		snprintf(why, whylen, "cannot read the audit trail: %s", sqlite3_errmsg(db));
+		err_set(why, "cannot read the audit trail: %s", sqlite3_errmsg(db));
 		return -1;
 	}
 	if (h == 2) {
-		snprintf(why, whylen, "audit head damaged");
+		err_set(why, "audit head damaged");
 		return 1;
 	}
 	sqlite3_stmt *q = NULL;
 	if (sqlite3_prepare_v2(db, "SELECT seq, time, event, user, service, rhost, actor, detail, mac"
 			       " FROM audit ORDER BY seq", -1, &q, NULL) != SQLITE_OK) {
-		snprintf(why, whylen, "cannot read the audit trail: %s", sqlite3_errmsg(db));
+		err_set(why, "cannot read the audit trail: %s", sqlite3_errmsg(db));
 		return -1;
 	}
 	int ret = 0;
 	if (h == 1) {
 		if (sqlite3_step(q) == SQLITE_ROW) {
 			*bad_seq = sqlite3_column_int64(q, 0);
-			snprintf(why, whylen, "audit head missing (deleted) but records exist");
+			err_set(why, "audit head missing (deleted) but records exist");
 			ret = 1;
 		} else {
-			snprintf(why, whylen, "audit trail empty");
+			err_set(why, "audit trail empty");
 		}
 		sqlite3_finalize(q);
 		return ret;
@@ -455,7 +451,7 @@ int audit_verify(struct store *st, const unsigned char key[AUDIT_KEY_LEN], long 
 	unsigned char want[AUDIT_MAC_LEN], prev[AUDIT_MAC_LEN];
 	head_mac(key, &hd, want);
 	if (!ct_memeq(want, hd.mac, AUDIT_MAC_LEN)) {
-		snprintf(why, whylen, "audit head (checkpoint) fails its MAC: altered, or wrong audit.key");
+		err_set(why, "audit head (checkpoint) fails its MAC: altered, or wrong audit.key");
 		sqlite3_finalize(q);
 		return 1;
 	}
@@ -471,9 +467,9 @@ int audit_verify(struct store *st, const unsigned char key[AUDIT_KEY_LEN], long 
 		if (r.seq != expect) {
 			*bad_seq = r.seq < expect ? r.seq : expect;
 			if (r.seq < expect)
-				snprintf(why, whylen, "record %lld lies before the checkpoint (inserted)", r.seq);
+				err_set(why, "record %lld lies before the checkpoint (inserted)", r.seq);
 			else
-				snprintf(why, whylen, "record %lld missing (deleted); next is %lld", expect, r.seq);
+				err_set(why, "record %lld missing (deleted); next is %lld", expect, r.seq);
 			ret = 1;
 			break;
 		}
@@ -482,7 +478,7 @@ int audit_verify(struct store *st, const unsigned char key[AUDIT_KEY_LEN], long 
 		if (sqlite3_column_bytes(q, 8) != AUDIT_MAC_LEN ||
 		    !ct_memeq(mac, sqlite3_column_blob(q, 8), AUDIT_MAC_LEN)) {
 			*bad_seq = r.seq;
-			snprintf(why, whylen, "record %lld altered, reordered or forged (MAC mismatch)", r.seq);
+			err_set(why, "record %lld altered, reordered or forged (MAC mismatch)", r.seq);
 			ret = 1;
 			break;
 		}
@@ -491,17 +487,17 @@ int audit_verify(struct store *st, const unsigned char key[AUDIT_KEY_LEN], long 
 		(*count)++;
 	}
 	if (ret == 0 && rc != SQLITE_DONE) {
-		snprintf(why, whylen, "cannot read the audit trail: %s", sqlite3_errmsg(db));
+		err_set(why, "cannot read the audit trail: %s", sqlite3_errmsg(db));
 		ret = -1;
 	}
 	if (ret == 0 && (expect - 1 != hd.last_seq || !ct_memeq(prev, hd.last_mac, AUDIT_MAC_LEN))) {
 		*bad_seq = expect;
-		snprintf(why, whylen, "record %lld missing (deleted at the end; head says last is %lld)",
+		err_set(why, "record %lld missing (deleted at the end; head says last is %lld)",
 			 expect <= hd.last_seq ? expect : hd.last_seq, hd.last_seq);
 		ret = 1;
 	}
 	if (ret == 0)
-		snprintf(why, whylen, "%ld records intact (seq %lld..%lld)", *count, hd.first_seq,
+		err_set(why, "%ld records intact (seq %lld..%lld)", *count, hd.first_seq,
 			 hd.last_seq);
 	sqlite3_finalize(q);
 	return ret;
@@ -511,13 +507,13 @@ int audit_prune(struct store *st, const struct log_ctx *ctx, const char *actor, 
 		int64_t now, long *pruned)
 {
 	sqlite3 *db = store_db(st);
-	char dir[PATH_MAX], err[512];
+	char dir[PATH_MAX];
 	unsigned char key[AUDIT_KEY_LEN];
 	*pruned = 0;
 	if (days < 90)
 		days = 90;
 	int64_t cutoff = now - (int64_t)days * DAY;
-	if (state_dir_of(st, dir, sizeof(dir)) || audit_key_load(dir, true, key, err, sizeof(err))) {
+	if (state_dir_of(st, dir, sizeof(dir)) || audit_key_load(dir, true, key, NULL)) {
 		log_event(LOG_CRIT, ctx, "audit-error", "audit prune refused: no audit key");
 		return -1;
 	}

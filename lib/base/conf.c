@@ -32,7 +32,7 @@ struct key_desc {
 
 #define OFF(f) offsetof(struct sosafe_config, f)
 #define STR(f) OFF(f), sizeof(((struct sosafe_config *)0)->f)
-#define DAY 86400UL
+#define DAY SOSAFE_DAY
 #define YEAR (366 * DAY)
 
 static const struct key_desc keys[] = {

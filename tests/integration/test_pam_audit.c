@@ -66,13 +66,14 @@ static void exec_sql(const char *sql)
 static int verify_chain(void)
 {
 	struct store *st = NULL;
-	char err[512], why[512];
+	char err[512];
+	struct sosafe_err why;
 	unsigned char key[AUDIT_KEY_LEN];
 	assert_int_equal(store_open(&st, H.state_dir, STORE_RDONLY, 5000, err, sizeof(err)), ST_OK);
-	assert_int_equal(audit_key_load(H.state_dir, false, key, err, sizeof(err)), 0);
+	assert_int_equal(audit_key_load(H.state_dir, false, key, NULL), 0);
 	long n;
 	long long bad;
-	int r = audit_verify(st, key, &n, &bad, why, sizeof(why));
+	int r = audit_verify(st, key, &n, &bad, &why);
 	store_close(st);
 	return r;
 }
@@ -118,8 +119,8 @@ static void pseudonyms_in_records(void **state)
 	assert_int_equal(harness_auth(&H, "pseudo", "bob", RIGHT, NULL), PAM_SUCCESS);
 	assert_int_equal(count_events("success", "bob"), 0);
 	unsigned char key[AUDIT_KEY_LEN];
-	char err[256], p[AUDIT_PSEUDO_LEN];
-	assert_int_equal(audit_key_load(H.state_dir, false, key, err, sizeof(err)), 0);
+	char p[AUDIT_PSEUDO_LEN];
+	assert_int_equal(audit_key_load(H.state_dir, false, key, NULL), 0);
 	audit_pseudonym(key, "bob", p);
 	assert_int_equal(count_events("success", p), 1);
 	assert_int_equal(verify_chain(), 0);
