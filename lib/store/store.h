@@ -4,7 +4,13 @@
  * Every operation that decides (count, lock, accept a code) runs inside one
  * IMMEDIATE transaction, so N processes and N threads count exactly. All
  * callers go through these functions, so a network store for gateway fleets
- * can be added behind the same interface. */
+ * can be added behind the same interface.
+ *
+ * THREAD SAFETY: the module keeps no global state; each struct store is
+ * one connection (SQLite opened without its own mutex) and must be used by
+ * one thread at a time, reference count included: the PAM module keeps one
+ * per PAM handle, and a host serialises the calls on a handle. Threads that
+ * share the file each open their own; the transactions keep them exact. */
 #ifndef SOSAFE_STORE_H
 #define SOSAFE_STORE_H
 
