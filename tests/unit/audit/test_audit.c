@@ -61,7 +61,7 @@ static struct store *open_store(void)
 /* Append N records, each with time NOW (in its own transaction). */
 static void append_n(struct store *st, int n, const char *user)
 {
-	struct log_ctx c = { "test", user, "sshd", "192.0.2.1" };
+	struct log_ctx c = { "test", user, "sshd", "192.0.2.1", NULL };
 	for (int i = 0; i < n; i++) {
 		assert_int_equal(store_begin(st), ST_OK);
 		assert_int_equal(audit_append(st, &c, "fail", NULL, "attempt %d", i), 0);
@@ -180,7 +180,7 @@ static void forged_chain_without_key_fails(void **state)
 	char why[512];
 	assert_int_equal(verify(st, &n, &bad, why, sizeof(why)), 1);
 	/* and appending refuses (fails closed) */
-	struct log_ctx c = { "test", "alice", "sshd", NULL };
+	struct log_ctx c = { "test", "alice", "sshd", NULL, NULL };
 	assert_int_equal(store_begin(st), ST_OK);
 	assert_int_equal(audit_append(st, &c, "success", NULL, NULL), -1);
 	store_rollback(st);
@@ -215,7 +215,7 @@ static void prune_keeps_chain_green(void **state)
 	snprintf(cmd, sizeof(cmd), "rm -f '%s'/state.db* '%s'/audit.key", dir, dir);
 	assert_int_equal(system(cmd), 0);
 	st = open_store();
-	struct log_ctx c = { "test", "bob", "sshd", NULL };
+	struct log_ctx c = { "test", "bob", "sshd", NULL, NULL };
 	/* audit_prune appends its checkpoint at NOW; use a NOW 100 days ahead
 	 * so records written today are "old" */
 	append_n(st, 4, "bob");
@@ -242,7 +242,7 @@ static void retention_never_below_90_days(void **state)
 	(void)state;
 	struct store *st = open_store();
 	append_n(st, 3, "carol");
-	struct log_ctx c = { "test", NULL, NULL, NULL };
+	struct log_ctx c = { "test", NULL, NULL, NULL, NULL };
 	long pruned = -1;
 	/* 89 days later with a retention of 10 days asked: clamped to 90, nothing goes */
 	assert_int_equal(store_begin(st), ST_OK);
