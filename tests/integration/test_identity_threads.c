@@ -19,7 +19,6 @@
 #include "base/util.h"
 #include "harness.h"
 
-#define MATRIX "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_matrix.so"
 #define ROUNDS 60
 #define MAX_LINES 4096
 
@@ -62,18 +61,6 @@ void __syslog_chk(int priority, int flag, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void stack(const char *name, const char *opts)
-{
-	char text[2048];
-	snprintf(text, sizeof(text),
-		 "auth requisite @MODULE@ preauth conf=@CONF@ %s\n"
-		 "auth [success=1 default=ignore] " MATRIX " passdb=@PASSDB@\n"
-		 "auth requisite pam_deny.so\n"
-		 "auth required @MODULE@ authsucc conf=@CONF@ %s\n",
-		 opts, opts);
-	harness_service(&H, name, text);
-}
-
 struct job {
 	const char *service, *user;
 	int unexpected;
@@ -109,8 +96,8 @@ static int count_records(const char *where)
 static void each_handle_names_users_its_own_way(void **state)
 {
 	(void)state;
-	stack("pseudo", "log_identity=pseudonym");
-	stack("plain", "");
+	harness_password_stack(&H, "pseudo", "log_identity=pseudonym");
+	harness_password_stack(&H, "plain", "");
 	struct job a = { "pseudo", "alice", 0 }, b = { "plain", "bob", 0 };
 	pthread_t ta, tb;
 	assert_int_equal(pthread_create(&ta, NULL, run, &a), 0);

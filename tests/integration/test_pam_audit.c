@@ -16,22 +16,13 @@
 #include "lockout/lockout.h"
 #include "store/store.h"
 
-#define MATRIX "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_matrix.so"
-
 static struct harness H;
 static const char *const WRONG[] = { "wrong", NULL };
 static const char *const RIGHT[] = { "right", NULL };
 
 static void stack(const char *name, const char *opts)
 {
-	char text[2048];
-	snprintf(text, sizeof(text),
-		 "auth requisite @MODULE@ preauth conf=@CONF@ %s\n"
-		 "auth [success=1 default=ignore] " MATRIX " passdb=@PASSDB@\n"
-		 "auth requisite pam_deny.so\n"
-		 "auth required @MODULE@ authsucc conf=@CONF@ %s\n",
-		 opts, opts);
-	harness_service(&H, name, text);
+	harness_password_stack(&H, name, opts);
 }
 
 /* Number of records with EVENT for USER (name or pseudonym). */
