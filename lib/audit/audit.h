@@ -60,6 +60,7 @@ void audit_identity_init(struct audit_identity *id, const struct sosafe_config *
 
 /* Forget ID, key included (explicit_bzero). */
 void audit_identity_wipe(struct audit_identity *id);
+#define _cleanup_identity_ __attribute__((cleanup(audit_identity_wipe)))
 
 /* Append one record inside the open write transaction of ST. CTX gives
  * user (a pseudonym if CTX's identity says so), service and rhost; ACTOR is the admin (or NULL for "-"). Returns

@@ -16,6 +16,7 @@
  * write: a refused export changes nothing. The clock is injected. */
 #include <config.h>
 #include "directory/directory.h"
+#include "store/lockout_store.h"
 
 #include <errno.h>
 #include <pwd.h>
