@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "audit/audit.h"
 #include "base/conf.h"
 #include "base/log.h"
 #include "store/store.h"
@@ -23,6 +24,7 @@ struct cli {
 	bool json;
 	const char *admin;        /* who runs this: SUDO_USER, login uid or uid */
 	struct log_ctx log;
+	struct audit_identity identity;   /* log_identity: what log.identity points at */
 	/* four-eyes: set while `approve` carries out request fe_request */
 	long long fe_request;
 	const char *fe_requester, *fe_target, *fe_line;

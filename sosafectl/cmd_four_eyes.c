@@ -108,14 +108,14 @@ static void shown_line(int argc, char **argv, char *out, size_t len)
 static void logged_line(const struct cli *cli, int argc, char **argv, const char *target, char *out,
 			size_t len)
 {
-	char pseudo[AUDIT_PSEUDO_LEN], err[256];
+	char pseudo[AUDIT_PSEUDO_LEN];
 	unsigned char key[AUDIT_KEY_LEN];
 	char *av[FOUR_EYES_MAX_ARGS + 2];
-	if (!audit_pseudonyms_on() || !target || !*target || argc > FOUR_EYES_MAX_ARGS) {
+	if (!cli->cfg.log_pseudonym || !target || !*target || argc > FOUR_EYES_MAX_ARGS) {
 		shown_line(argc, argv, out, len);
 		return;
 	}
-	if (audit_key_load(cli->cfg.state_dir, false, key, err, sizeof(err)) == 0)
+	if (audit_key_load(cli->cfg.state_dir, false, key, NULL) == 0)
 		audit_pseudonym(key, target, pseudo);
 	else
 		snprintf(pseudo, sizeof(pseudo), "%s", AUDIT_PSEUDO_PREFIX "unavailable");

@@ -24,11 +24,11 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	if (!st)
 		return EXIT_STORE;
 	unsigned char key[AUDIT_KEY_LEN];
-	char err[512];
-	int k = audit_key_load(cli->cfg.state_dir, true, key, err, sizeof(err));
+	struct sosafe_err err;
+	int k = audit_key_load(cli->cfg.state_dir, true, key, &err);
 	explicit_bzero(key, sizeof(key));
 	if (k) {
-		cli_err("%s", err);
+		cli_err("%s", err.msg);
 		return EXIT_STORE;
 	}
 	printf("state store ready: %s\n", store_path(st));

@@ -118,7 +118,8 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	cli.admin = admin_identity();
-	audit_configure(&cli.cfg);   /* log_identity = name | pseudonym */
+	audit_identity_init(&cli.identity, &cli.cfg);
+	cli.log.identity = &cli.identity.log;
 	cli.log.ident = "sosafectl";
 	cli.log.service = "sosafectl";
 	const struct command *c = cli_command(argv[i]);
@@ -130,7 +131,7 @@ int main(int argc, char **argv)
 	for (int j = i + 1; j < argc; j++)
 		if (!strcmp(argv[j], "--json"))
 			cli.json = true;
-	if (four_eyes_gate(&cli, argc - i, argv + i))
-		return EXIT_FAIL;
-	return c->run(&cli, argc - i, argv + i);
+	int rc = four_eyes_gate(&cli, argc - i, argv + i) ? EXIT_FAIL : c->run(&cli, argc - i, argv + i);
+	audit_identity_wipe(&cli.identity);
+	return rc;
 }

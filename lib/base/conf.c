@@ -19,7 +19,7 @@
 #include "base/conf_keys.h"
 #include "base/util.h"
 
-#define DAY 86400UL
+#define DAY ((unsigned long)SOSAFE_DAY)
 #define DECIMAL_SCALE 1000   /* CONF_DECIMAL values are kept in thousandths */
 
 static const struct conf_key *find_key(const char *name)

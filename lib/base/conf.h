@@ -1,6 +1,10 @@
 /* Configuration: /etc/security/sosafe.conf ("key = value", '#' comments)
  * and the same keys as "key=value" on the PAM line (the PAM line wins).
- * Unknown keys and bad values are errors: the caller fails closed. */
+ * Unknown keys and bad values are errors: the caller fails closed.
+ *
+ * THREAD SAFETY: every function reads or fills only the struct
+ * sosafe_config it is given (the key table is const), so threads with
+ * different PAM lines each hold their own configuration. */
 #ifndef SOSAFE_CONF_H
 #define SOSAFE_CONF_H
 

@@ -10,7 +10,13 @@
  *   lockout_store.h  tally rows        otp_store.h     TOTP secrets, codes
  *   audit_store.h    the audit trail   report_store.h  the access review
  * Each repository file also holds its feature's schema part, listed in
- * store_schema.c; store_sql.h is the SQL toolkit they share. */
+ * store_schema.c; store_sql.h is the SQL toolkit they share.
+ *
+ * THREAD SAFETY: the module keeps no global state; each struct store is
+ * one connection (SQLite opened without its own mutex) and must be used by
+ * one thread at a time, reference count included: the PAM module keeps one
+ * per PAM handle, and a host serialises the calls on a handle. Threads that
+ * share the file each open their own; the transactions keep them exact. */
 #ifndef SOSAFE_STORE_H
 #define SOSAFE_STORE_H
 

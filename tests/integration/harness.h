@@ -7,6 +7,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* libpam-wrapper's password module (passdb=FILE of user:password:service) */
+#define PAM_MATRIX "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_matrix.so"
+
 struct transcript {
 	char text[4096];   /* "P:Password: |I:message|" style record of the conversation */
 	int nprompts;
@@ -29,6 +32,11 @@ void harness_teardown(struct harness *h);
 /* Write service NAME with TEXT (PAM lines, "@MODULE@" and "@CONF@" and "@PASSDB@"
  * replaced). */
 void harness_service(struct harness *h, const char *name, const char *text);
+
+/* Write service NAME as the Debian common-auth pattern around pam_matrix
+ * (every failure comes out of pam_deny), OPTS added to each sosafe line:
+ *   auth preauth / pam_matrix / pam_deny / auth authsucc / account. */
+void harness_password_stack(struct harness *h, const char *name, const char *opts);
 
 /* Run pam_authenticate for USER on SERVICE answering each prompt with the next
  * of ANSWERS (NULL-terminated; the last one repeats). Fills T if not NULL. */

@@ -17,22 +17,13 @@
 #include "lockout/lockout.h"
 #include "store/store.h"
 
-#define MATRIX "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_matrix.so"
-
 static struct harness H;
 static const char *const WRONG[] = { "wrong", NULL };
 static const char *const RIGHT[] = { "right", NULL };
 
 static void stack(const char *name, const char *opts)
 {
-	char text[2048];
-	snprintf(text, sizeof(text),
-		 "auth requisite @MODULE@ preauth conf=@CONF@ %s\n"
-		 "auth [success=1 default=ignore] " MATRIX " passdb=@PASSDB@\n"
-		 "auth requisite pam_deny.so\n"
-		 "auth required @MODULE@ authsucc conf=@CONF@ %s\n",
-		 opts, opts);
-	harness_service(&H, name, text);
+	harness_password_stack(&H, name, opts);
 }
 
 /* Number of records with EVENT for USER (name or pseudonym). */
@@ -67,13 +58,14 @@ static void exec_sql(const char *sql)
 static int verify_chain(void)
 {
 	struct store *st = NULL;
-	char err[512], why[512];
+	char err[512];
+	struct sosafe_err why;
 	unsigned char key[AUDIT_KEY_LEN];
 	assert_int_equal(store_open(&st, H.state_dir, STORE_RDONLY, 5000, err, sizeof(err)), ST_OK);
-	assert_int_equal(audit_key_load(H.state_dir, false, key, err, sizeof(err)), 0);
+	assert_int_equal(audit_key_load(H.state_dir, false, key, NULL), 0);
 	long n;
 	long long bad;
-	int r = audit_verify(st, key, &n, &bad, why, sizeof(why));
+	int r = audit_verify(st, key, &n, &bad, &why);
 	store_close(st);
 	return r;
 }
@@ -155,8 +147,8 @@ static void pseudonyms_in_records(void **state)
 	assert_int_equal(harness_auth(&H, "pseudo", "bob", RIGHT, NULL), PAM_SUCCESS);
 	assert_int_equal(count_events("success", "bob"), 0);
 	unsigned char key[AUDIT_KEY_LEN];
-	char err[256], p[AUDIT_PSEUDO_LEN];
-	assert_int_equal(audit_key_load(H.state_dir, false, key, err, sizeof(err)), 0);
+	char p[AUDIT_PSEUDO_LEN];
+	assert_int_equal(audit_key_load(H.state_dir, false, key, NULL), 0);
 	audit_pseudonym(key, "bob", p);
 	assert_int_equal(count_events("success", p), 1);
 	assert_int_equal(verify_chain(), 0);

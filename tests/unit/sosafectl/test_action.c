@@ -16,6 +16,7 @@
 
 #include "action.h"
 #include "audit/audit.h"
+#include "store/lockout_store.h"
 #include "four_eyes_fixture.h"
 #include "tmp_store.h"
 
