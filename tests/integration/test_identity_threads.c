@@ -132,11 +132,10 @@ static void each_handle_names_users_its_own_way(void **state)
 
 int main(int argc, char **argv)
 {
-	harness_setup(&H, argc, argv);
+	(void)argc;
+	harness_setup(&H, argv, NULL);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(each_handle_names_users_its_own_way),
 	};
-	int rc = cmocka_run_group_tests_name("identity_threads", tests, NULL, NULL);
-	harness_teardown(&H);
-	return rc;
+	return cmocka_run_group_tests_name("identity_threads", tests, NULL, NULL);
 }

@@ -156,14 +156,13 @@ static void pseudonyms_in_records(void **state)
 
 int main(int argc, char **argv)
 {
-	harness_setup(&H, argc, argv);
+	(void)argc;
+	harness_setup(&H, argv, NULL);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(decisions_are_audited),
 		cmocka_unit_test(audit_failure_fails_closed),
 		cmocka_unit_test(audit_failure_releases_the_store),
 		cmocka_unit_test(pseudonyms_in_records),
 	};
-	int rc = cmocka_run_group_tests_name("pam_audit", tests, NULL, NULL);
-	harness_teardown(&H);
-	return rc;
+	return cmocka_run_group_tests_name("pam_audit", tests, NULL, NULL);
 }

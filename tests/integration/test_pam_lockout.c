@@ -384,7 +384,8 @@ static void concurrent_threads(void **state)
 
 int main(int argc, char **argv)
 {
-	harness_setup(&H, argc, argv);
+	(void)argc;
+	harness_setup(&H, argv, NULL);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(lockout_at_exactly_six),
 		cmocka_unit_test(sixth_attempt_right_is_accepted),
@@ -399,7 +400,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(concurrent_processes),
 		cmocka_unit_test(concurrent_threads),
 	};
-	int rc = cmocka_run_group_tests_name("pam_lockout", tests, NULL, NULL);
-	harness_teardown(&H);
-	return rc;
+	return cmocka_run_group_tests_name("pam_lockout", tests, NULL, NULL);
 }

@@ -18,7 +18,9 @@
 #include "base/log.h"
 #include "store/store.h"
 
-static char dir[256];
+#include "tmp_dir.h"
+
+static char dir[TMP_DIR_LEN];
 static char lines[64][1024];
 static int nlines;
 
@@ -32,9 +34,7 @@ static void capture(int prio, const char *line)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/sosafe-audit-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	chmod(dir, 0755);
+	assert_int_equal(tmp_dir_make(dir, "audit"), 0);
 	nlines = 0;
 	log_set_sink(capture);
 	return 0;
@@ -43,9 +43,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmp_dir_remove(dir), 0);
 	log_set_sink(NULL);
 	return 0;
 }

@@ -22,41 +22,28 @@
 #include "store/lockout_store.h"
 #include "store/store.h"
 
+#include "dir_fixture.h"
+
 #define DAY 86400
 #define T0 1700000000LL
 
-static char dir[256], pwfile[300], grfile[300];
+static struct dir_fixture fx;
 static struct sosafe_config cfg;
 static struct store *st;
 
 static int setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "/tmp/sosafe-life.XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	chmod(dir, 0755);
-	snprintf(pwfile, sizeof(pwfile), "%s/passwd", dir);
-	snprintf(grfile, sizeof(grfile), "%s/group", dir);
-	FILE *f = fopen(pwfile, "w");
-	fprintf(f, "root:x:0:0:root:/root:/bin/sh\nlocaluser:x:1000:1000::/home/l:/bin/sh\n"
-		   "highlocal:x:200005:200005::/home/h:/bin/sh\n");
-	fclose(f);
-	f = fopen(grfile, "w");
-	fprintf(f, "root:x:0:\nsudo:x:27:localuser\nlocaluser:x:1000:\n");
-	fclose(f);
-	config_defaults(&cfg);
-	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s/state", dir);
-	snprintf(cfg.entitled_group, sizeof(cfg.entitled_group), "sosafe-users");
-	char err[512];
-	assert_int_equal(store_open(&st, cfg.state_dir, STORE_CREATE, 5000, err, sizeof(err)), ST_OK);
-	return 0;
+	(void)state;
+	return dir_fixture_open(&fx, "life",
+				"root:x:0:0:root:/root:/bin/sh\nlocaluser:x:1000:1000::/home/l:/bin/sh\n"
+				"highlocal:x:200005:200005::/home/h:/bin/sh\n",
+				"root:x:0:\nsudo:x:27:localuser\nlocaluser:x:1000:\n", &cfg, &st);
 }
 
 static int teardown(void **state)
 {
-	store_close(st);
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	(void)state;
+	return dir_fixture_close(&fx, st);
 }
 
 /* sync a JSON export at day DAYNO; returns 0 or -1 with ERR */
@@ -65,8 +52,8 @@ static int sync_at(const char *json, int dayno, struct sync_result *r, char *err
 	struct directory d;
 	if (directory_parse(json, strlen(json), &d, err, errlen))
 		return -1;
-	struct sync_opts o = { .now = T0 + (int64_t)dayno * DAY, .passwd_path = pwfile,
-			       .group_path = grfile, .admin = "test" };
+	struct sync_opts o = { .now = T0 + (int64_t)dayno * DAY, .passwd_path = fx.pwfile,
+			       .group_path = fx.grfile, .admin = "test" };
 	int rc = directory_sync(st, &cfg, &d, &o, r, err, errlen);
 	directory_free(&d);
 	return rc;
