@@ -17,6 +17,7 @@
 #include "action.h"
 #include "audit/audit.h"
 #include "four_eyes_fixture.h"
+#include "store/lockout_store.h"
 #include "tmp_store.h"
 
 static char dir[64];
