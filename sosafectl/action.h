@@ -2,8 +2,10 @@
  * claim the four-eyes request it carries out (when `approve` runs it),
  * append its audit record, commit. If the claim or the record fails,
  * everything is rolled back: no change without its record (fail closed).
+ * The claim follows the change so that a change with nothing to do logs no
+ * approval; `approve` then settles the request as one that changed nothing.
  *
- *     struct action a = { .event = "reset-otp", .user = user, .change = revoke,
+ *     struct action a = { .event = "reset-otp", .user = user, .change = revoke_secret,
  *                         .ctx = &rows, .refused = "reset-otp not done, ..." };
  *     enum action_result r = action_run(cli, st, &a);
  *     if (r != ACTION_DONE)

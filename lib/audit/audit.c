@@ -217,7 +217,7 @@ static int append_record(struct store *st, const unsigned char key[AUDIT_KEY_LEN
 	enum store_status s = audit_head_get(st, &hd);
 	if (s != ST_OK && s != ST_NOTFOUND) {
 		err_set(e, "cannot read audit head: %s",
-			 s == ST_CORRUPT ? "damaged" : store_cause(st));
+			s == ST_CORRUPT ? "damaged" : store_cause(st));
 		return -1;
 	}
 	if (s == ST_NOTFOUND) {   /* first record ever */
@@ -326,10 +326,10 @@ static int verify_one(const struct audit_record *r, const void *stored, size_t m
 		*w->bad_seq = r->seq < w->expect ? r->seq : w->expect;
 		if (r->seq < w->expect)
 			err_set(w->why, "record %lld lies before the checkpoint (inserted)",
-				 r->seq);
+				r->seq);
 		else
 			err_set(w->why, "record %lld missing (deleted); next is %lld",
-				 w->expect, r->seq);
+				w->expect, r->seq);
 		w->ret = 1;
 		return 1;
 	}
@@ -338,7 +338,7 @@ static int verify_one(const struct audit_record *r, const void *stored, size_t m
 	if (maclen != AUDIT_MAC_LEN || !ct_memeq(mac, stored, AUDIT_MAC_LEN)) {
 		*w->bad_seq = r->seq;
 		err_set(w->why, "record %lld altered, reordered or forged (MAC mismatch)",
-			 r->seq);
+			r->seq);
 		w->ret = 1;
 		return 1;
 	}
@@ -410,12 +410,12 @@ int audit_verify(struct store *st, const unsigned char key[AUDIT_KEY_LEN], long 
 	    (w.expect - 1 != hd.last_seq || !ct_memeq(w.prev, hd.last_mac, AUDIT_MAC_LEN))) {
 		*bad_seq = w.expect;
 		err_set(why, "record %lld missing (deleted at the end; head says last is %lld)",
-			 w.expect <= hd.last_seq ? w.expect : hd.last_seq, hd.last_seq);
+			w.expect <= hd.last_seq ? w.expect : hd.last_seq, hd.last_seq);
 		w.ret = 1;
 	}
 	if (w.ret == 0)
 		err_set(why, "%ld records intact (seq %lld..%lld)", *count, hd.first_seq,
-			 hd.last_seq);
+			hd.last_seq);
 	return w.ret;
 }
 

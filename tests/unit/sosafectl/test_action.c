@@ -18,6 +18,7 @@
 #include "audit/audit.h"
 #include "store/lockout_store.h"
 #include "four_eyes_fixture.h"
+#include "store/lockout_store.h"
 #include "tmp_store.h"
 
 static char dir[64];
