@@ -134,6 +134,19 @@ struct conv_state {
 	struct transcript *t;
 };
 
+void harness_password_stack(const struct harness *h, const char *name, const char *opts)
+{
+	char text[2048];
+	snprintf(text, sizeof(text),
+		 "auth requisite @MODULE@ preauth conf=@CONF@ %s\n"
+		 "auth [success=1 default=ignore] " PAM_MATRIX " passdb=@PASSDB@\n"
+		 "auth requisite pam_deny.so\n"
+		 "auth required @MODULE@ authsucc conf=@CONF@ %s\n"
+		 "account required @MODULE@ conf=@CONF@ %s\n",
+		 opts, opts, opts);
+	harness_service(h, name, text);
+}
+
 static void record(struct transcript *t, char kind, const char *msg)
 {
 	if (!t)

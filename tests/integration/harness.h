@@ -16,6 +16,9 @@
 #include "store/store.h"
 #include "tmp_dir.h"
 
+/* libpam-wrapper's password module (passdb=FILE of user:password:service) */
+#define PAM_MATRIX "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_matrix.so"
+
 struct harness {
 	char dir[TMP_DIR_LEN];   /* temp root, removed when the program ends */
 	char confdir[TMP_DIR_LEN + 16];   /* PAM service files */
@@ -34,6 +37,11 @@ void harness_setup(struct harness *h, char **argv, const char *conf_extra);
 /* Write service NAME with TEXT (PAM lines; "@MODULE@", "@CONF@" and
  * "@PASSDB@" are replaced with the paths). */
 void harness_service(const struct harness *h, const char *name, const char *text);
+
+/* Write service NAME as the Debian common-auth pattern around pam_matrix
+ * (every failure comes out of pam_deny), OPTS added to each sosafe line:
+ *   auth preauth / pam_matrix / pam_deny / auth authsucc / account. */
+void harness_password_stack(const struct harness *h, const char *name, const char *opts);
 
 /* pam_authenticate for USER on SERVICE answering each prompt with the next
  * of ANSWERS (NULL-terminated; the last one repeats). Fills T if not NULL. */
