@@ -10,24 +10,18 @@ ctl="${abs_top_builddir:-.}/sosafectl/sosafectl"
 src="${abs_top_srcdir:-.}"
 man="$src/man/sosafe.conf.5"
 example="$src/contrib/sosafe.conf"
-tmp=$(mktemp -d /tmp/sosafe-confdoc.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-t() { # NAME GOT WANT
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; echo "# got '$2', want '$3'"; fi
-}
+. "$src/tests/lib/tap.sh"
+tap_tmpdir confdoc
 # same NAME GOT WANT: equal files, else the diff as TAP comments
 same() {
-	n=$((n + 1))
 	if cmp -s "$2" "$3"; then
-		echo "ok $n - $1"
+		ok "$1"
 	else
-		echo "not ok $n - $1"
-		diff -u "$3" "$2" | sed 's/^/# /'
+		nok "$1"
+		diff -u "$3" "$2" | diag
 	fi
 }
-echo "1..7"
+plan 7
 : >"$tmp/empty.conf"
 chmod 644 "$tmp/empty.conf"
 
@@ -115,3 +109,4 @@ if [ -s "$tmp/readme.conf" ]; then
 else
 	t "README.md's key table names keys with their defaults" "(no table found)" "a table"
 fi
+tap_done

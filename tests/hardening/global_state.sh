@@ -18,23 +18,19 @@ allowed="$allowed|.*@.*)\$"
 writable() { # the writable data objects of $1
 	objdump -t "$1" | awk '($4 == ".data" || $4 == ".bss") && $3 == "O" { print $NF }'
 }
-n=0
-failed=0
-echo "1..2"
+. "$(dirname "$0")/../lib/tap.sh"
+plan 2
 for bin in "$top/pam_sosafe/.libs/pam_sosafe.so" "$top/pam_sosafe/sosafe-otpchk"; do
-	n=$((n + 1))
 	name=$(basename "$bin")
 	if [ ! -f "$bin" ]; then
-		echo "not ok $n - $name: not built"
-		failed=1
+		nok "$name: not built"
 		continue
 	fi
 	bad=$(writable "$bin" | grep -v -E "$allowed")
 	if [ -z "$bad" ]; then
-		echo "ok $n - $name: no process-global mutable state beyond the listed ones"
+		ok "$name: no process-global mutable state beyond the listed ones"
 	else
-		echo "not ok $n - $name: writable globals: $(echo "$bad" | tr "\n" " ")"
-		failed=1
+		nok "$name: writable globals: $(echo "$bad" | tr "\n" " ")"
 	fi
 done
-exit $failed
+tap_done
