@@ -1,5 +1,6 @@
 #!/bin/bash
-# The built binaries: exported symbols and hardening flags. TAP output.
+# The built binaries: exported symbols, hardening flags, and what each one
+# carries and links. TAP output.
 set -u
 top=${abs_top_builddir:-.}
 . "$(dirname "$0")/../lib/tap.sh"
@@ -16,17 +17,38 @@ relro_now() {
 no_execstack() { readelf -lW "$1" | grep GNU_STACK | grep -v -q RWE; }
 stack_protected() { nm -D "$1" | grep -q __stack_chk_fail; }
 fortified() { nm -D "$1" | grep -q -E '__[a-z]+_chk@'; }
+needs() { readelf -dW "$1" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | sort | tr '\n' ' '; }
+# Every library it names is used (ldd -u lists the unused ones).
+links_only_what_it_uses() { ! ldd -u "$1" 2>/dev/null | grep -q .; }
+# No global function or object of the admin library (directory parsers and sync,
+# snapshot writer, secret import, backup/restore ...) is linked into FILE:
+# code no login needs must not be loaded into sshd, sudo or radiusd.
+no_admin_code() {
+	local admin found
+	admin=$(nm --defined-only "$top/lib/.libs/libsosafe_admin.a" 2>/dev/null |
+		awk '$2 ~ /^[TDBR]$/ {print $3}' | sort -u)
+	[ -n "$admin" ] || { echo "no symbols in the admin library" >&2; return 1; }
+	found=$(nm --defined-only "$1" | awk '{print $3}' | sort -u | comm -12 - <(echo "$admin"))
+	[ -z "$found" ] || { echo "admin code in $1: $found" >&2; return 1; }
+}
 
 pam=$top/pam_sosafe/.libs/pam_sosafe.so
+chk=$top/pam_sosafe/sosafe-otpchk
 ctl=$top/sosafectl/sosafectl
 nss=$(ls "$top"/nss_sosafe/.libs/libnss_sosafe.so.2 2>/dev/null)
-total=9
-[ -n "$nss" ] && total=13
+total=15
+[ -n "$nss" ] && total=21
 plan "$total"
 check "pam_sosafe.so exports only pam_sm_*" only_exports "$pam" '^pam_sm_(authenticate|setcred|acct_mgmt|open_session|close_session|chauthtok)$'
 check "pam_sosafe.so has RELRO and BIND_NOW" relro_now "$pam"
 check "pam_sosafe.so has no executable stack" no_execstack "$pam"
 check "pam_sosafe.so uses the stack protector" stack_protected "$pam"
+check "pam_sosafe.so carries no admin code (directory, LDIF/JSON, snapshot writer, ...)" no_admin_code "$pam"
+check "sosafe-otpchk carries no admin code" no_admin_code "$chk"
+check "pam_sosafe.so links only libraries it uses" links_only_what_it_uses "$pam"
+check "sosafe-otpchk links only libraries it uses" links_only_what_it_uses "$chk"
+check "sosafectl links only libraries it uses" links_only_what_it_uses "$ctl"
+check "pam_sosafe.so links no libldap, libqrencode or libcdb" sh -c "! readelf -dW '$pam' | grep NEEDED | grep -E 'ldap|lber|qrencode|cdb'"
 check "sosafectl is PIE" sh -c "readelf -hW '$ctl' | grep -q 'DYN'"
 check "sosafectl has RELRO and BIND_NOW" relro_now "$ctl"
 check "sosafectl has no executable stack" no_execstack "$ctl"
@@ -37,5 +59,7 @@ if [ -n "$nss" ]; then
 	check "libnss_sosafe.so.2 has RELRO and BIND_NOW" relro_now "$nss"
 	check "libnss_sosafe.so.2 has no executable stack" no_execstack "$nss"
 	check "libnss_sosafe.so.2 links no SQLite, OpenSSL or libldap" sh -c "! readelf -dW '$nss' | grep NEEDED | grep -E 'sqlite|ssl|crypto|ldap|pam'"
+	t "libnss_sosafe.so.2 needs only libc" "$(needs "$nss")" "libc.so.6 "
+	check "libnss_sosafe.so.2 carries no admin code" no_admin_code "$nss"
 fi
 tap_done
