@@ -251,10 +251,11 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	int rc = parse_opts(cli, argc, argv, &c, true);
 	if (rc)
 		return rc;
-	char err[2048];
+	struct sosafe_err e = { "" };
+	const char *err = e.msg;
 	struct directory d;
 	if (c.from) {
-		if (directory_parse_file(c.from, &d, err, sizeof(err))) {
+		if (directory_parse_file(c.from, &d, &e)) {
 			cli_err("export refused, snapshot unchanged: %s", err);
 			log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
 			return EXIT_FAIL;
@@ -267,7 +268,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		}
 		struct ldap_pull_info info;
 		bool progress = !c.quiet && !cli->json && isatty(STDERR_FILENO);
-		if (ldap_pull(&cli->cfg, &d, &info, progress, err, sizeof(err))) {
+		if (ldap_pull(&cli->cfg, &d, &info, progress, &e)) {
 			cli_err("directory pull failed, snapshot unchanged: %s", err);
 			log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
 			return EXIT_FAIL;
@@ -297,7 +298,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		directory_free(&d);
 		return EXIT_STORE;
 	}
-	if (!c.from && ldap_check_fraction(st, &cli->cfg, &d, c.o.now, err, sizeof(err))) {
+	if (!c.from && ldap_check_fraction(st, &cli->cfg, &d, c.o.now, &e)) {
 		directory_free(&d);
 		cli_err("sync refused, snapshot unchanged: %s", err);
 		log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
@@ -307,7 +308,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	struct audit_hook hook = { cli, "sync" };
 	c.o.in_tx = audit_in_tx;
 	c.o.in_tx_ctx = &hook;
-	rc = directory_sync(st, &cli->cfg, &d, &c.o, &r, err, sizeof(err));
+	rc = directory_sync(st, &cli->cfg, &d, &c.o, &r, &e);
 	directory_free(&d);
 	if (rc) {
 		cli_err("sync refused, snapshot unchanged: %s", err);
@@ -393,13 +394,13 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 	_cleanup_store_ struct store *st = cli_open_store(cli, 0);
 	if (!st)
 		return EXIT_STORE;
-	char err[1024];
+	struct sosafe_err e = { "" };
 	struct sync_result r;
 	struct audit_hook hook = { cli, "purge" };
 	c.o.in_tx = audit_in_tx;
 	c.o.in_tx_ctx = &hook;
-	if (directory_purge(st, &cli->cfg, &c.o, &r, err, sizeof(err))) {
-		cli_err("purge failed, nothing changed: %s", err);
+	if (directory_purge(st, &cli->cfg, &c.o, &r, &e)) {
+		cli_err("purge failed, nothing changed: %s", e.msg);
 		sync_result_free(&r);
 		return EXIT_FAIL;
 	}

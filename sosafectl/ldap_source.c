@@ -20,7 +20,6 @@
 #include <time.h>
 
 #include <ldap.h>
-#include <sqlite3.h>
 
 #include "ldap_source.h"
 #include "base/util.h"
@@ -29,35 +28,25 @@
 #define PASSWORD_MAX 1024
 #define NEST_MAX 32          /* nesting depth followed for memberOf */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* ---- bind password ------------------------------------------------------ */
 
-static int read_password(const char *path, char *pw, size_t pwlen, char *err, size_t errlen)
+static int read_password(const char *path, char *pw, size_t pwlen, struct sosafe_err *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return fail(err, errlen, "ldap_bind_password_file %s: %s", path, strerror(errno));
+		return err_set(e, "ldap_bind_password_file %s: %s", path, strerror(errno));
 	struct stat sb;
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
 		close(fd);
-		return fail(err, errlen, "ldap_bind_password_file %s: not a regular file", path);
+		return err_set(e, "ldap_bind_password_file %s: not a regular file", path);
 	}
 	if (sb.st_uid != 0 && sb.st_uid != geteuid()) {
 		close(fd);
-		return fail(err, errlen, "ldap_bind_password_file %s: must be owned by root", path);
+		return err_set(e, "ldap_bind_password_file %s: must be owned by root", path);
 	}
 	if (sb.st_mode & 077) {
 		close(fd);
-		return fail(err, errlen, "ldap_bind_password_file %s: readable by group or others "
+		return err_set(e, "ldap_bind_password_file %s: readable by group or others "
 			    "(mode %03o); chmod 600 it", path, (unsigned)(sb.st_mode & 0777));
 	}
 	size_t got = 0;
@@ -66,10 +55,10 @@ static int read_password(const char *path, char *pw, size_t pwlen, char *err, si
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			int e = errno;
+			int why = errno;
 			close(fd);
 			explicit_bzero(pw, pwlen);
-			return fail(err, errlen, "ldap_bind_password_file %s: %s", path, strerror(e));
+			return err_set(e, "ldap_bind_password_file %s: %s", path, strerror(why));
 		}
 		if (n == 0)
 			break;
@@ -77,7 +66,7 @@ static int read_password(const char *path, char *pw, size_t pwlen, char *err, si
 		if (got == pwlen - 1) {
 			close(fd);
 			explicit_bzero(pw, pwlen);
-			return fail(err, errlen, "ldap_bind_password_file %s: longer than %d bytes",
+			return err_set(e, "ldap_bind_password_file %s: longer than %d bytes",
 				    path, PASSWORD_MAX - 1);
 		}
 	}
@@ -86,31 +75,31 @@ static int read_password(const char *path, char *pw, size_t pwlen, char *err, si
 	while (got && (pw[got - 1] == '\n' || pw[got - 1] == '\r'))
 		pw[--got] = 0;
 	if (!got)
-		return fail(err, errlen, "ldap_bind_password_file %s: empty", path);
+		return err_set(e, "ldap_bind_password_file %s: empty", path);
 	return 0;
 }
 
 /* The client key of SASL EXTERNAL: a regular file of root's (or the
  * caller's) that nobody else may read. */
-static int check_key_file(const struct sosafe_config *cfg, char *err, size_t errlen)
+static int check_key_file(const struct sosafe_config *cfg, struct sosafe_err *e)
 {
 	if (!cfg->ldap_tls_cert[0] || !cfg->ldap_tls_key[0])
-		return fail(err, errlen, "ldap_tls_cert and ldap_tls_key go together");
+		return err_set(e, "ldap_tls_cert and ldap_tls_key go together");
 	int fd = open(cfg->ldap_tls_key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return fail(err, errlen, "ldap_tls_key %s: %s", cfg->ldap_tls_key, strerror(errno));
+		return err_set(e, "ldap_tls_key %s: %s", cfg->ldap_tls_key, strerror(errno));
 	struct stat sb;
 	int r = fstat(fd, &sb);
 	close(fd);
 	if (r < 0 || !S_ISREG(sb.st_mode))
-		return fail(err, errlen, "ldap_tls_key %s: not a regular file", cfg->ldap_tls_key);
+		return err_set(e, "ldap_tls_key %s: not a regular file", cfg->ldap_tls_key);
 	if (sb.st_uid != 0 && sb.st_uid != geteuid())
-		return fail(err, errlen, "ldap_tls_key %s: must be owned by root", cfg->ldap_tls_key);
+		return err_set(e, "ldap_tls_key %s: must be owned by root", cfg->ldap_tls_key);
 	if (sb.st_mode & 077)
-		return fail(err, errlen, "ldap_tls_key %s: readable by group or others (mode %03o); "
+		return err_set(e, "ldap_tls_key %s: readable by group or others (mode %03o); "
 			    "chmod 600 it", cfg->ldap_tls_key, (unsigned)(sb.st_mode & 0777));
 	if (access(cfg->ldap_tls_cert, R_OK))
-		return fail(err, errlen, "ldap_tls_cert %s: %s", cfg->ldap_tls_cert, strerror(errno));
+		return err_set(e, "ldap_tls_cert %s: %s", cfg->ldap_tls_cert, strerror(errno));
 	return 0;
 }
 
@@ -137,56 +126,56 @@ static bool tls_version_ok(const char *v)
 	return !strcmp(v, "1.2") || !strcmp(v, "1.3");
 }
 
-static int set_tls_options(LDAP *ld, const struct sosafe_config *cfg, char *err, size_t errlen)
+static int set_tls_options(LDAP *ld, const struct sosafe_config *cfg, struct sosafe_err *e)
 {
 	int demand = LDAP_OPT_X_TLS_DEMAND;
 	int min = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2;
 	int zero = 0;
 	if (ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != LDAP_OPT_SUCCESS)
-		return fail(err, errlen, "cannot require a verified certificate");
+		return err_set(e, "cannot require a verified certificate");
 	if (cfg->ldap_ca_file[0] &&
 	    ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, cfg->ldap_ca_file) != LDAP_OPT_SUCCESS)
-		return fail(err, errlen, "cannot use ldap_ca_file %s", cfg->ldap_ca_file);
+		return err_set(e, "cannot use ldap_ca_file %s", cfg->ldap_ca_file);
 	if (ldap_set_option(ld, LDAP_OPT_X_TLS_PROTOCOL_MIN, &min) != LDAP_OPT_SUCCESS)
-		return fail(err, errlen, "cannot set the TLS 1.2 minimum");
+		return err_set(e, "cannot set the TLS 1.2 minimum");
 	/* GnuTLS builds of libldap may ignore PROTOCOL_MIN: the priority
 	 * string is what really restricts the versions offered */
 	if (ldap_set_option(ld, LDAP_OPT_X_TLS_CIPHER_SUITE, TLS_PRIORITY) != LDAP_OPT_SUCCESS)
-		return fail(err, errlen, "cannot set the TLS priority string");
+		return err_set(e, "cannot set the TLS priority string");
 	if (cfg->ldap_tls_cert[0] &&
 	    (ldap_set_option(ld, LDAP_OPT_X_TLS_CERTFILE, cfg->ldap_tls_cert) != LDAP_OPT_SUCCESS ||
 	     ldap_set_option(ld, LDAP_OPT_X_TLS_KEYFILE, cfg->ldap_tls_key) != LDAP_OPT_SUCCESS))
-		return fail(err, errlen, "cannot use ldap_tls_cert / ldap_tls_key");
+		return err_set(e, "cannot use ldap_tls_cert / ldap_tls_key");
 	if (ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != LDAP_OPT_SUCCESS)
-		return fail(err, errlen, "cannot create the TLS context (bad ldap_ca_file?)");
+		return err_set(e, "cannot create the TLS context (bad ldap_ca_file?)");
 	return 0;
 }
 
 /* Connect and bind to one URI. Returns the handle or NULL + ERR. */
 static LDAP *connect_one(const struct sosafe_config *cfg, const char *uri, const char *pw,
-			 struct ldap_pull_info *info, char *err, size_t errlen)
+			 struct ldap_pull_info *info, struct sosafe_err *e)
 {
 	bool ldaps = !strncasecmp(uri, "ldaps://", 8);
 	bool plain = !strncasecmp(uri, "ldap://", 7);
 	if (!ldaps && !plain) {
-		fail(err, errlen, "only ldap:// and ldaps:// URIs are supported");
+		err_set(e, "only ldap:// and ldaps:// URIs are supported");
 		return NULL;
 	}
 	bool tls = ldaps || cfg->ldap_starttls;
 	bool external = cfg->ldap_sasl_mech[0] != 0;
 	if (!tls && external) {
-		fail(err, errlen, "ldap_sasl_mech = EXTERNAL needs TLS (ldaps:// or ldap_starttls)");
+		err_set(e, "ldap_sasl_mech = EXTERNAL needs TLS (ldaps:// or ldap_starttls)");
 		return NULL;
 	}
 	if (!tls && !cfg->ldap_insecure) {
-		fail(err, errlen, "plain LDAP refused: use ldaps://, ldap_starttls = yes, or (for "
+		err_set(e, "plain LDAP refused: use ldaps://, ldap_starttls = yes, or (for "
 		     "tests only) ldap_insecure = yes");
 		return NULL;
 	}
 	LDAP *ld = NULL;
 	int rc = ldap_initialize(&ld, uri);
 	if (rc != LDAP_SUCCESS) {
-		fail(err, errlen, "bad URI: %s", ldap_err2string(rc));
+		err_set(e, "bad URI: %s", ldap_err2string(rc));
 		return NULL;
 	}
 	int v3 = LDAP_VERSION3;
@@ -197,17 +186,17 @@ static LDAP *connect_one(const struct sosafe_config *cfg, const char *uri, const
 	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_TIMELIMIT, &tl) != LDAP_OPT_SUCCESS) {
-		fail(err, errlen, "cannot set connection options");
+		err_set(e, "cannot set connection options");
 		goto bad;
 	}
-	if (tls && set_tls_options(ld, cfg, err, errlen))
+	if (tls && set_tls_options(ld, cfg, e))
 		goto bad;
 	char why[512];
 	if (plain && cfg->ldap_starttls) {
 		rc = ldap_start_tls_s(ld, NULL, NULL);
 		if (rc != LDAP_SUCCESS) {
 			ldap_reason(ld, rc, why, sizeof(why));
-			fail(err, errlen, "StartTLS failed: %s", why);
+			err_set(e, "StartTLS failed: %s", why);
 			goto bad;
 		}
 	}
@@ -225,7 +214,7 @@ static LDAP *connect_one(const struct sosafe_config *cfg, const char *uri, const
 	}
 	if (rc != LDAP_SUCCESS) {
 		ldap_reason(ld, rc, why, sizeof(why));
-		fail(err, errlen, "bind failed: %s", why);
+		err_set(e, "bind failed: %s", why);
 		goto bad;
 	}
 	info->tls[0] = 0;
@@ -234,13 +223,13 @@ static LDAP *connect_one(const struct sosafe_config *cfg, const char *uri, const
 		 * made of the options above */
 		char *ver = NULL;
 		if (ldap_get_option(ld, LDAP_OPT_X_TLS_VERSION, &ver) != LDAP_OPT_SUCCESS || !ver) {
-			fail(err, errlen, "cannot tell the negotiated TLS version: refused");
+			err_set(e, "cannot tell the negotiated TLS version: refused");
 			goto bad;
 		}
 		snprintf(info->tls, sizeof(info->tls), "%s", ver);
 		ldap_memfree(ver);
 		if (!tls_version_ok(info->tls)) {
-			fail(err, errlen, "server negotiated %s: TLS 1.2 or later required", info->tls);
+			err_set(e, "server negotiated %s: TLS 1.2 or later required", info->tls);
 			goto bad;
 		}
 	}
@@ -511,25 +500,25 @@ static bool attr_name_ok(const char *a)
 
 /* Split a comma-separated list of attribute names into L (copies in M). */
 static int split_list(struct attrmap *m, size_t *used, const char *key, const char *val,
-		      struct attrlist *l, bool required, char *err, size_t errlen)
+		      struct attrlist *l, bool required, struct sosafe_err *e)
 {
 	l->n = 0;
 	size_t len = strlen(val);
 	if (*used + len + 1 > sizeof(m->buf))
-		return fail(err, errlen, "%s: too long", key);
+		return err_set(e, "%s: too long", key);
 	char *copy = m->buf + *used;
 	memcpy(copy, val, len + 1);
 	*used += len + 1;
 	char *save = NULL;
 	for (char *t = strtok_r(copy, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
 		if (!attr_name_ok(t))
-			return fail(err, errlen, "%s: '%s' is not an attribute name", key, t);
+			return err_set(e, "%s: '%s' is not an attribute name", key, t);
 		if (l->n == LIST_MAX)
-			return fail(err, errlen, "%s: at most %d attributes", key, LIST_MAX);
+			return err_set(e, "%s: at most %d attributes", key, LIST_MAX);
 		l->v[l->n++] = t;
 	}
 	if (required && !l->n)
-		return fail(err, errlen, "%s may not be empty", key);
+		return err_set(e, "%s may not be empty", key);
 	return 0;
 }
 
@@ -548,25 +537,21 @@ static void req_add(const char **req, size_t cap, const struct attrlist *l)
 	req[n] = NULL;
 }
 
-static int map_build(const struct sosafe_config *cfg, struct attrmap *m, char *err, size_t errlen)
+static int map_build(const struct sosafe_config *cfg, struct attrmap *m, struct sosafe_err *e)
 {
 	memset(m, 0, sizeof(*m));
 	size_t used = 0;
-	if (split_list(m, &used, "ldap_attr_name", cfg->ldap_attr_name, &m->name, true, err, errlen) ||
-	    split_list(m, &used, "ldap_attr_group_name", cfg->ldap_attr_group_name, &m->gname, true,
-		       err, errlen) ||
-	    split_list(m, &used, "ldap_attr_uid", cfg->ldap_attr_uid, &m->uid, false, err, errlen) ||
-	    split_list(m, &used, "ldap_attr_gid", cfg->ldap_attr_gid, &m->gid, false, err, errlen) ||
-	    split_list(m, &used, "ldap_attr_gecos", cfg->ldap_attr_gecos, &m->gecos, false, err,
-		       errlen) ||
-	    split_list(m, &used, "ldap_attr_home", cfg->ldap_attr_home, &m->home, false, err, errlen) ||
-	    split_list(m, &used, "ldap_attr_shell", cfg->ldap_attr_shell, &m->shell, false, err,
-		       errlen) ||
-	    split_list(m, &used, "ldap_attr_id", cfg->ldap_attr_id, &m->id, false, err, errlen) ||
+	if (split_list(m, &used, "ldap_attr_name", cfg->ldap_attr_name, &m->name, true, e) ||
+	    split_list(m, &used, "ldap_attr_group_name", cfg->ldap_attr_group_name, &m->gname, true, e) ||
+	    split_list(m, &used, "ldap_attr_uid", cfg->ldap_attr_uid, &m->uid, false, e) ||
+	    split_list(m, &used, "ldap_attr_gid", cfg->ldap_attr_gid, &m->gid, false, e) ||
+	    split_list(m, &used, "ldap_attr_gecos", cfg->ldap_attr_gecos, &m->gecos, false, e) ||
+	    split_list(m, &used, "ldap_attr_home", cfg->ldap_attr_home, &m->home, false, e) ||
+	    split_list(m, &used, "ldap_attr_shell", cfg->ldap_attr_shell, &m->shell, false, e) ||
+	    split_list(m, &used, "ldap_attr_id", cfg->ldap_attr_id, &m->id, false, e) ||
 	    split_list(m, &used, "ldap_attr_member_of", cfg->ldap_attr_member_of, &m->member_of,
-		       false, err, errlen) ||
-	    split_list(m, &used, "ldap_attr_member", cfg->ldap_attr_member, &m->member, false, err,
-		       errlen))
+		       false, e) ||
+	    split_list(m, &used, "ldap_attr_member", cfg->ldap_attr_member, &m->member, false, e))
 		return -1;
 	/* AD: primaryGroupID of users, objectSid of groups (their RID) */
 	static const struct attrlist ad = { { "objectClass", "userAccountControl", "accountExpires",
@@ -887,8 +872,7 @@ static int emit_entry(LDAP *ld, LDAPMessage *e, struct search_ctx *c)
 
 /* One subtree search, Simple Paged Results of cfg->ldap_page_size. */
 static int search_paged(LDAP *ld, const struct sosafe_config *cfg, const char *filter,
-			const char *const *attrs, struct search_ctx *c, size_t *pages, char *err,
-			size_t errlen)
+			const char *const *attrs, struct search_ctx *c, size_t *pages, struct sosafe_err *e)
 {
 	struct berval *cookie = NULL;
 	struct timeval tv = { .tv_sec = cfg->ldap_timeout };
@@ -899,7 +883,7 @@ static int search_paged(LDAP *ld, const struct sosafe_config *cfg, const char *f
 		ber_bvfree(cookie);
 		cookie = NULL;
 		if (rc != LDAP_SUCCESS)
-			return fail(err, errlen, "cannot build the paged results control");
+			return err_set(e, "cannot build the paged results control");
 		LDAPControl *sctrls[] = { pc, NULL };
 		LDAPMessage *res = NULL;
 		rc = ldap_search_ext_s(ld, cfg->ldap_base, LDAP_SCOPE_SUBTREE, filter,
@@ -908,18 +892,18 @@ static int search_paged(LDAP *ld, const struct sosafe_config *cfg, const char *f
 		if (rc != LDAP_SUCCESS) {
 			ldap_reason(ld, rc, why, sizeof(why));
 			ldap_msgfree(res);
-			return fail(err, errlen, "search %s under %s: %s", filter, cfg->ldap_base, why);
+			return err_set(e, "search %s under %s: %s", filter, cfg->ldap_base, why);
 		}
 		(*pages)++;
-		for (LDAPMessage *e = ldap_first_entry(ld, res); e; e = ldap_next_entry(ld, e)) {
-			int r = emit_entry(ld, e, c);
+		for (LDAPMessage *m = ldap_first_entry(ld, res); m; m = ldap_next_entry(ld, m)) {
+			int r = emit_entry(ld, m, c);
 			if (r == -1) {
 				ldap_msgfree(res);
-				return fail(err, errlen, "out of memory");
+				return err_set(e, "out of memory");
 			}
 			if (r == -2) {
 				ldap_msgfree(res);
-				return fail(err, errlen, "an entry under %s has a malformed stable id "
+				return err_set(e, "an entry under %s has a malformed stable id "
 					    "(ldap_attr_id)", cfg->ldap_base);
 			}
 		}
@@ -928,7 +912,7 @@ static int search_paged(LDAP *ld, const struct sosafe_config *cfg, const char *f
 		rc = ldap_parse_result(ld, res, &code, NULL, NULL, NULL, &rctrls, 1);
 		if (rc != LDAP_SUCCESS || code != LDAP_SUCCESS) {
 			ldap_controls_free(rctrls);
-			return fail(err, errlen, "search %s: %s", filter,
+			return err_set(e, "search %s: %s", filter,
 				    ldap_err2string(rc != LDAP_SUCCESS ? rc : code));
 		}
 		LDAPControl *rc_page = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, rctrls, NULL);
@@ -952,45 +936,45 @@ static int search_paged(LDAP *ld, const struct sosafe_config *cfg, const char *f
 }
 
 int ldap_pull(const struct sosafe_config *cfg, struct directory *d, struct ldap_pull_info *info,
-	      bool show_progress, char *err, size_t errlen)
+	      bool show_progress, struct sosafe_err *e)
 {
 	memset(d, 0, sizeof(*d));
 	memset(info, 0, sizeof(*info));
 	struct attrmap *map = calloc(1, sizeof(*map));
 	if (!map)
-		return fail(err, errlen, "out of memory");
-	int r = map_build(cfg, map, err, errlen);
+		return err_set(e, "out of memory");
+	int r = map_build(cfg, map, e);
 	if (!r && cfg->ldap_sasl_mech[0] && strcasecmp(cfg->ldap_sasl_mech, "EXTERNAL"))
-		r = fail(err, errlen, "ldap_sasl_mech: only EXTERNAL (a TLS client certificate) is "
+		r = err_set(e, "ldap_sasl_mech: only EXTERNAL (a TLS client certificate) is "
 			 "supported");
 	if (!r && cfg->ldap_sasl_mech[0] && (!cfg->ldap_tls_cert[0] || !cfg->ldap_tls_key[0]))
-		r = fail(err, errlen, "ldap_sasl_mech = EXTERNAL needs ldap_tls_cert and ldap_tls_key");
+		r = err_set(e, "ldap_sasl_mech = EXTERNAL needs ldap_tls_cert and ldap_tls_key");
 	if (!r && cfg->ldap_sasl_mech[0] && cfg->ldap_bind_dn[0])
-		r = fail(err, errlen, "ldap_sasl_mech = EXTERNAL and ldap_bind_dn exclude each other "
+		r = err_set(e, "ldap_sasl_mech = EXTERNAL and ldap_bind_dn exclude each other "
 			 "(the identity comes from the certificate)");
 	if (!r && (cfg->ldap_tls_cert[0] || cfg->ldap_tls_key[0]))
-		r = check_key_file(cfg, err, errlen);
+		r = check_key_file(cfg, e);
 	if (r) {
 		free(map);
 		return -1;
 	}
 	if (!cfg->ldap_uri[0])
-		return fail(err, errlen, "ldap_uri is not set in %s (or give --from FILE)",
+		return err_set(e, "ldap_uri is not set in %s (or give --from FILE)",
 			    cfg->conf_path);
 	if (!cfg->ldap_base[0])
-		return fail(err, errlen, "ldap_base is not set in %s", cfg->conf_path);
+		return err_set(e, "ldap_base is not set in %s", cfg->conf_path);
 	char *pw = calloc(1, PASSWORD_MAX);
 	if (!pw) {
 		free(map);
-		return fail(err, errlen, "out of memory");
+		return err_set(e, "out of memory");
 	}
 	if (cfg->ldap_bind_dn[0]) {
 		if (!cfg->ldap_bind_password_file[0]) {
 			free(pw);
 			free(map);
-			return fail(err, errlen, "ldap_bind_dn needs ldap_bind_password_file");
+			return err_set(e, "ldap_bind_dn needs ldap_bind_password_file");
 		}
-		if (read_password(cfg->ldap_bind_password_file, pw, PASSWORD_MAX, err, errlen)) {
+		if (read_password(cfg->ldap_bind_password_file, pw, PASSWORD_MAX, e)) {
 			explicit_bzero(pw, PASSWORD_MAX);
 			free(pw);
 			free(map);
@@ -1003,24 +987,24 @@ int ldap_pull(const struct sosafe_config *cfg, struct directory *d, struct ldap_
 	LDAP *ld = NULL;
 	char *save = NULL;
 	for (char *u = strtok_r(uris, " \t,", &save); u && !ld; u = strtok_r(NULL, " \t,", &save)) {
-		char why[600];
+		struct sosafe_err why = { "" };
 		struct sigaction sa = { .sa_handler = watchdog }, old_sa;
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGALRM, &sa, &old_sa);
 		alarm(cfg->ldap_timeout + 2);
-		ld = connect_one(cfg, u, pw, info, why, sizeof(why));
+		ld = connect_one(cfg, u, pw, info, &why);
 		alarm(0);
 		sigaction(SIGALRM, &old_sa, NULL);
 		if (!ld) {
 			size_t n = strlen(tried);
-			snprintf(tried + n, sizeof(tried) - n, "%s%s: %s", n ? "; " : "", u, why);
+			snprintf(tried + n, sizeof(tried) - n, "%s%s: %s", n ? "; " : "", u, why.msg);
 		}
 	}
 	explicit_bzero(pw, PASSWORD_MAX);
 	free(pw);
 	if (!ld) {
 		free(map);
-		return fail(err, errlen, "no directory server usable: %s", tried);
+		return err_set(e, "no directory server usable: %s", tried);
 	}
 
 	char *text = NULL;
@@ -1029,32 +1013,30 @@ int ldap_pull(const struct sosafe_config *cfg, struct directory *d, struct ldap_
 	if (!out) {
 		ldap_unbind_ext_s(ld, NULL, NULL);
 		free(map);
-		return fail(err, errlen, "out of memory");
+		return err_set(e, "out of memory");
 	}
 	struct nests ns = { 0 };
 	struct dnset disabled = { 0 };
 	struct progress prog = { .on = show_progress };
 	struct search_ctx c = { .out = out, .ns = &ns, .m = map, .groups = true, .prog = &prog };
-	r = search_paged(ld, cfg, cfg->ldap_group_filter, map->group_req, &c, &info->pages, err,
-			 errlen);
+	r = search_paged(ld, cfg, cfg->ldap_group_filter, map->group_req, &c, &info->pages, e);
 	size_t groups_entries = c.entries;
 	if (!r && cfg->ldap_disabled_filter[0]) {
 		/* non-AD "disabled": the users that also match ldap_disabled_filter */
 		char *f = NULL;
 		static const char *const none[] = { "1.1", NULL };
 		if (asprintf(&f, "(&%s%s)", cfg->ldap_user_filter, cfg->ldap_disabled_filter) < 0) {
-			r = fail(err, errlen, "out of memory");
+			r = err_set(e, "out of memory");
 		} else {
 			struct search_ctx dc = { .collect = &disabled, .prog = &prog };
-			r = search_paged(ld, cfg, f, none, &dc, &info->pages, err, errlen);
+			r = search_paged(ld, cfg, f, none, &dc, &info->pages, e);
 			free(f);
 		}
 		c.disabled = &disabled;
 	}
 	if (!r) {
 		c.groups = false;
-		r = search_paged(ld, cfg, cfg->ldap_user_filter, map->user_req, &c, &info->pages, err,
-				 errlen);
+		r = search_paged(ld, cfg, cfg->ldap_user_filter, map->user_req, &c, &info->pages, e);
 	}
 	progress_show(&prog, true);
 	info->entries = c.entries;
@@ -1065,13 +1047,10 @@ int ldap_pull(const struct sosafe_config *cfg, struct directory *d, struct ldap_
 	dnset_free(&disabled);
 	free(map);
 	if ((fclose(out) || put_oom) && !r)
-		r = fail(err, errlen, "out of memory");
+		r = err_set(e, "out of memory");
 	put_oom = false;
-	if (!r) {
-		char why[512];
-		if (directory_parse_flags(text, len, d, DIR_PARSE_SKIP_UNSAFE, why, sizeof(why)))
-			r = fail(err, errlen, "directory data refused: %s", why);
-	}
+	if (!r && directory_parse_flags(text, len, d, DIR_PARSE_SKIP_UNSAFE, e))
+		r = err_prefix(e, "directory data refused");
 	if (text)
 		explicit_bzero(text, len);
 	free(text);
@@ -1079,16 +1058,14 @@ int ldap_pull(const struct sosafe_config *cfg, struct directory *d, struct ldap_
 }
 
 int ldap_check_fraction(struct store *st, const struct sosafe_config *cfg,
-			const struct directory *d, long long now, char *err, size_t errlen)
+			const struct directory *d, long long now, struct sosafe_err *e)
 {
-	sqlite3_stmt *q = NULL;
 	long long known = 0;
-	if (sqlite3_prepare_v2(store_db(st), "SELECT count(*) FROM dir_user WHERE deactivated_at = 0",
-			       -1, &q, NULL) != SQLITE_OK)
-		return fail(err, errlen, "cannot read the store: %s", sqlite3_errmsg(store_db(st)));
-	if (sqlite3_step(q) == SQLITE_ROW)
-		known = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
+	struct dir_store *ds = dir_store_new(st);
+	enum store_status s = ds ? dir_users_active_count(ds, &known) : ST_NOMEM;
+	dir_store_free(ds);
+	if (s != ST_OK)
+		return err_set(e, "cannot read the store: %s", store_error(st));
 	size_t active = 0;
 	for (size_t i = 0; i < d->nusers; i++) {
 		const char *why;
@@ -1096,7 +1073,7 @@ int ldap_check_fraction(struct store *st, const struct sosafe_config *cfg,
 			active++;
 	}
 	if (known > 0 && (long long)active * 1000 < known * (long long)cfg->min_sync_permille)
-		return fail(err, errlen, "the directory gave %zu active user(s) where %lld are active "
+		return err_set(e, "the directory gave %zu active user(s) where %lld are active "
 			    "now (below min_sync_fraction %u.%03u): refusing to deactivate them "
 			    "(wrong filter or base, or an empty replica?)", active, known,
 			    cfg->min_sync_permille / 1000, cfg->min_sync_permille % 1000);

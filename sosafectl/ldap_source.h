@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "base/conf.h"
+#include "base/err.h"
 #include "directory/directory.h"
 #include "store/store.h"
 
@@ -24,13 +25,13 @@ struct ldap_pull_info {
  * certificate), read users and groups page by page through the attribute
  * map (ldap_attr_*) and build the same model directory_parse() gives.
  * SHOW_PROGRESS: a one-line counter on stderr (for a terminal).
- * Returns 0, or -1 with ERR (D empty). */
+ * Returns 0, or -1 with E (D empty). */
 int ldap_pull(const struct sosafe_config *cfg, struct directory *d, struct ldap_pull_info *info,
-	      bool show_progress, char *err, size_t errlen);
+	      bool show_progress, struct sosafe_err *e);
 
 /* min_sync_fraction: refuse a pull whose active users are fewer than that
- * share of the users active in the store now. Returns 0 or -1 + ERR. */
+ * share of the users active in the store now. Returns 0 or -1 + E. */
 int ldap_check_fraction(struct store *st, const struct sosafe_config *cfg,
-			const struct directory *d, long long now, char *err, size_t errlen);
+			const struct directory *d, long long now, struct sosafe_err *e);
 
 #endif

@@ -45,8 +45,8 @@ static int setup(void **state)
 	config_defaults(&cfg);
 	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s/state", dir);
 	snprintf(cfg.entitled_group, sizeof(cfg.entitled_group), "sosafe-users");
-	char err[512];
-	assert_int_equal(store_open(&st, cfg.state_dir, STORE_CREATE, 5000, err, sizeof(err)), ST_OK);
+	char serr[512];
+	assert_int_equal(store_open(&st, cfg.state_dir, STORE_CREATE, 5000, serr, sizeof(serr)), ST_OK);
 	return 0;
 }
 
@@ -59,14 +59,14 @@ static int teardown(void **state)
 }
 
 /* sync a JSON export at day DAYNO; returns 0 or -1 with ERR */
-static int sync_at(const char *json, int dayno, struct sync_result *r, char *err, size_t errlen)
+static int sync_at(const char *json, int dayno, struct sync_result *r, struct sosafe_err *e)
 {
 	struct directory d;
-	if (directory_parse(json, strlen(json), &d, err, errlen))
+	if (directory_parse(json, strlen(json), &d, e))
 		return -1;
 	struct sync_opts o = { .now = T0 + (int64_t)dayno * DAY, .passwd_path = pwfile,
 			       .group_path = grfile, .admin = "test" };
-	int rc = directory_sync(st, &cfg, &d, &o, r, err, errlen);
+	int rc = directory_sync(st, &cfg, &d, &o, r, e);
 	directory_free(&d);
 	return rc;
 }
@@ -74,9 +74,9 @@ static int sync_at(const char *json, int dayno, struct sync_result *r, char *err
 static void must_sync(const char *json, int dayno)
 {
 	struct sync_result r;
-	char err[512];
-	if (sync_at(json, dayno, &r, err, sizeof(err)))
-		fail_msg("sync day %d: %s", dayno, err);
+	struct sosafe_err err;
+	if (sync_at(json, dayno, &r, &err))
+		fail_msg("sync day %d: %s", dayno, err.msg);
 	if (getenv("LIFECYCLE_DEBUG"))
 		for (size_t i = 0; i < r.nchanges; i++)
 			fprintf(stderr, "day %d: %s %s %s\n", dayno, r.changes[i].what,
@@ -181,8 +181,8 @@ static void test_lifecycle(void **state)
 
 	/* day 31 + 31: purged - gone from the snapshot, state deleted, report */
 	struct sync_result r;
-	char err[512];
-	assert_int_equal(sync_at(export(false, true), 62, &r, err, sizeof(err)), 0);
+	struct sosafe_err err;
+	assert_int_equal(sync_at(export(false, true), 62, &r, &err), 0);
 	bool purged = false;
 	for (size_t i = 0; i < r.nchanges; i++)
 		purged |= !strcmp(r.changes[i].user, "alice") && !strcmp(r.changes[i].what, "purged");
@@ -217,8 +217,8 @@ static void test_lifecycle(void **state)
 	snprintf(json, sizeof(json),
 		 "{\"users\":[{\"name\":\"zed\",\"uid\":%lld,\"groups\":[\"sosafe-users\"]}]}", uid);
 	uint64_t serial = snap_serial();
-	assert_int_equal(sync_at(json, 64, &r, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "never reused"));
+	assert_int_equal(sync_at(json, 64, &r, &err), -1);
+	assert_non_null(strstr(err.msg, "never reused"));
 	assert_int_equal(snap_serial(), serial);
 }
 
@@ -229,13 +229,13 @@ static void test_purge_command(void **state)
 	must_sync(export(false, true), 101);
 	struct sync_opts o = { .now = T0 + 120 * DAY, .admin = "test" };
 	struct sync_result r;
-	char err[512];
-	assert_int_equal(directory_purge(st, &cfg, &o, &r, err, sizeof(err)), 0);
+	struct sosafe_err err;
+	assert_int_equal(directory_purge(st, &cfg, &o, &r, &err), 0);
 	assert_int_equal(r.nchanges, 0);   /* within grace */
 	sync_result_free(&r);
 	assert_int_equal(snap_uid("alice", NULL), uid);
 	o.now = T0 + 132 * DAY;
-	assert_int_equal(directory_purge(st, &cfg, &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(directory_purge(st, &cfg, &o, &r, &err), 0);
 	assert_int_equal(r.nchanges, 1);
 	sync_result_free(&r);
 	assert_int_equal(snap_uid("alice", NULL), -1);
@@ -246,10 +246,10 @@ static void test_purge_command(void **state)
 static void expect_refused(const char *text, const char *want)
 {
 	struct directory d;
-	char err[512];
-	assert_int_equal(directory_parse(text, strlen(text), &d, err, sizeof(err)), -1);
-	if (!strstr(err, want))
-		fail_msg("error '%s' lacks '%s'", err, want);
+	struct sosafe_err err;
+	assert_int_equal(directory_parse(text, strlen(text), &d, &err), -1);
+	if (!strstr(err.msg, want))
+		fail_msg("error '%s' lacks '%s'", err.msg, want);
 }
 
 static void test_bad_exports(void **state)
@@ -284,11 +284,10 @@ static void test_bad_exports(void **state)
 			  "dn: CN=Svc Backup,DC=x\nobjectClass: user\nsAMAccountName: Svc Backup\n\n"
 			  "dn: CN=CORP,DC=x\nobjectClass: user\nsAMAccountName: CORP$\n";
 	struct directory od;
-	char oerr[512];
-	assert_int_equal(directory_parse(odd, strlen(odd), &od, oerr, sizeof(oerr)), -1);
-	assert_non_null(strstr(oerr, "line 7"));
-	assert_int_equal(directory_parse_flags(odd, strlen(odd), &od, DIR_PARSE_SKIP_UNSAFE, oerr,
-					       sizeof(oerr)), 0);
+	struct sosafe_err oerr;
+	assert_int_equal(directory_parse(odd, strlen(odd), &od, &oerr), -1);
+	assert_non_null(strstr(oerr.msg, "line 7"));
+	assert_int_equal(directory_parse_flags(odd, strlen(odd), &od, DIR_PARSE_SKIP_UNSAFE, &oerr), 0);
 	assert_int_equal(od.nusers, 1);
 	assert_string_equal(od.users[0].name, "a1");
 	assert_int_equal(od.skipped_unsafe, 2);
@@ -300,8 +299,8 @@ static void test_bad_exports(void **state)
 			   "sAMAccountName:: YWxpY2U=\r\nmemberOf: CN=sosafe-use\r\n rs,DC=x\r\n"
 			   "accountExpires: 0\r\nuserAccountControl: 66048\r\n";
 	struct directory d;
-	char err[512];
-	assert_int_equal(directory_parse(good, strlen(good), &d, err, sizeof(err)), 0);
+	struct sosafe_err err;
+	assert_int_equal(directory_parse(good, strlen(good), &d, &err), 0);
 	assert_int_equal(d.nusers, 1);
 	assert_string_equal(d.users[0].name, "alice");
 	assert_string_equal(d.users[0].dn, "CN=Alice,DC=x");
@@ -311,7 +310,7 @@ static void test_bad_exports(void **state)
 	/* accountExpires in the past (FILETIME) -> not active */
 	const char *expired = "dn: CN=a,DC=x\nobjectClass: user\nsAMAccountName: a1\n"
 			      "memberOf: CN=sosafe-users,DC=x\naccountExpires: 130000000000000000\n";
-	assert_int_equal(directory_parse(expired, strlen(expired), &d, err, sizeof(err)), 0);
+	assert_int_equal(directory_parse(expired, strlen(expired), &d, &err), 0);
 	assert_false(directory_user_active(&d, &d.users[0], "sosafe-users", T0, &why));
 	directory_free(&d);
 
@@ -319,22 +318,21 @@ static void test_bad_exports(void **state)
 	uint64_t serial = snap_serial();
 	struct sync_result r;
 	assert_int_equal(sync_at("{\"users\":[{\"name\":\"localuser\",\"groups\":[\"sosafe-users\"]}]}",
-				 200, &r, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "local passwd"));
+				 200, &r, &err), -1);
+	assert_non_null(strstr(err.msg, "local passwd"));
 	assert_int_equal(sync_at("{\"users\":[{\"name\":\"newbie\",\"uid\":1000,"
-				 "\"groups\":[\"sosafe-users\"]}]}", 200, &r, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "local account"));
+				 "\"groups\":[\"sosafe-users\"]}]}", 200, &r, &err), -1);
+	assert_non_null(strstr(err.msg, "local account"));
 	assert_int_equal(sync_at("{\"users\":[{\"name\":\"newbie\",\"gid\":27000}],"
-				 "\"groups\":[{\"name\":\"sudo\",\"gid\":27000}]}", 200, &r, err,
-				 sizeof(err)), -1);
+				 "\"groups\":[{\"name\":\"sudo\",\"gid\":27000}]}", 200, &r, &err), -1);
 	assert_int_equal(snap_serial(), serial);
-	assert_int_equal(sync_at("{\"users\":[]}", 200, &r, err, sizeof(err)), -1);
+	assert_int_equal(sync_at("{\"users\":[]}", 200, &r, &err), -1);
 	assert_int_equal(snap_serial(), serial);
 	/* ...but an account never entitled here is never published: its local
 	 * name or uid (an AD service account "backup") does not stop the sync */
 	assert_int_equal(sync_at("{\"users\":[{\"name\":\"localuser\",\"uid\":1000},"
 				 "{\"name\":\"newbie\",\"groups\":[\"sosafe-users\"]}]}", 200, &r,
-				 err, sizeof(err)), 0);
+				 &err), 0);
 	sync_result_free(&r);
 	assert_int_equal(snap_uid("localuser", NULL), -1);
 	assert_true(snap_uid("newbie", NULL) > 0);
