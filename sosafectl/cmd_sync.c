@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "directory/directory.h"
-#include "ldap_source.h"
+#include "ldap/ldap_pull.h"
 #include "base/names.h"
 
 /* --now and the local account files can be moved only for a state_dir
@@ -18,6 +18,31 @@
 static bool test_options_allowed(const struct cli *cli)
 {
 	return strcmp(cli->cfg.state_dir, SOSAFE_STATE_DIR) != 0;
+}
+
+/* min_sync_fraction: refuse a pull whose active users are fewer than that
+ * share of the users active in the store now. */
+static int check_fraction(struct store *st, const struct sosafe_config *cfg,
+			  const struct directory *d, long long now, struct sosafe_err *e)
+{
+	long long known = 0;
+	struct dir_store *ds = dir_store_new(st);
+	enum store_status s = ds ? dir_users_active_count(ds, &known) : ST_NOMEM;
+	dir_store_free(ds);
+	if (s != ST_OK)
+		return err_set(e, "cannot read the store: %s", store_error(st));
+	size_t active = 0;
+	for (size_t i = 0; i < d->nusers; i++) {
+		const char *why;
+		if (directory_user_active(d, &d->users[i], cfg->entitled_group, now, &why))
+			active++;
+	}
+	if (known > 0 && (long long)active * 1000 < known * (long long)cfg->min_sync_permille)
+		return err_set(e, "the directory gave %zu active user(s) where %lld are active "
+			    "now (below min_sync_fraction %u.%03u): refusing to deactivate them "
+			    "(wrong filter or base, or an empty replica?)", active, known,
+			    cfg->min_sync_permille / 1000, cfg->min_sync_permille % 1000);
+	return 0;
 }
 
 struct common_opts {
@@ -298,7 +323,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		directory_free(&d);
 		return EXIT_STORE;
 	}
-	if (!c.from && ldap_check_fraction(st, &cli->cfg, &d, c.o.now, &e)) {
+	if (!c.from && check_fraction(st, &cli->cfg, &d, c.o.now, &e)) {
 		directory_free(&d);
 		cli_err("sync refused, snapshot unchanged: %s", err);
 		log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
