@@ -1,5 +1,5 @@
 /* A directory export (Active Directory LDIF as ldapsearch prints it, or the
- * simple JSON form of docs/directory-json.md) and the user lifecycle that
+ * JSON form described in sosafectl(8)) and the user lifecycle that
  * `sosafectl sync` and `sosafectl purge` drive. */
 #ifndef SOSAFE_DIRECTORY_H
 #define SOSAFE_DIRECTORY_H

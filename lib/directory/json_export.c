@@ -1,4 +1,4 @@
-/* The JSON form of an export (described in nss_sosafe(8)):
+/* The JSON form of an export (described in sosafectl(8)):
  *   {"users": [{"name", "uid", "gid", "gecos", "home", "shell",
  *               "enabled", "expires", "groups": [...]}],
  *    "groups": [{"name", "gid", "members": [...]}]}

@@ -39,9 +39,9 @@ void export_index_free(struct export_index *x);
 
 /* ---- sync_result.c ------------------------------------------------------ */
 
-/* Append one change; -1 when out of memory. */
+/* Append one change; -1 + E when out of memory. */
 int sync_note(struct sync_result *r, const char *user, long long uid, const char *what,
-	      const char *why);
+	      const char *why, struct sosafe_err *e);
 
 /* ---- uid_alloc.c -------------------------------------------------------- */
 

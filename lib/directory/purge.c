@@ -57,8 +57,8 @@ static int purge_one(struct dir_store *ds, const struct sosafe_config *cfg,
 		return err_set(e, "%s", store_error(st));
 	char why[300];
 	snprintf(why, sizeof(why), "%ld record(s) deleted; %s", rows, r.rule);
-	if (sync_note(res, v->user, v->uid, "purged", why))
-		return err_set(e, "out of memory");
+	if (sync_note(res, v->user, v->uid, "purged", why, e))
+		return -1;
 	return 0;
 }
 

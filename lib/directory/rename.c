@@ -79,8 +79,8 @@ static int try_rename(struct dir_store *ds, struct rename *r, struct sync_result
 	char why[512];
 	snprintf(why, sizeof(why), "renamed from '%s' (same stable id %s); %ld record(s) moved",
 		 r->from, r->u->ext_id, rows);
-	if (sync_note(res, r->u->name, r->uid, "renamed", why))
-		return err_set(e, "out of memory");
+	if (sync_note(res, r->u->name, r->uid, "renamed", why, e))
+		return -1;
 	r->u = NULL;
 	return 1;
 }

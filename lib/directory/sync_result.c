@@ -17,11 +17,11 @@ void sync_result_free(struct sync_result *r)
 }
 
 int sync_note(struct sync_result *r, const char *user, long long uid, const char *what,
-	      const char *why)
+	      const char *why, struct sosafe_err *e)
 {
 	struct sync_change *c = realloc(r->changes, (r->nchanges + 1) * sizeof(*c));
 	if (!c)
-		return -1;
+		return err_set(e, "out of memory");
 	r->changes = c;
 	c = &c[r->nchanges];
 	c->user = strdup(user);
@@ -31,7 +31,7 @@ int sync_note(struct sync_result *r, const char *user, long long uid, const char
 	if (!c->user || !c->why) {
 		free(c->user);
 		free(c->why);
-		return -1;
+		return err_set(e, "out of memory");
 	}
 	r->nchanges++;
 	return 0;

@@ -85,12 +85,13 @@ static int update_known(struct dir_store *ds, const struct dir_user *u, const st
 	if (active && s->deactivated_at) {
 		if (dir_user_reactivate(ds, u->name) != ST_OK)
 			return store_err(ds, e);
-		return sync_note(res, u->name, s->uid, "reactivated", "active in the directory again");
+		return sync_note(res, u->name, s->uid, "reactivated", "active in the directory again",
+				 e);
 	}
 	if (!active && !s->deactivated_at) {
 		if (dir_user_deactivate(ds, u->name, o->now, why) != ST_OK)
 			return store_err(ds, e);
-		return sync_note(res, u->name, s->uid, "deactivated", why);
+		return sync_note(res, u->name, s->uid, "deactivated", why, e);
 	}
 	return 0;
 }
@@ -118,7 +119,7 @@ static int add_new(struct dir_store *ds, const struct sosafe_config *cfg, const 
 	if (dir_user_insert(ds, u->name, uid, gid, o->now, u->ext_id) != ST_OK)
 		return store_err(ds, e);
 	return sync_note(res, u->name, uid, "new",
-			 u->uid == DIR_NO_ID ? "uid allocated" : "uid from the directory");
+			 u->uid == DIR_NO_ID ? "uid allocated" : "uid from the directory", e);
 }
 
 int apply_user(struct dir_store *ds, const struct sosafe_config *cfg, const struct directory *d,
@@ -185,8 +186,8 @@ int deactivate_absent(struct dir_store *ds, const struct directory *d, const str
 		const char *why = "absent from the directory export";
 		if (dir_user_deactivate(ds, a.gone.names[i], o->now, why) != ST_OK)
 			ret = store_err(ds, e);
-		else if (sync_note(res, a.gone.names[i], a.gone.ids[i], "deactivated", why))
-			ret = err_set(e, "out of memory");
+		else if (sync_note(res, a.gone.names[i], a.gone.ids[i], "deactivated", why, e))
+			ret = -1;
 	}
 	local_free(&a.gone);
 	return ret;
