@@ -26,10 +26,7 @@ static int check_fraction(struct store *st, const struct sosafe_config *cfg,
 			  const struct directory *d, long long now, struct sosafe_err *e)
 {
 	long long known = 0;
-	struct dir_store *ds = dir_store_new(st);
-	enum store_status s = ds ? dir_users_active_count(ds, &known) : ST_NOMEM;
-	dir_store_free(ds);
-	if (s != ST_OK)
+	if (dir_users_active_count(st, &known) != ST_OK)
 		return err_set(e, "cannot read the store: %s", store_error(st));
 	size_t active = 0;
 	for (size_t i = 0; i < d->nusers; i++) {
@@ -405,7 +402,7 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 		struct report_ctx ctx = { cli, 0 };
 		if (cli->json)
 			printf("[");
-		enum store_status s = directory_report_foreach(st, print_row, &ctx);
+		enum store_status s = dir_report_foreach(st, print_row, &ctx);
 		if (cli->json)
 			printf("]\n");
 		else if (ctx.n == 0)

@@ -119,12 +119,8 @@ int directory_sync(struct store *st, const struct sosafe_config *cfg, const stru
 int directory_purge(struct store *st, const struct sosafe_config *cfg, const struct sync_opts *opts,
 		    struct sync_result *res, struct sosafe_err *e);
 
-/* The deletion report (struct deletion_row in store/dir_store.h), oldest first. */
-enum store_status directory_report_foreach(struct store *st, deletion_fn fn, void *ctx);
-
-/* Lifecycle row of USER (struct dir_state in store/dir_store.h). */
-enum store_status directory_state_get(struct store *st, const char *user, struct dir_state *s);
-bool directory_uid_tombstoned(struct store *st, long long uid);
+/* The lifecycle rows themselves (a user's state, tombstones, the deletion
+ * report) are read with store/dir_store.h. */
 
 /* Tell nscd (if it runs) to drop its passwd and group caches. */
 void directory_invalidate_nscd(void);

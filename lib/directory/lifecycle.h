@@ -53,31 +53,31 @@ struct idset {
 int idset_from_export(struct idset *s, const struct directory *d, struct sosafe_err *e);
 void idset_free(struct idset *s);
 /* The next uid in uid_min..uid_max no one has, had, or is given by the export. */
-int uid_allocate(struct dir_store *ds, const struct sosafe_config *cfg, const struct local *lp,
+int uid_allocate(struct store *st, const struct sosafe_config *cfg, const struct local *lp,
 		 const struct local *lg, const struct idset *export_ids, long long *out,
 		 struct sosafe_err *e);
 
 /* ---- purge.c ------------------------------------------------------------ */
 
 /* Purge the users deactivated longer than grace_days, forget idle lockout rows. */
-int purge_overdue(struct dir_store *ds, const struct sosafe_config *cfg, const struct sync_opts *o,
+int purge_overdue(struct store *st, const struct sosafe_config *cfg, const struct sync_opts *o,
 		  struct sync_result *res, struct sosafe_err *e);
 
 /* ---- rename.c ----------------------------------------------------------- */
 
-int apply_renames(struct dir_store *ds, const struct directory *d, struct sync_result *res,
+int apply_renames(struct store *st, const struct directory *d, struct sync_result *res,
 		  struct sosafe_err *e);
 
 /* ---- transitions.c ------------------------------------------------------ */
 
-int check_against_local(struct dir_store *ds, const struct sosafe_config *cfg,
+int check_against_local(struct store *st, const struct sosafe_config *cfg,
 			const struct directory *d, const struct local *lp, const struct local *lg,
 			int64_t now, struct sosafe_err *e);
-int apply_user(struct dir_store *ds, const struct sosafe_config *cfg, const struct directory *d,
+int apply_user(struct store *st, const struct sosafe_config *cfg, const struct directory *d,
 	       const struct dir_user *u, const struct local *lp, const struct local *lg,
 	       const struct idset *ids, const struct sync_opts *o, struct sync_result *res,
 	       struct sosafe_err *e);
-int deactivate_absent(struct dir_store *ds, const struct directory *d, const struct sync_opts *o,
+int deactivate_absent(struct store *st, const struct directory *d, const struct sync_opts *o,
 		      struct sync_result *res, struct sosafe_err *e);
 
 /* ---- publish.c ---------------------------------------------------------- */
@@ -85,7 +85,7 @@ int deactivate_absent(struct dir_store *ds, const struct directory *d, const str
 /* Bump the serial and write the snapshot of every lifecycle row (D gives
  * the passwd fields, LG the local groups to avoid), generated at
  * GENERATED_AT; a dry run writes nothing. */
-int publish(struct dir_store *ds, const struct sosafe_config *cfg, const struct directory *d,
+int publish(struct store *st, const struct sosafe_config *cfg, const struct directory *d,
 	    const struct local *lg, const struct sync_opts *o, int64_t generated_at,
 	    struct sync_result *res, struct sosafe_err *e);
 

@@ -117,7 +117,7 @@ static int add_user(const struct dir_row *r, void *vctx)
 	return 0;
 }
 
-static int add_users(struct dir_store *ds, const struct directory *d, int64_t now,
+static int add_users(struct store *st, const struct directory *d, int64_t now,
 		     struct build *b, struct sync_result *res, struct sosafe_err *e)
 {
 	struct export_index x;
@@ -125,8 +125,8 @@ static int add_users(struct dir_store *ds, const struct directory *d, int64_t no
 		return -1;
 	struct add_ctx c = { b, &x, now, res, false };
 	int ret = 0;
-	if (dir_users_foreach(ds, add_user, &c) != ST_OK)
-		ret = err_set(e, "%s", store_error(dir_store_store(ds)));
+	if (dir_users_foreach(st, add_user, &c) != ST_OK)
+		ret = err_set(e, "%s", store_error(st));
 	else if (c.oom)
 		ret = err_set(e, "out of memory");
 	export_index_free(&x);
@@ -210,20 +210,20 @@ static int add_groups(const struct directory *d, const struct local *lg, struct 
 	return 0;
 }
 
-int publish(struct dir_store *ds, const struct sosafe_config *cfg, const struct directory *d,
+int publish(struct store *st, const struct sosafe_config *cfg, const struct directory *d,
 	    const struct local *lg, const struct sync_opts *o, int64_t generated_at,
 	    struct sync_result *res, struct sosafe_err *e)
 {
 	struct build b = { 0 };
-	int ret = add_users(ds, d, o->now, &b, res, e);
+	int ret = add_users(st, d, o->now, &b, res, e);
 	if (!ret)
 		ret = add_groups(d, lg, &b, res, e);
 	if (ret)
 		goto out;
-	long long serial = dir_meta_get(ds, "serial", 0) + 1;
-	if (dir_meta_set(ds, "serial", serial) != ST_OK ||
-	    (generated_at == o->now && dir_meta_set(ds, "last_sync", o->now) != ST_OK)) {
-		ret = err_set(e, "%s", store_error(dir_store_store(ds)));
+	long long serial = dir_meta_get(st, "serial", 0) + 1;
+	if (dir_meta_set(st, "serial", serial) != ST_OK ||
+	    (generated_at == o->now && dir_meta_set(st, "last_sync", o->now) != ST_OK)) {
+		ret = err_set(e, "%s", store_error(st));
 		goto out;
 	}
 	res->serial = (uint64_t)serial;

@@ -36,11 +36,10 @@ static int collect(const struct dir_row *r, void *ctx)
 	return 0;
 }
 
-static int purge_one(struct dir_store *ds, const struct sosafe_config *cfg,
+static int purge_one(struct store *st, const struct sosafe_config *cfg,
 		     const struct sync_opts *o, const struct victim *v, struct sync_result *res,
 		     struct sosafe_err *e)
 {
-	struct store *st = dir_store_store(ds);
 	long rows = 0;
 	if (!v->user || !v->reason)
 		return err_set(e, "out of memory");
@@ -52,8 +51,8 @@ static int purge_one(struct dir_store *ds, const struct sosafe_config *cfg,
 	snprintf(r.rule, sizeof(r.rule), "grace_days=%u after deactivation (%s)", cfg->grace_days,
 		 v->reason);
 	snprintf(r.admin, sizeof(r.admin), "%s", o->admin ? o->admin : "-");
-	if (dir_tombstone_add(ds, v->uid, v->user, o->now) != ST_OK ||
-	    dir_report_add(ds, &r) != ST_OK)
+	if (dir_tombstone_add(st, v->uid, v->user, o->now) != ST_OK ||
+	    dir_report_add(st, &r) != ST_OK)
 		return err_set(e, "%s", store_error(st));
 	char why[300];
 	snprintf(why, sizeof(why), "%ld record(s) deleted; %s", rows, r.rule);
@@ -62,19 +61,18 @@ static int purge_one(struct dir_store *ds, const struct sosafe_config *cfg,
 	return 0;
 }
 
-int purge_overdue(struct dir_store *ds, const struct sosafe_config *cfg, const struct sync_opts *o,
+int purge_overdue(struct store *st, const struct sosafe_config *cfg, const struct sync_opts *o,
 		  struct sync_result *res, struct sosafe_err *e)
 {
-	struct store *st = dir_store_store(ds);
 	struct victims vs = { 0 };
 	int64_t limit = o->now - (int64_t)cfg->grace_days * DAY;
 	int ret = 0;
-	if (dir_users_deactivated_before(ds, limit, collect, &vs) != ST_OK)
+	if (dir_users_deactivated_before(st, limit, collect, &vs) != ST_OK)
 		ret = err_set(e, "%s", store_error(st));
 	else if (vs.oom)
 		ret = err_set(e, "out of memory");
 	for (size_t i = 0; i < vs.n && !ret; i++)
-		ret = purge_one(ds, cfg, o, &vs.v[i], res, e);
+		ret = purge_one(st, cfg, o, &vs.v[i], res, e);
 	if (!ret) {
 		struct lock_policy lp;
 		lock_policy_from_conf(&lp, cfg, false, false);

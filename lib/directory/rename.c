@@ -33,7 +33,7 @@ static void renames_free(struct renames *r)
 }
 
 /* The export users whose stable id a row of another name holds. */
-static int find_renames(struct dir_store *ds, const struct directory *d, struct renames *out,
+static int find_renames(struct store *st, const struct directory *d, struct renames *out,
 			struct sosafe_err *e)
 {
 	for (size_t i = 0; i < d->nusers; i++) {
@@ -42,11 +42,11 @@ static int find_renames(struct dir_store *ds, const struct directory *d, struct 
 		long long uid = 0;
 		if (!u->ext_id)
 			continue;
-		enum store_status s = dir_user_by_ext_id(ds, u->ext_id, name, sizeof(name), &uid);
+		enum store_status s = dir_user_by_ext_id(st, u->ext_id, name, sizeof(name), &uid);
 		if (s == ST_NOTFOUND)
 			continue;
 		if (s != ST_OK)
-			return err_set(e, "%s", store_error(dir_store_store(ds)));
+			return err_set(e, "%s", store_error(st));
 		if (!strcmp(name, u->name))
 			continue;
 		struct rename *t = realloc(out->v, (out->n + 1) * sizeof(*t));
@@ -63,18 +63,17 @@ static int find_renames(struct dir_store *ds, const struct directory *d, struct 
 }
 
 /* Move R if its new name is free now: 1 moved, 0 still taken, -1 error. */
-static int try_rename(struct dir_store *ds, struct rename *r, struct sync_result *res,
+static int try_rename(struct store *st, struct rename *r, struct sync_result *res,
 		      struct sosafe_err *e)
 {
-	struct store *st = dir_store_store(ds);
 	struct dir_state s;
-	enum store_status ss = dir_user_get(ds, r->u->name, &s);
+	enum store_status ss = dir_user_get(st, r->u->name, &s);
 	if (ss == ST_OK)
 		return 0;
 	if (ss != ST_NOTFOUND)
 		return err_set(e, "%s", store_error(st));
 	long rows = 0;
-	if (dir_user_rename(ds, r->from, r->u->name, &rows) != ST_OK)
+	if (dir_user_rename(st, r->from, r->u->name, &rows) != ST_OK)
 		return err_set(e, "%s", store_error(st));
 	char why[512];
 	snprintf(why, sizeof(why), "renamed from '%s' (same stable id %s); %ld record(s) moved",
@@ -85,11 +84,11 @@ static int try_rename(struct dir_store *ds, struct rename *r, struct sync_result
 	return 1;
 }
 
-int apply_renames(struct dir_store *ds, const struct directory *d, struct sync_result *res,
+int apply_renames(struct store *st, const struct directory *d, struct sync_result *res,
 		  struct sosafe_err *e)
 {
 	struct renames todo = { 0 };
-	int ret = find_renames(ds, d, &todo, e);
+	int ret = find_renames(st, d, &todo, e);
 	size_t left = ret ? 0 : todo.n;
 	bool progress = true;
 	while (!ret && left && progress) {
@@ -97,7 +96,7 @@ int apply_renames(struct dir_store *ds, const struct directory *d, struct sync_r
 		for (size_t i = 0; i < todo.n && !ret; i++) {
 			if (!todo.v[i].u)
 				continue;
-			int r = try_rename(ds, &todo.v[i], res, e);
+			int r = try_rename(st, &todo.v[i], res, e);
 			if (r < 0)
 				ret = -1;
 			else if (r > 0) {

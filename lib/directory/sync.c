@@ -41,20 +41,19 @@ static int end_tx(struct store *st, const struct sync_opts *o, bool changed, str
 	return 0;
 }
 
-static int sync_in_tx(struct dir_store *ds, const struct sosafe_config *cfg,
+static int sync_in_tx(struct store *st, const struct sosafe_config *cfg,
 		      const struct directory *d, const struct local *lp, const struct local *lg,
 		      const struct idset *ids, const struct sync_opts *o, struct sync_result *res,
 		      struct sosafe_err *e)
 {
-	if (purge_overdue(ds, cfg, o, res, e) || apply_renames(ds, d, res, e))
+	if (purge_overdue(st, cfg, o, res, e) || apply_renames(st, d, res, e))
 		return -1;
 	for (size_t i = 0; i < d->nusers; i++)
-		if (apply_user(ds, cfg, d, &d->users[i], lp, lg, ids, o, res, e))
+		if (apply_user(st, cfg, d, &d->users[i], lp, lg, ids, o, res, e))
 			return -1;
-	if (deactivate_absent(ds, d, o, res, e) ||
-	    in_tx_hook(dir_store_store(ds), o, res, e))
+	if (deactivate_absent(st, d, o, res, e) || in_tx_hook(st, o, res, e))
 		return -1;
-	return publish(ds, cfg, d, lg, o, o->now, res, e);
+	return publish(st, cfg, d, lg, o, o->now, res, e);
 }
 
 int directory_sync(struct store *st, const struct sosafe_config *cfg, const struct directory *d,
@@ -62,7 +61,6 @@ int directory_sync(struct store *st, const struct sosafe_config *cfg, const stru
 {
 	struct local lp = { 0 }, lg = { 0 };
 	struct idset ids = { 0 };
-	struct dir_store *ds = NULL;
 	int ret = -1;
 	memset(res, 0, sizeof(*res));
 	if (d->nusers == 0)
@@ -70,26 +68,21 @@ int directory_sync(struct store *st, const struct sosafe_config *cfg, const stru
 			       "(check the export)");
 	if (!cfg->entitled_group[0])
 		return err_set(e, "entitled_group is not set in the configuration");
-	if (!(ds = dir_store_new(st))) {
-		err_set(e, "out of memory");
-		goto out;
-	}
 	if (local_load(&lp, o->passwd_path ? o->passwd_path : "/etc/passwd", false, e) ||
 	    local_load(&lg, o->group_path ? o->group_path : "/etc/group", true, e) ||
-	    check_against_local(ds, cfg, d, &lp, &lg, o->now, e) ||
+	    check_against_local(st, cfg, d, &lp, &lg, o->now, e) ||
 	    idset_from_export(&ids, d, e))
 		goto out;
 	if (store_begin(st) != ST_OK) {
 		err_set(e, "%s", store_error(st));
 		goto out;
 	}
-	if (sync_in_tx(ds, cfg, d, &lp, &lg, &ids, o, res, e)) {
+	if (sync_in_tx(st, cfg, d, &lp, &lg, &ids, o, res, e)) {
 		store_rollback(st);
 		goto out;
 	}
 	ret = end_tx(st, o, true, e);
 out:
-	dir_store_free(ds);
 	local_free(&lp);
 	local_free(&lg);
 	idset_free(&ids);
@@ -101,14 +94,13 @@ out:
 /* The current snapshot is the source of the published data: it is read,
  * the purged users are left out, and it is written again with its original
  * generation time (a purge is no sync: staleness must still show). */
-static int purge_in_tx(struct dir_store *ds, const struct sosafe_config *cfg,
+static int purge_in_tx(struct store *st, const struct sosafe_config *cfg,
 		       const struct sync_opts *o, struct directory *d, bool no_snapshot,
 		       const char *path, int64_t generated_at, struct sync_result *res,
 		       struct sosafe_err *e)
 {
-	struct store *st = dir_store_store(ds);
 	struct local lg = { 0 };
-	if (purge_overdue(ds, cfg, o, res, e))
+	if (purge_overdue(st, cfg, o, res, e))
 		return -1;
 	if (res->nchanges == 0)
 		return in_tx_hook(st, o, res, e);
@@ -127,14 +119,13 @@ static int purge_in_tx(struct dir_store *ds, const struct sosafe_config *cfg,
 	}
 	if (in_tx_hook(st, o, res, e))
 		return -1;
-	return publish(ds, cfg, d, &lg, o, generated_at, res, e);
+	return publish(st, cfg, d, &lg, o, generated_at, res, e);
 }
 
 int directory_purge(struct store *st, const struct sosafe_config *cfg, const struct sync_opts *o,
 		    struct sync_result *res, struct sosafe_err *e)
 {
 	struct directory d;
-	struct dir_store *ds = NULL;
 	int64_t generated_at = 0;
 	int ret = -1;
 	memset(res, 0, sizeof(*res));
@@ -146,21 +137,16 @@ int directory_purge(struct store *st, const struct sosafe_config *cfg, const str
 	bool no_snapshot = lstat(path, &sb) != 0 && errno == ENOENT;
 	if (!no_snapshot && snapshot_load(cfg->state_dir, &d, &generated_at, e))
 		return -1;
-	if (!(ds = dir_store_new(st))) {
-		err_set(e, "out of memory");
-		goto out;
-	}
 	if (store_begin(st) != ST_OK) {
 		err_set(e, "%s", store_error(st));
 		goto out;
 	}
-	if (purge_in_tx(ds, cfg, o, &d, no_snapshot, path, generated_at, res, e)) {
+	if (purge_in_tx(st, cfg, o, &d, no_snapshot, path, generated_at, res, e)) {
 		store_rollback(st);
 		goto out;
 	}
 	ret = end_tx(st, o, res->nchanges != 0, e);
 out:
-	dir_store_free(ds);
 	directory_free(&d);
 	if (ret)
 		sync_result_free(res);

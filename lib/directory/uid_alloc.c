@@ -37,20 +37,20 @@ static bool idset_has(const struct idset *s, long long id)
 	return s->n && bsearch(&id, s->v, s->n, sizeof(long long), cmp_ll) != NULL;
 }
 
-int uid_allocate(struct dir_store *ds, const struct sosafe_config *cfg, const struct local *lp,
+int uid_allocate(struct store *st, const struct sosafe_config *cfg, const struct local *lp,
 		 const struct local *lg, const struct idset *export_ids, long long *out,
 		 struct sosafe_err *e)
 {
-	long long next = dir_meta_get(ds, "next_uid", cfg->uid_min);
+	long long next = dir_meta_get(st, "next_uid", cfg->uid_min);
 	if (next < cfg->uid_min)
 		next = cfg->uid_min;
 	for (; next <= (long long)cfg->uid_max; next++) {
 		if (local_has_id(lp, next) || local_has_id(lg, next) || idset_has(export_ids, next) ||
-		    dir_id_taken(ds, next))
+		    dir_id_taken(st, next))
 			continue;
 		*out = next;
-		if (dir_meta_set(ds, "next_uid", next + 1) != ST_OK)
-			return err_set(e, "%s", store_error(dir_store_store(ds)));
+		if (dir_meta_set(st, "next_uid", next + 1) != ST_OK)
+			return err_set(e, "%s", store_error(st));
 		return 0;
 	}
 	return err_set(e, "uid range %u..%u is used up (uids are never reused); widen uid_max",

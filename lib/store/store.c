@@ -7,10 +7,12 @@
  * process never hangs on us. */
 #include <config.h>
 #include "store/store.h"
+#include "store/store_sql.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,16 @@
 #include "base/fsutil.h"
 #include "base/util.h"
 
+/* Statement cache: a few dozen distinct statements at most (a sync uses
+ * about 25); past the cap, statements are prepared for one use. */
+#define STMT_CACHE_MAX 64
+
+struct stmt_slot {
+	uint32_t hash;         /* of the SQL text */
+	bool busy;             /* taken by sql_prepare, not yet released */
+	sqlite3_stmt *q;
+};
+
 struct store {
 	sqlite3 *db;
 	char path[PATH_MAX];
@@ -34,41 +46,167 @@ struct store {
 	unsigned timeout_ms;
 	struct timespec wait_start;
 	unsigned rng;
-	/* Hot statements, prepared once per connection: preauth, otp and the
-	 * account phase of one login share the connection and run the same
-	 * tally queries (each prepare costs ~30k instructions). Always reset
-	 * after use, so none of them keeps a read transaction open. */
-	sqlite3_stmt *stmt[2];
+	struct stmt_slot *stmt;
+	unsigned nstmt, stmt_cap;
 };
 
-enum { STMT_TALLY_GET, STMT_TALLY_PUT };
-
-static int stmt_get(struct store *st, unsigned i, const char *sql, sqlite3_stmt **q)
+static uint32_t sql_hash(const char *sql)
 {
-	if (!st->stmt[i]) {
-		int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
-					    NULL);
-		if (rc != SQLITE_OK)
-			return rc;
-	}
-	*q = st->stmt[i];
-	return SQLITE_OK;
+	uint32_t h = 2166136261u;   /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
 }
 
-/* End one use of a cached statement: no open cursor, no pointer to the
- * caller's strings or buffers left bound. */
-static void stmt_done(sqlite3_stmt *q)
+static struct stmt_slot *slot_add(struct store *st)
 {
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
+	if (st->nstmt == st->stmt_cap) {
+		if (st->stmt_cap >= STMT_CACHE_MAX)
+			return NULL;
+		unsigned cap = st->stmt_cap ? st->stmt_cap * 2 : 8;
+		struct stmt_slot *v = realloc(st->stmt, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		st->stmt = v;
+		st->stmt_cap = cap;
+	}
+	return &st->stmt[st->nstmt++];
+}
+
+enum store_status sql_prepare(struct store *st, const char *sql, sqlite3_stmt **q,
+			      const char *what)
+{
+	uint32_t h = sql_hash(sql);
+	bool nested = false;
+	*q = NULL;
+	for (unsigned i = 0; i < st->nstmt; i++) {
+		struct stmt_slot *c = &st->stmt[i];
+		if (c->hash != h || strcmp(sqlite3_sql(c->q), sql))
+			continue;
+		if (c->busy) {
+			nested = true;
+			break;
+		}
+		c->busy = true;
+		*q = c->q;
+		return ST_OK;
+	}
+	struct stmt_slot *c = nested ? NULL : slot_add(st);
+	int rc = sqlite3_prepare_v3(st->db, sql, -1, c ? SQLITE_PREPARE_PERSISTENT : 0, q, NULL);
+	if (rc != SQLITE_OK || !*q) {
+		if (c)
+			st->nstmt--;
+		if (rc == SQLITE_OK)   /* only white space or a comment */
+			rc = SQLITE_MISUSE;
+		*q = NULL;
+		return store_fail(st, rc, what);
+	}
+	if (c)
+		*c = (struct stmt_slot){ .hash = h, .busy = true, .q = *q };
+	return ST_OK;
+}
+
+void sql_release(struct store *st, sqlite3_stmt *q)
+{
+	if (!q)
+		return;
+	for (unsigned i = 0; i < st->nstmt; i++)
+		if (st->stmt[i].q == q) {
+			sqlite3_reset(q);
+			sqlite3_clear_bindings(q);
+			st->stmt[i].busy = false;
+			return;
+		}
+	sqlite3_finalize(q);
 }
 
 static void stmt_finalize_all(struct store *st)
 {
-	for (unsigned i = 0; i < ARRAY_SIZE(st->stmt); i++) {
-		sqlite3_finalize(st->stmt[i]);
-		st->stmt[i] = NULL;
+	for (unsigned i = 0; i < st->nstmt; i++)
+		sqlite3_finalize(st->stmt[i].q);
+	free(st->stmt);
+	st->stmt = NULL;
+	st->nstmt = st->stmt_cap = 0;
+}
+
+enum store_status sql_bind(struct store *st, sqlite3_stmt *q, const struct sql_arg *args,
+			   unsigned n, const char *what)
+{
+	for (unsigned i = 0; i < n; i++) {
+		int col = (int)i + 1, rc;
+		switch (args[i].type) {
+		case SQL_ARG_TEXT:
+			rc = sqlite3_bind_text(q, col, args[i].text, -1, SQLITE_STATIC);
+			break;
+		case SQL_ARG_INT:
+			rc = sqlite3_bind_int64(q, col, args[i].i);
+			break;
+		case SQL_ARG_BLOB:
+		default:
+			rc = sqlite3_bind_blob(q, col, args[i].blob.p, args[i].blob.len, SQLITE_STATIC);
+			break;
+		}
+		if (rc != SQLITE_OK)
+			return store_fail(st, rc, what);
 	}
+	return ST_OK;
+}
+
+enum store_status sql_step(struct store *st, sqlite3_stmt *q, const char *what)
+{
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		return ST_OK;
+	if (rc == SQLITE_DONE)
+		return ST_NOTFOUND;
+	return store_fail(st, rc, what);
+}
+
+enum store_status sql_run_args(struct store *st, const char *what, long *changes,
+			       const char *sql, const struct sql_arg *args, unsigned n)
+{
+	sqlite3_stmt *q;
+	enum store_status s = sql_prepare(st, sql, &q, what);
+	if (s == ST_OK)
+		s = sql_bind(st, q, args, n, what);
+	while (s == ST_OK)
+		s = sql_step(st, q, what);
+	if (s == ST_NOTFOUND)
+		s = ST_OK;
+	if (s == ST_OK && changes)
+		*changes = sqlite3_changes(st->db);
+	sql_release(st, q);
+	return s;
+}
+
+enum store_status sql_int_args(struct store *st, const char *what, int64_t *out, const char *sql,
+			       const struct sql_arg *args, unsigned n)
+{
+	sqlite3_stmt *q;
+	*out = 0;
+	enum store_status s = sql_prepare(st, sql, &q, what);
+	if (s == ST_OK)
+		s = sql_bind(st, q, args, n, what);
+	if (s == ST_OK)
+		s = sql_step(st, q, what);
+	if (s == ST_OK)
+		*out = sqlite3_column_int64(q, 0);
+	sql_release(st, q);
+	return s;
+}
+
+long sql_changes(struct store *st)
+{
+	return sqlite3_changes(st->db);
+}
+
+enum store_status sql_error(struct store *st, enum store_status s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(st->err, sizeof(st->err), fmt, ap);
+	va_end(ap);
+	return s;
 }
 
 static long elapsed_ms(const struct timespec *since)
@@ -416,35 +554,41 @@ void store_close(struct store *st)
 	free(st);
 }
 
+enum store_status sql_exec(struct store *st, const char *sql, const char *what)
+{
+	int rc = exec(st, sql);
+	return rc == SQLITE_OK ? ST_OK : store_fail(st, rc, what);
+}
+
+/* Transaction control runs for every login: cached like any statement. */
+static enum store_status tx_run(struct store *st, const char *sql, const char *what)
+{
+	return sql_run_args(st, what, NULL, sql, NULL, 0);
+}
+
 enum store_status store_begin(struct store *st)
 {
-	int rc = exec(st, "BEGIN IMMEDIATE");
-	if (rc != SQLITE_OK)
-		return store_fail(st, rc, "cannot lock state store");
-	st->in_tx = true;
-	return ST_OK;
+	enum store_status s = tx_run(st, "BEGIN IMMEDIATE", "cannot lock state store");
+	if (s == ST_OK)
+		st->in_tx = true;
+	return s;
 }
 
 enum store_status store_begin_read(struct store *st)
 {
-	int rc = exec(st, "BEGIN");
-	if (rc != SQLITE_OK)
-		return store_fail(st, rc, "cannot read state store");
-	st->in_tx = true;
-	return ST_OK;
+	enum store_status s = tx_run(st, "BEGIN", "cannot read state store");
+	if (s == ST_OK)
+		st->in_tx = true;
+	return s;
 }
 
 enum store_status store_commit(struct store *st)
 {
-	int rc = exec(st, "COMMIT");
-	if (rc != SQLITE_OK) {
-		enum store_status s = store_fail(st, rc, "cannot write state store");
+	enum store_status s = tx_run(st, "COMMIT", "cannot write state store");
+	if (s != ST_OK)
 		exec(st, "ROLLBACK");
-		st->in_tx = false;
-		return s;
-	}
 	st->in_tx = false;
-	return ST_OK;
+	return s;
 }
 
 void store_rollback(struct store *st)
@@ -503,84 +647,49 @@ static int row_to_tally(sqlite3_stmt *q, int col, struct tally *t)
 
 enum store_status store_tally_get(struct store *st, const char *user, struct tally *t)
 {
-	sqlite3_stmt *q = NULL;
+	sqlite3_stmt *q;
 	memset(t, 0, sizeof(*t));
-	int rc = stmt_get(st, STMT_TALLY_GET, "SELECT " TALLY_COLS " FROM tally WHERE user = ?", &q);
-	if (rc != SQLITE_OK)
-		return store_fail(st, rc, "cannot read");
-	sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	enum store_status s = ST_NOTFOUND;
-	if (rc == SQLITE_ROW) {
-		if (row_to_tally(q, 0, t)) {
-			snprintf(st->err, sizeof(st->err),
-				 "state store %s has a malformed tally row (%s)", st->path,
-				 advice(ST_CORRUPT));
-			s = ST_CORRUPT;
-		} else {
-			s = ST_OK;
-		}
-	} else if (rc != SQLITE_DONE) {
-		s = store_fail(st, rc, "cannot read");
-	}
-	stmt_done(q);
+	enum store_status s = sql_prepare(st, "SELECT " TALLY_COLS " FROM tally WHERE user = ?", &q,
+					  "cannot read");
+	if (s == ST_OK)
+		s = sql_bind(st, q, &SQL_TEXT(user), 1, "cannot read");
+	if (s == ST_OK)
+		s = sql_step(st, q, "cannot read");
+	if (s == ST_OK && row_to_tally(q, 0, t))
+		s = sql_error(st, ST_CORRUPT, "state store %s has a malformed tally row (%s)",
+			      st->path, advice(ST_CORRUPT));
+	sql_release(st, q);
 	return s;
 }
 
 enum store_status store_tally_put(struct store *st, const char *user, const struct tally *t)
 {
 	unsigned char buf[SOSAFE_MAX_DENY * 8];
-	sqlite3_stmt *q = NULL;
-	int rc = stmt_get(st, STMT_TALLY_PUT,
-			  "INSERT OR REPLACE INTO tally (user, " TALLY_COLS
-			  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &q);
-	if (rc != SQLITE_OK)
-		return store_fail(st, rc, "cannot write");
 	pack_fails(t, buf);
-	sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 2, buf, (int)(t->nfails * 8), SQLITE_STATIC);
-	sqlite3_bind_int64(q, 3, t->locked_until);
-	sqlite3_bind_int64(q, 4, t->reset_seq);
-	sqlite3_bind_int64(q, 5, t->lock_level);
-	sqlite3_bind_int64(q, 6, t->last_lock);
-	sqlite3_bind_int64(q, 7, t->attempts);
-	sqlite3_bind_int64(q, 8, t->refused);
-	sqlite3_bind_int64(q, 9, t->last_success);
-	sqlite3_bind_int64(q, 10, t->period_start);
-	sqlite3_bind_int64(q, 11, t->period_fails);
-	rc = sqlite3_step(q);
-	if (rc != SQLITE_DONE) {
-		enum store_status s = store_fail(st, rc, "cannot write");
-		stmt_done(q);
-		return s;
-	}
-	stmt_done(q);
-	return ST_OK;
+	return sql_run(st, "cannot write", NULL,
+		       "INSERT OR REPLACE INTO tally (user, " TALLY_COLS
+		       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		       SQL_TEXT(user), SQL_BLOB(buf, t->nfails * 8), SQL_INT(t->locked_until),
+		       SQL_INT(t->reset_seq), SQL_INT(t->lock_level), SQL_INT(t->last_lock),
+		       SQL_INT(t->attempts), SQL_INT(t->refused), SQL_INT(t->last_success),
+		       SQL_INT(t->period_start), SQL_INT(t->period_fails));
 }
 
 enum store_status store_tally_foreach(struct store *st, store_tally_fn fn, void *ctx)
 {
-	sqlite3_stmt *q = NULL;
-	int rc = sqlite3_prepare_v2(st->db, "SELECT user, " TALLY_COLS " FROM tally ORDER BY user",
-				    -1, &q, NULL);
-	if (rc != SQLITE_OK)
-		return store_fail(st, rc, "cannot read");
-	enum store_status s = ST_OK;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	sqlite3_stmt *q;
+	enum store_status s = sql_prepare(st, "SELECT user, " TALLY_COLS " FROM tally ORDER BY user",
+					  &q, "cannot read");
+	while (s == ST_OK && (s = sql_step(st, q, "cannot read")) == ST_OK) {
 		struct tally t;
 		const char *user = (const char *)sqlite3_column_text(q, 0);
-		if (!user || row_to_tally(q, 1, &t)) {
-			s = ST_CORRUPT;
-			snprintf(st->err, sizeof(st->err), "malformed tally row in %s", st->path);
-			break;
-		}
-		if (fn(user, &t, ctx))
+		if (!user || row_to_tally(q, 1, &t))
+			s = sql_error(st, ST_CORRUPT, "malformed tally row in %s", st->path);
+		else if (fn(user, &t, ctx))
 			break;
 	}
-	if (s == ST_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		s = store_fail(st, rc, "cannot read");
-	sqlite3_finalize(q);
-	return s;
+	sql_release(st, q);
+	return s == ST_NOTFOUND ? ST_OK : s;
 }
 
 struct idle_names {
@@ -617,22 +726,11 @@ enum store_status store_tally_prune_idle(struct store *st, const struct lock_pol
 	enum store_status s = store_tally_foreach(st, collect_idle, &in);
 	if (s == ST_OK && in.oom)
 		s = store_fail(st, SQLITE_NOMEM, "cannot read");
-	sqlite3_stmt *q = NULL;
-	if (s == ST_OK && in.n) {
-		int rc = sqlite3_prepare_v2(st->db, "DELETE FROM tally WHERE user = ?", -1, &q, NULL);
-		if (rc != SQLITE_OK)
-			s = store_fail(st, rc, "cannot write");
-		for (size_t i = 0; s == ST_OK && i < in.n; i++) {
-			sqlite3_bind_text(q, 1, in.v[i], -1, SQLITE_STATIC);
-			rc = sqlite3_step(q);
-			sqlite3_reset(q);
-			if (rc != SQLITE_DONE)
-				s = store_fail(st, rc, "cannot write");
-			else
-				*pruned += sqlite3_changes(st->db);
-		}
+	for (size_t i = 0; s == ST_OK && i < in.n; i++) {
+		long n = 0;
+		s = sql_run(st, "cannot write", &n, "DELETE FROM tally WHERE user = ?", SQL_TEXT(in.v[i]));
+		*pruned += n;
 	}
-	sqlite3_finalize(q);
 	for (size_t i = 0; i < in.n; i++)
 		free(in.v[i]);
 	free(in.v);
@@ -646,17 +744,12 @@ enum store_status store_delete_user(struct store *st, const char *user, long *ro
 		const struct schema_part *p = store_schema_parts[i];
 		for (unsigned j = 0; j < p->nuser_tables; j++) {
 			char sql[128];
-			sqlite3_stmt *q = NULL;
+			long n = 0;
 			snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE user = ?", p->user_tables[j]);
-			int rc = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL);
-			if (rc == SQLITE_OK) {
-				sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
-				rc = sqlite3_step(q);
-			}
-			sqlite3_finalize(q);
-			if (rc != SQLITE_DONE)
-				return store_fail(st, rc, "cannot delete from");
-			*rows += sqlite3_changes(st->db);
+			enum store_status s = sql_run(st, "cannot delete from", &n, sql, SQL_TEXT(user));
+			if (s != ST_OK)
+				return s;
+			*rows += n;
 		}
 	}
 	return ST_OK;

@@ -176,7 +176,7 @@ static void test_lifecycle(void **state)
 	must_sync(export(false, true), 61);
 	assert_int_equal(snap_uid("alice", NULL), uid);
 	struct rep rep = { 0 };
-	assert_int_equal(directory_report_foreach(st, count_rows, &rep), ST_OK);
+	assert_int_equal(dir_report_foreach(st, count_rows, &rep), ST_OK);
 	assert_int_equal(rep.n, 0);
 
 	/* day 31 + 31: purged - gone from the snapshot, state deleted, report */
@@ -191,8 +191,8 @@ static void test_lifecycle(void **state)
 	assert_int_equal(snap_uid("alice", NULL), -1);
 	assert_int_equal(store_tally_get(st, "alice", &t2), ST_NOTFOUND);
 	struct dir_state ds;
-	assert_int_equal(directory_state_get(st, "alice", &ds), ST_NOTFOUND);
-	assert_int_equal(directory_report_foreach(st, count_rows, &rep), ST_OK);
+	assert_int_equal(dir_user_get(st, "alice", &ds), ST_NOTFOUND);
+	assert_int_equal(dir_report_foreach(st, count_rows, &rep), ST_OK);
 	assert_int_equal(rep.n, 1);
 	assert_string_equal(rep.last.user, "alice");
 	assert_int_equal(rep.last.uid, uid);
@@ -200,7 +200,7 @@ static void test_lifecycle(void **state)
 	assert_int_equal(rep.last.deactivated_at, T0 + 31 * DAY);
 	assert_true(rep.last.records >= 2);   /* tally + lifecycle row */
 	assert_non_null(strstr(rep.last.rule, "grace_days=30"));
-	assert_true(directory_uid_tombstoned(st, uid));
+	assert_true(dir_uid_tombstoned(st, uid));
 
 	/* day 63: alice returns -> a new uid, none of the old data */
 	must_sync(export(true, true), 63);
@@ -240,7 +240,7 @@ static void test_purge_command(void **state)
 	sync_result_free(&r);
 	assert_int_equal(snap_uid("alice", NULL), -1);
 	assert_true(snap_uid("bob", NULL) > 0);
-	assert_true(directory_uid_tombstoned(st, uid));
+	assert_true(dir_uid_tombstoned(st, uid));
 }
 
 /* collisions with local accounts are refused and change nothing */

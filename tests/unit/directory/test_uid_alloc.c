@@ -17,7 +17,6 @@
 struct fixture {
 	char dir[64];
 	struct store *st;
-	struct dir_store *ds;
 	struct sosafe_config cfg;
 };
 
@@ -26,7 +25,6 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
 	assert_int_equal(tmp_store_open(f->dir, sizeof(f->dir), "uid", &f->st), 0);
-	assert_non_null(f->ds = dir_store_new(f->st));
 	config_defaults(&f->cfg);
 	f->cfg.uid_min = 5000;
 	f->cfg.uid_max = 5009;
@@ -37,7 +35,6 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	dir_store_free(f->ds);
 	int r = tmp_store_remove(f->st, f->dir);
 	free(f);
 	return r;
@@ -48,7 +45,7 @@ static long long next(struct fixture *f, const struct local *lp, const struct lo
 {
 	long long uid = -1;
 	struct sosafe_err e = { "" };
-	if (uid_allocate(f->ds, &f->cfg, lp, lg, ids, &uid, &e))
+	if (uid_allocate(f->st, &f->cfg, lp, lg, ids, &uid, &e))
 		fail_msg("%s", e.msg);
 	return uid;
 }
@@ -61,12 +58,12 @@ static void test_skips_what_is_taken(void **state)
 	assert_int_equal(local_add(&lg, "localgroup", 5001), 0);
 	long long export_ids[] = { 5002 };
 	struct idset ids = { export_ids, 1 };
-	assert_int_equal(dir_user_insert(f->ds, "held", 5003, 5004, 1, NULL), ST_OK);
-	assert_int_equal(dir_tombstone_add(f->ds, 5005, "gone", 1), ST_OK);
+	assert_int_equal(dir_user_insert(f->st, "held", 5003, 5004, 1, NULL), ST_OK);
+	assert_int_equal(dir_tombstone_add(f->st, 5005, "gone", 1), ST_OK);
 	assert_int_equal(next(f, &lp, &lg, &ids), 5006);
 	/* handed out once: the counter moved on even without a row */
 	assert_int_equal(next(f, &lp, &lg, &ids), 5007);
-	assert_int_equal(dir_meta_get(f->ds, "next_uid", 0), 5008);
+	assert_int_equal(dir_meta_get(f->st, "next_uid", 0), 5008);
 	local_free(&lp);
 	local_free(&lg);
 }
@@ -76,15 +73,15 @@ static void test_range_used_up(void **state)
 	struct fixture *f = *state;
 	struct local none = { 0 };
 	struct idset ids = { 0 };
-	assert_int_equal(dir_meta_set(f->ds, "next_uid", 5009), ST_OK);
+	assert_int_equal(dir_meta_set(f->st, "next_uid", 5009), ST_OK);
 	assert_int_equal(next(f, &none, &none, &ids), 5009);
 	long long uid = -1;
 	struct sosafe_err e = { "" };
-	assert_int_equal(uid_allocate(f->ds, &f->cfg, &none, &none, &ids, &uid, &e), -1);
+	assert_int_equal(uid_allocate(f->st, &f->cfg, &none, &none, &ids, &uid, &e), -1);
 	assert_string_equal(e.msg, "uid range 5000..5009 is used up (uids are never reused); "
 			    "widen uid_max");
 	/* a counter below uid_min (uid_min raised) starts at uid_min */
-	assert_int_equal(dir_meta_set(f->ds, "next_uid", 10), ST_OK);
+	assert_int_equal(dir_meta_set(f->st, "next_uid", 10), ST_OK);
 	assert_int_equal(next(f, &none, &none, &ids), 5000);
 }
 

@@ -18,7 +18,6 @@
 struct fixture {
 	char dir[64];
 	struct store *st;
-	struct dir_store *ds;
 };
 
 static int setup(void **state)
@@ -26,8 +25,6 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
 	assert_int_equal(tmp_store_open(f->dir, sizeof(f->dir), "dirstore", &f->st), 0);
-	assert_non_null(f->ds = dir_store_new(f->st));
-	assert_ptr_equal(dir_store_store(f->ds), f->st);
 	*state = f;
 	return 0;
 }
@@ -35,7 +32,6 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	dir_store_free(f->ds);
 	int r = tmp_store_remove(f->st, f->dir);
 	free(f);
 	return r;
@@ -58,66 +54,66 @@ static void test_rows(void **state)
 {
 	struct fixture *f = *state;
 	struct dir_state s;
-	assert_int_equal(dir_user_get(f->ds, "carol", &s), ST_NOTFOUND);
-	assert_int_equal(dir_user_insert(f->ds, "carol", 5002, 5002, 100, NULL), ST_OK);
-	assert_int_equal(dir_user_insert(f->ds, "alice", 5000, 6000, 100, "uuid:a"), ST_OK);
-	assert_int_equal(dir_user_insert(f->ds, "bob", 5001, 5001, 100, NULL), ST_OK);
+	assert_int_equal(dir_user_get(f->st, "carol", &s), ST_NOTFOUND);
+	assert_int_equal(dir_user_insert(f->st, "carol", 5002, 5002, 100, NULL), ST_OK);
+	assert_int_equal(dir_user_insert(f->st, "alice", 5000, 6000, 100, "uuid:a"), ST_OK);
+	assert_int_equal(dir_user_insert(f->st, "bob", 5001, 5001, 100, NULL), ST_OK);
 	/* a uid is one user's */
-	assert_int_not_equal(dir_user_insert(f->ds, "dave", 5000, 5000, 100, NULL), ST_OK);
+	assert_int_not_equal(dir_user_insert(f->st, "dave", 5000, 5000, 100, NULL), ST_OK);
 	assert_non_null(strstr(store_error(f->st), "cannot write"));
 
-	assert_int_equal(dir_user_get(f->ds, "alice", &s), ST_OK);
+	assert_int_equal(dir_user_get(f->st, "alice", &s), ST_OK);
 	assert_int_equal(s.uid, 5000);
 	assert_int_equal(s.first_seen, 100);
 	assert_int_equal(s.deactivated_at, 0);
 	char buf[64], name[64];
 	long long uid = 0;
-	assert_int_equal(dir_user_ext_id(f->ds, "alice", buf, sizeof(buf)), ST_OK);
+	assert_int_equal(dir_user_ext_id(f->st, "alice", buf, sizeof(buf)), ST_OK);
 	assert_string_equal(buf, "uuid:a");
-	assert_int_equal(dir_user_ext_id(f->ds, "bob", buf, sizeof(buf)), ST_OK);
+	assert_int_equal(dir_user_ext_id(f->st, "bob", buf, sizeof(buf)), ST_OK);
 	assert_string_equal(buf, "");
-	assert_int_equal(dir_user_set_ext_id(f->ds, "bob", "uuid:b"), ST_OK);
-	assert_int_equal(dir_user_by_ext_id(f->ds, "uuid:b", name, sizeof(name), &uid), ST_OK);
+	assert_int_equal(dir_user_set_ext_id(f->st, "bob", "uuid:b"), ST_OK);
+	assert_int_equal(dir_user_by_ext_id(f->st, "uuid:b", name, sizeof(name), &uid), ST_OK);
 	assert_string_equal(name, "bob");
 	assert_int_equal(uid, 5001);
-	assert_int_equal(dir_user_by_ext_id(f->ds, "uuid:x", name, sizeof(name), &uid), ST_NOTFOUND);
+	assert_int_equal(dir_user_by_ext_id(f->st, "uuid:x", name, sizeof(name), &uid), ST_NOTFOUND);
 
-	assert_int_equal(dir_user_deactivate(f->ds, "bob", 200, "gone"), ST_OK);
-	assert_int_equal(dir_user_deactivate(f->ds, "carol", 300, "gone"), ST_OK);
-	assert_int_equal(dir_user_get(f->ds, "bob", &s), ST_OK);
+	assert_int_equal(dir_user_deactivate(f->st, "bob", 200, "gone"), ST_OK);
+	assert_int_equal(dir_user_deactivate(f->st, "carol", 300, "gone"), ST_OK);
+	assert_int_equal(dir_user_get(f->st, "bob", &s), ST_OK);
 	assert_int_equal(s.deactivated_at, 200);
 	long long n = 0;
-	assert_int_equal(dir_users_active_count(f->ds, &n), ST_OK);
+	assert_int_equal(dir_users_active_count(f->st, &n), ST_OK);
 	assert_int_equal(n, 1);
 
 	struct seen all = { 0 }, active = { 0 }, due = { 0 }, first = { .stop_after = 1 };
-	assert_int_equal(dir_users_foreach(f->ds, collect, &all), ST_OK);
+	assert_int_equal(dir_users_foreach(f->st, collect, &all), ST_OK);
 	assert_int_equal(all.n, 3);
 	assert_string_equal(all.names[0], "alice");
 	assert_string_equal(all.names[2], "carol");
-	assert_int_equal(dir_users_foreach(f->ds, collect, &first), ST_OK);
+	assert_int_equal(dir_users_foreach(f->st, collect, &first), ST_OK);
 	assert_int_equal(first.n, 1);
-	assert_int_equal(dir_users_active_foreach(f->ds, collect, &active), ST_OK);
+	assert_int_equal(dir_users_active_foreach(f->st, collect, &active), ST_OK);
 	assert_int_equal(active.n, 1);
 	assert_string_equal(active.names[0], "alice");
-	assert_int_equal(dir_users_deactivated_before(f->ds, 300, collect, &due), ST_OK);
+	assert_int_equal(dir_users_deactivated_before(f->st, 300, collect, &due), ST_OK);
 	assert_int_equal(due.n, 1);
 	assert_string_equal(due.names[0], "bob");
 
-	assert_int_equal(dir_user_reactivate(f->ds, "bob"), ST_OK);
-	assert_int_equal(dir_user_set_gid(f->ds, "bob", 7000), ST_OK);
-	assert_int_equal(dir_users_active_count(f->ds, &n), ST_OK);
+	assert_int_equal(dir_user_reactivate(f->st, "bob"), ST_OK);
+	assert_int_equal(dir_user_set_gid(f->st, "bob", 7000), ST_OK);
+	assert_int_equal(dir_users_active_count(f->st, &n), ST_OK);
 	assert_int_equal(n, 2);
 
 	/* ids: a uid, a gid, a tombstone */
-	assert_true(dir_id_taken(f->ds, 5000));
-	assert_true(dir_id_taken(f->ds, 6000));
-	assert_true(dir_id_taken(f->ds, 7000));
-	assert_false(dir_id_taken(f->ds, 6001));
-	assert_false(dir_uid_tombstoned(f->ds, 9000));
-	assert_int_equal(dir_tombstone_add(f->ds, 9000, "old", 400), ST_OK);
-	assert_true(dir_uid_tombstoned(f->ds, 9000));
-	assert_true(dir_id_taken(f->ds, 9000));
+	assert_true(dir_id_taken(f->st, 5000));
+	assert_true(dir_id_taken(f->st, 6000));
+	assert_true(dir_id_taken(f->st, 7000));
+	assert_false(dir_id_taken(f->st, 6001));
+	assert_false(dir_uid_tombstoned(f->st, 9000));
+	assert_int_equal(dir_tombstone_add(f->st, 9000, "old", 400), ST_OK);
+	assert_true(dir_uid_tombstoned(f->st, 9000));
+	assert_true(dir_id_taken(f->st, 9000));
 }
 
 static int count_report(const struct deletion_row *r, void *ctx)
@@ -135,39 +131,39 @@ static void test_report_and_meta(void **state)
 	snprintf(r.user, sizeof(r.user), "alice");
 	snprintf(r.rule, sizeof(r.rule), "grace_days=30");
 	snprintf(r.admin, sizeof(r.admin), "root");
-	assert_int_equal(dir_report_add(f->ds, &r), ST_OK);
+	assert_int_equal(dir_report_add(f->st, &r), ST_OK);
 	r.uid = 5001;
 	snprintf(r.user, sizeof(r.user), "bob");
-	assert_int_equal(dir_report_add(f->ds, &r), ST_OK);
+	assert_int_equal(dir_report_add(f->st, &r), ST_OK);
 	struct deletion_row last = { 0 };
-	assert_int_equal(dir_report_foreach(f->ds, count_report, &last), ST_OK);
+	assert_int_equal(dir_report_foreach(f->st, count_report, &last), ST_OK);
 	assert_int_equal(last.id, 2);
 	assert_string_equal(last.user, "bob");
 	assert_int_equal(last.records, 3);
 	assert_string_equal(last.rule, "grace_days=30");
 	assert_string_equal(last.admin, "root");
 
-	assert_int_equal(dir_meta_get(f->ds, "serial", 42), 42);
-	assert_int_equal(dir_meta_set(f->ds, "serial", 7), ST_OK);
-	assert_int_equal(dir_meta_set(f->ds, "serial", 8), ST_OK);
-	assert_int_equal(dir_meta_get(f->ds, "serial", 42), 8);
+	assert_int_equal(dir_meta_get(f->st, "serial", 42), 42);
+	assert_int_equal(dir_meta_set(f->st, "serial", 7), ST_OK);
+	assert_int_equal(dir_meta_set(f->st, "serial", 8), ST_OK);
+	assert_int_equal(dir_meta_get(f->st, "serial", 42), 8);
 }
 
 static void test_rename(void **state)
 {
 	struct fixture *f = *state;
-	assert_int_equal(dir_user_insert(f->ds, "old", 5000, 5000, 1, "uuid:1"), ST_OK);
+	assert_int_equal(dir_user_insert(f->st, "old", 5000, 5000, 1, "uuid:1"), ST_OK);
 	struct tally t = { 0 };
 	t.attempts = 4;
 	assert_int_equal(store_tally_put(f->st, "old", &t), ST_OK);
 	t.attempts = 9;
 	assert_int_equal(store_tally_put(f->st, "new", &t), ST_OK);   /* an unknown name's failures */
 	long rows = 0;
-	assert_int_equal(dir_user_rename(f->ds, "old", "new", &rows), ST_OK);
+	assert_int_equal(dir_user_rename(f->st, "old", "new", &rows), ST_OK);
 	assert_int_equal(rows, 2);   /* lifecycle row and tally */
 	struct dir_state s;
-	assert_int_equal(dir_user_get(f->ds, "old", &s), ST_NOTFOUND);
-	assert_int_equal(dir_user_get(f->ds, "new", &s), ST_OK);
+	assert_int_equal(dir_user_get(f->st, "old", &s), ST_NOTFOUND);
+	assert_int_equal(dir_user_get(f->st, "new", &s), ST_OK);
 	assert_int_equal(s.uid, 5000);
 	assert_int_equal(store_tally_get(f->st, "new", &t), ST_OK);
 	assert_int_equal(t.attempts, 4);

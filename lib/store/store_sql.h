@@ -1,0 +1,95 @@
+/* The SQLite side of the state store, for the repository files in lib/store/
+ * only: nothing above lib/store/ includes this header, so a second store
+ * implementation replaces these files and leaves every caller as it is.
+ *
+ * Statements come from one cache per connection (struct store): prepared on
+ * first use, kept for the life of the connection. A login runs the same few
+ * queries in preauth, otp and account, and a directory sync runs the same
+ * per-user statements for every user; preparing costs far more than running
+ * them. Every statement taken with sql_prepare() goes back with
+ * sql_release() on every path: that resets it (no open cursor, so no read
+ * transaction is kept open) and drops the bindings (no pointer to the
+ * caller's strings or secrets stays behind).
+ *
+ * The connection itself is store_db(); errors of SQLite calls made directly
+ * are recorded with store_fail().
+ *
+ * THREAD SAFETY: like the connection itself, the cache belongs to one
+ * thread at a time. */
+#ifndef SOSAFE_STORE_SQL_H
+#define SOSAFE_STORE_SQL_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "base/util.h"
+#include "store/store.h"
+
+/* *Q gets the cached statement for SQL (prepared on first use). If that
+ * statement is already in use further up the stack, a private one is
+ * prepared instead. On failure *Q is NULL and the error is recorded with
+ * WHAT ("cannot read", ...) for store_error(). */
+enum store_status sql_prepare(struct store *st, const char *sql, sqlite3_stmt **q,
+			      const char *what);
+/* Give Q back (NULL is fine). */
+void sql_release(struct store *st, sqlite3_stmt *q);
+
+/* One bound parameter. Text and blobs are bound without a copy: they must
+ * live until the statement is released. */
+struct sql_arg {
+	enum { SQL_ARG_TEXT, SQL_ARG_INT, SQL_ARG_BLOB } type;
+	union {
+		const char *text;
+		int64_t i;
+		struct {
+			const void *p;
+			int len;
+		} blob;
+	};
+};
+#define SQL_TEXT(s) ((struct sql_arg){ .type = SQL_ARG_TEXT, .text = (s) })
+#define SQL_INT(v) ((struct sql_arg){ .type = SQL_ARG_INT, .i = (int64_t)(v) })
+#define SQL_BLOB(p_, n_) ((struct sql_arg){ .type = SQL_ARG_BLOB, .blob = { (p_), (int)(n_) } })
+
+/* Bind ARGS to parameters 1..N of Q. */
+enum store_status sql_bind(struct store *st, sqlite3_stmt *q, const struct sql_arg *args,
+			   unsigned n, const char *what);
+
+/* Step Q once. SQLITE_ROW gives ST_OK, SQLITE_DONE gives ST_NOTFOUND; any
+ * other result is recorded with WHAT. Q is not released. */
+enum store_status sql_step(struct store *st, sqlite3_stmt *q, const char *what);
+
+/* Prepare SQL, bind ARGS, step to the end (INSERT, UPDATE, DELETE, BEGIN ...)
+ * and release. *CHANGES (may be NULL) gets the rows changed. */
+enum store_status sql_run_args(struct store *st, const char *what, long *changes,
+			       const char *sql, const struct sql_arg *args, unsigned n);
+#define sql_run(st, what, changes, sql, ...)                                                \
+	sql_run_args(st, what, changes, sql, (const struct sql_arg[]){ __VA_ARGS__ },      \
+		     (unsigned)ARRAY_SIZE(((const struct sql_arg[]){ __VA_ARGS__ })))
+
+/* First column of the first row as an integer; ST_NOTFOUND if no row. */
+enum store_status sql_int_args(struct store *st, const char *what, int64_t *out, const char *sql,
+			       const struct sql_arg *args, unsigned n);
+#define sql_int(st, what, out, sql, ...)                                                    \
+	sql_int_args(st, what, out, sql, (const struct sql_arg[]){ __VA_ARGS__ },          \
+		     (unsigned)ARRAY_SIZE(((const struct sql_arg[]){ __VA_ARGS__ })))
+
+/* Run one or more statements without parameters, uncached (schema steps). */
+enum store_status sql_exec(struct store *st, const char *sql, const char *what);
+
+/* Column COL of the current row as text; "" for NULL. */
+static inline const char *sql_text(sqlite3_stmt *q, int col)
+{
+	const unsigned char *s = sqlite3_column_text(q, col);
+	return s ? (const char *)s : "";
+}
+
+/* Record a message for store_error() and return S (store_fail() records a
+ * SQLite result instead). */
+enum store_status sql_error(struct store *st, enum store_status s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Rows changed by the last INSERT, UPDATE or DELETE on ST. */
+long sql_changes(struct store *st);
+
+#endif
