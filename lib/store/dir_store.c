@@ -9,16 +9,23 @@
 
 #define USER_COLS "user, uid, gid, first_seen, deactivated_at, reason"
 
+/* The first row of SQL with its one parameter ARG in *Q (release it in any
+ * case); ST_NOTFOUND if there is none. */
+static enum store_status first_row(struct store *st, const char *sql, const char *arg,
+				   sqlite3_stmt **q)
+{
+	enum store_status r = sql_prepare(st, sql, q, "cannot read");
+	if (r == ST_OK)
+		r = sql_bind(st, *q, &SQL_TEXT(arg), 1, "cannot read");
+	return r == ST_OK ? sql_step(st, *q, "cannot read") : r;
+}
+
 enum store_status dir_user_get(struct store *st, const char *user, struct dir_state *s)
 {
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	memset(s, 0, sizeof(*s));
-	enum store_status r = sql_prepare(st, "SELECT uid, first_seen, deactivated_at FROM dir_user "
-				 "WHERE user = ?", &q, "cannot read");
-	if (r == ST_OK)
-		r = sql_bind(st, q, &SQL_TEXT(user), 1, "cannot read");
-	if (r == ST_OK)
-		r = sql_step(st, q, "cannot read");
+	enum store_status r = first_row(st, "SELECT uid, first_seen, deactivated_at FROM dir_user "
+					"WHERE user = ?", user, &q);
 	if (r == ST_OK) {
 		s->uid = sqlite3_column_int64(q, 0);
 		s->first_seen = sqlite3_column_int64(q, 1);
@@ -30,14 +37,9 @@ enum store_status dir_user_get(struct store *st, const char *user, struct dir_st
 
 enum store_status dir_user_ext_id(struct store *st, const char *user, char *buf, size_t len)
 {
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	buf[0] = 0;
-	enum store_status r = sql_prepare(st, "SELECT ext_id FROM dir_user WHERE user = ?", &q,
-					  "cannot read");
-	if (r == ST_OK)
-		r = sql_bind(st, q, &SQL_TEXT(user), 1, "cannot read");
-	if (r == ST_OK)
-		r = sql_step(st, q, "cannot read");
+	enum store_status r = first_row(st, "SELECT ext_id FROM dir_user WHERE user = ?", user, &q);
 	if (r == ST_OK)
 		snprintf(buf, len, "%s", sql_text(q, 0));
 	sql_release(st, q);
@@ -47,13 +49,9 @@ enum store_status dir_user_ext_id(struct store *st, const char *user, char *buf,
 enum store_status dir_user_by_ext_id(struct store *st, const char *ext_id, char *name,
 				     size_t len, long long *uid)
 {
-	sqlite3_stmt *q;
-	enum store_status r = sql_prepare(st, "SELECT user, uid FROM dir_user WHERE ext_id = ?", &q,
-					  "cannot read");
-	if (r == ST_OK)
-		r = sql_bind(st, q, &SQL_TEXT(ext_id), 1, "cannot read");
-	if (r == ST_OK)
-		r = sql_step(st, q, "cannot read");
+	sqlite3_stmt *q = NULL;
+	enum store_status r = first_row(st, "SELECT user, uid FROM dir_user WHERE ext_id = ?", ext_id,
+					&q);
 	if (r == ST_OK) {
 		snprintf(name, len, "%s", sql_text(q, 0));
 		*uid = sqlite3_column_int64(q, 1);
