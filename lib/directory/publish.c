@@ -177,6 +177,7 @@ static int add_groups(const struct directory *d, const struct local *lg, struct 
 	b->members = calloc(d->ngroups + 1, sizeof(*b->members));
 	if (!b->groups || !b->members)
 		return err_set(e, "out of memory");
+	b->ngroups = b->nmembers = 0;
 	for (size_t g = 0; g < d->ngroups; g++) {
 		const struct dir_group *dg = &d->groups[g];
 		if (dg->gid == DIR_NO_ID || !directory_name_ok(dg->name))
