@@ -20,43 +20,24 @@
 #include "base/conf.h"
 #include "directory/directory.h"
 #include "store/store.h"
+#include "sync_env.h"
 
 #define DAY 86400
 #define T0 1700000000LL
 
-static char dir[256], pwfile[300], grfile[300];
-static struct sosafe_config cfg;
-static struct store *st;
+static struct sync_env env;
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/sosafe-rename.XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	chmod(dir, 0755);
-	snprintf(pwfile, sizeof(pwfile), "%s/passwd", dir);
-	snprintf(grfile, sizeof(grfile), "%s/group", dir);
-	FILE *f = fopen(pwfile, "w");
-	fprintf(f, "root:x:0:0:root:/root:/bin/sh\n");
-	fclose(f);
-	f = fopen(grfile, "w");
-	fprintf(f, "root:x:0:\n");
-	fclose(f);
-	config_defaults(&cfg);
-	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s/state", dir);
-	snprintf(cfg.entitled_group, sizeof(cfg.entitled_group), "sosafe-users");
-	char serr[512];
-	assert_int_equal(store_open(&st, cfg.state_dir, STORE_CREATE, 5000, serr, sizeof(serr)), ST_OK);
-	return 0;
+	return sync_env_open(&env, "rename", "root:x:0:0:root:/root:/bin/sh\n",
+			     "root:x:0:\n");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	store_close(st);
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return sync_env_close(&env);
 }
 
 /* LDIF of "name:id name:id ..." (id "-" = none), every user entitled */
@@ -84,15 +65,8 @@ static char *ldif(const char *spec)
 static int sync_at(const char *spec, int dayno, struct sync_result *r, struct sosafe_err *e)
 {
 	char *text = ldif(spec);
-	struct directory d;
-	int rc = directory_parse(text, strlen(text), &d, e);
+	int rc = sync_env_run(&env, text, T0 + (int64_t)dayno * DAY, r, e);
 	free(text);
-	if (rc)
-		return -1;
-	struct sync_opts o = { .now = T0 + (int64_t)dayno * DAY, .passwd_path = pwfile,
-			       .group_path = grfile, .admin = "test" };
-	rc = directory_sync(st, &cfg, &d, &o, r, e);
-	directory_free(&d);
 	return rc;
 }
 
@@ -117,7 +91,7 @@ static const char *must_sync(const char *spec, int dayno)
 static long long sql_ll(const char *sql, const char *arg)
 {
 	sqlite3_stmt *q;
-	assert_int_equal(sqlite3_prepare_v2(store_db(st), sql, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(store_db(env.st), sql, -1, &q, NULL), SQLITE_OK);
 	if (arg)
 		sqlite3_bind_text(q, 1, arg, -1, SQLITE_TRANSIENT);
 	long long v = -1;
@@ -130,7 +104,7 @@ static long long sql_ll(const char *sql, const char *arg)
 static void sql(const char *s)
 {
 	char *e = NULL;
-	if (sqlite3_exec(store_db(st), s, NULL, NULL, &e) != SQLITE_OK)
+	if (sqlite3_exec(store_db(env.st), s, NULL, NULL, &e) != SQLITE_OK)
 		fail_msg("%s: %s", s, e);
 }
 
@@ -213,7 +187,7 @@ static void test_name_taken_by_another_account(void **state)
 	assert_string_equal(must_sync("pat:guid:bbbb keep:guid:k", 2), "");
 	assert_true(deact_of("pat") > 0);
 	/* after grace_days the old row is purged; the new account is new */
-	const char *c = must_sync("pat:guid:bbbb keep:guid:k", 1 + (int)cfg.grace_days + 1);
+	const char *c = must_sync("pat:guid:bbbb keep:guid:k", 1 + (int)env.cfg.grace_days + 1);
 	assert_non_null(strstr(c, "purged:pat"));
 	assert_non_null(strstr(c, "new:pat"));
 	assert_int_not_equal(uid_of("pat"), up);
