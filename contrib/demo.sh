@@ -173,7 +173,7 @@ login demo-alice "$PW"
 expect_that "login succeeds after unlock" [ $? = 0 ]
 pause
 
-# ---- TOTP, when this build has it (the totp work) ------------------------
+# ---- TOTP, when this build has it -------------------------------------
 if "$SOSAFECTL" enroll --help >/dev/null 2>&1 && command -v oathtool >/dev/null; then
 	say "5. A second factor (TOTP): enroll demo-alice, scan the QR code"
 	SECRET=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
@@ -201,7 +201,7 @@ else
 	say "5. TOTP second factor: not in this build (sosafectl enroll missing) - skipped"
 fi
 
-# ---- directory users, when this build has nss_sosafe (the nss work) -------
+# ---- directory users, when this build has nss_sosafe --------------------
 if [ -n "$NSSLIB" ] && [ -f "$NSSLIB/libnss_sosafe.so.2" ] && "$SOSAFECTL" sync --help >/dev/null 2>&1; then
 	say "6. Directory users (R3): served by nss_sosafe from a local snapshot"
 	mkdir -p "$T/nsslib"

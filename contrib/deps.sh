@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install the Debian packages that building and testing sosafe need
-# (the union of contrib/packages/*.txt). Idempotent; needs root.
+# (the union of contrib/packages/*.txt: build, runtime, test, test-e2e).
+# Idempotent; needs root.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 pkgs=$(cat "$here"/packages/*.txt | sed 's/#.*//' | tr -s ' \n' '\n' | sort -u | tr '\n' ' ')

@@ -1,5 +1,6 @@
-/* Account phase for directory users (R3, R4, R5): whatever authenticated
- * the user (password, ssh public key, GSSAPI), a directory user is refused
+/* The account phase: whatever authenticated the user (password, ssh public
+ * key, GSSAPI), a locked account is refused, and a directory user
+ * (R3, R4, R5) is refused
  *   - when deactivated in the directory (also shown as sp_expire = 1),
  *   - when the snapshot is older than max_snapshot_age (the sync broke:
  *     fail closed rather than serve a stale "active"),
@@ -42,7 +43,8 @@ static void fmt_day(int64_t t, char *buf, size_t len)
 		snprintf(buf, len, "%lld", (long long)t);
 }
 
-int step_account_directory(struct sosafe_ctx *c)
+/* Deactivated, stale snapshot, inactivity. */
+static int account_directory(struct sosafe_ctx *c)
 {
 	char path[4200], why[300];
 	struct snap pw_snap, sp_snap;
@@ -126,4 +128,33 @@ int step_account_directory(struct sosafe_ctx *c)
 		}
 	}
 	return rc;
+}
+
+int step_account(struct sosafe_ctx *c)
+{
+	if (!c->user_valid) {
+		log_event(LOG_NOTICE, &c->log, "bad-user", "user name refused (invalid characters or length)");
+		return PAM_PERM_DENIED;
+	}
+	int dir_rc = account_directory(c);   /* deactivated, stale, inactive */
+	if (dir_rc != PAM_SUCCESS)
+		return dir_rc;
+	_cleanup_store_ struct store *st = open_store_or_log(c, true);
+	if (!st)
+		return PAM_PERM_DENIED;
+	struct tally t;
+	enum store_status s = store_tally_get(st, c->user, &t);
+	if (s == ST_NOTFOUND)
+		return PAM_SUCCESS;
+	if (s != ST_OK) {
+		log_store_error(c, st, s);
+		return PAM_PERM_DENIED;
+	}
+	int64_t now = time(NULL);
+	if (lockout_is_locked(&c->policy, &t, now)) {
+		log_event(LOG_NOTICE, &c->log, "deny-locked", "account phase: account is locked");
+		tell_locked(c, &t, now);
+		return PAM_PERM_DENIED;
+	}
+	return PAM_SUCCESS;
 }

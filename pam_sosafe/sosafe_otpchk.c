@@ -5,9 +5,9 @@
  *   sosafe-otpchk USER   < answer on standard input (one line)
  *
  * It checks only the calling user's own code (the real uid must be USER's,
- * unless the caller is root), counts the attempt and consumes the code
- * exactly as pam_sosafe does (one transaction: lockout, replay guard,
- * recovery codes), and answers with its exit status only:
+ * unless the caller is root) with pam_sosafe's own decision (otp/decision.h:
+ * lockout, replay guard, recovery codes, no_secret policy, audit records
+ * under log_identity), and answers with its exit status only:
  *   0 right code, 1 refused, 2 misuse or error.
  * Nothing from the environment or the command line changes where it reads
  * its configuration or store. Failures sleep 2 s, like unix_chkpwd. */
@@ -23,16 +23,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "base/accounts.h"
 #include "base/conf.h"
-#include "lockout/lockout.h"
 #include "base/log.h"
 #include "base/names.h"
-#include "otp/otp_answer.h"
-#include "store/otp_store.h"
-#include "otp/recovery.h"
-#include "store/store.h"
 #include "base/util.h"
+#include "lockout/lockout.h"
+#include "otp/decision.h"
+#include "store/store.h"
 
 enum { OK = 0, REFUSED = 1, MISUSE = 2 };
 
@@ -74,59 +73,20 @@ static char *read_answer(void)
 	return buf;
 }
 
-/* Decide inside the open transaction. */
-static enum store_status decide(struct store *st, const struct sosafe_config *cfg, const char *user,
-				const char *raw, int64_t now, bool *ok, const char **why)
+/* The decision for USER's answer RAW; ST_OK with D->outcome, or a store error. */
+static enum store_status decide(struct otp_decision *d, const char *raw)
 {
-	_cleanup_otp_record_ struct otp_record r;
+	enum store_status s = otp_decision_lookup(d);
+	if (s != ST_OK && s != ST_NOTFOUND)
+		return s;
 	struct otp_answer a;
-	*ok = false;
-	enum store_status s = otp_get(st, user, &r);
-	if (s == ST_NOTFOUND) {
-		int64_t deadline = 0;
-		if (cfg->no_secret == NO_SECRET_ALLOW)
-			*ok = true, *why = "no secret enrolled; no_secret=allow";
-		else if (cfg->no_secret == NO_SECRET_ENROLL_WINDOW &&
-			 otp_window_get(st, user, &deadline) == ST_OK && deadline > now)
-			*ok = true, *why = "no secret enrolled; inside the enrollment window";
-		else
-			*why = "no secret enrolled";
-		return ST_OK;
-	}
-	if (s != ST_OK)
-		return s;
-	if (otp_answer_parse(raw, strlen(raw), r.params.digits, &a)) {
-		*why = "malformed answer";
-		return ST_OK;
-	}
-	if (a.kind == ANSWER_RECOVERY) {
-		char id[RECOVERY_ID_LEN + 1], hash[RECOVERY_HASH_MAX];
-		recovery_id_of(a.code, id);
-		bool have = otp_recovery_hash(st, user, id, hash, sizeof(hash)) == ST_OK;
-		bool used = false;
-		if (recovery_check(a.code, have ? hash : NULL))
-			s = otp_recovery_consume(st, user, id, hash, now, &used);
-		otp_answer_wipe(&a);
-		*ok = used;
-		*why = used ? "recovery code used" : "wrong recovery code";
-		return s;
-	}
-	int64_t step;
-	enum totp_result tr = totp_verify(&r.params, r.secret, r.secret_len, now, cfg->window, a.code,
-					  r.last_step, &step);
+	if (otp_answer_parse(raw, strlen(raw), d->digits, &a))
+		otp_answer_wipe(&a);   /* refused as a malformed answer */
+	otp_decision_prepare(d, &a, NULL);
+	s = otp_decide(d, &a, time(NULL));
 	otp_answer_wipe(&a);
-	if (tr == TOTP_OK) {
-		s = otp_advance_step(st, user, step);
-		if (s == ST_NOTFOUND) {
-			*why = "replayed code";
-			return ST_OK;
-		}
-		*ok = s == ST_OK;
-		*why = "code accepted";
-		return s;
-	}
-	*why = tr == TOTP_REPLAY ? "replayed code (or the clock stepped back)" : "wrong code";
-	return ST_OK;
+	otp_decision_wipe(d);
+	return s;
 }
 
 int main(int argc, char **argv)
@@ -168,44 +128,31 @@ int main(int argc, char **argv)
 		log_event(LOG_ERR, &log, "store-error", "%s: %s", store_status_name(s), err);
 		return refuse(MISUSE);
 	}
-	int64_t now = time(NULL), seq = 0;
-	struct tally t = { 0 };
-	bool locked_now = false, ok = false;
-	const char *why = "error";
-	s = store_begin(st);
-	if (s == ST_OK) {
-		s = store_tally_get(st, user, &t);
-		if (s == ST_NOTFOUND)
-			s = ST_OK;
-	}
-	enum lock_verdict v = LOCK_DENY_LOCKED;
-	if (s == ST_OK)
-		v = lockout_begin(&policy, &t, now, &seq, &locked_now);
-	if (s == ST_OK && v == LOCK_ALLOW)
-		s = decide(st, &cfg, user, raw, now, &ok, &why);
-	if (s == ST_OK && v == LOCK_ALLOW && ok && lockout_success(&policy, &t, now, seq) != LOCK_ALLOW) {
-		ok = false;
-		why = "right code but the account is locked";
-	}
-	if (s == ST_OK)
-		s = store_tally_put(st, user, &t);
-	if (s == ST_OK)
-		s = store_commit(st);
+	audit_configure(&cfg);   /* log_identity = name | pseudonym, as in the module */
+	struct otp_decision d;
+	otp_decision_init(&d, st, &cfg, &policy, &log, user);
+	s = decide(&d, raw);
 	if (s != ST_OK) {
 		log_event(LOG_ERR, &log, "store-error", "%s: %s", store_status_name(s), store_error(st));
 		return refuse(MISUSE);
 	}
-	if (locked_now)
-		log_event(LOG_WARNING, &log, "lock", "%u failures within %u s", t.nfails,
+	if (d.locked_now)
+		log_event(LOG_WARNING, &log, "lock", "%u failures within %u s", d.counted_tally.nfails,
 			  policy.fail_interval);
-	if (v == LOCK_DENY_LOCKED) {
+	switch (d.outcome) {
+	case OTP_ACCEPTED:
+	case OTP_ACCEPTED_COUNTED:
+		log_event(LOG_INFO, &log, "success", "%s", d.reason);
+		return OK;
+	case OTP_DENY_LOCKED:
 		log_event(LOG_NOTICE, &log, "deny-locked", "account is locked");
 		return refuse(REFUSED);
-	}
-	if (!ok) {
-		log_event(LOG_NOTICE, &log, "fail", "%s", why);
+	case OTP_RIGHT_BUT_LOCKED:
+		log_event(LOG_NOTICE, &log, "fail", "right code but the account is locked");
 		return refuse(REFUSED);
+	case OTP_REFUSED:
+		break;
 	}
-	log_event(LOG_INFO, &log, "success", "%s", why);
-	return OK;
+	log_event(LOG_NOTICE, &log, "fail", "%s", d.reason);
+	return refuse(REFUSED);
 }

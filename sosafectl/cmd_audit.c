@@ -4,7 +4,6 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <pwd.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,46 +160,42 @@ static int audit_export_cmd(struct cli *cli, int argc, char **argv)
 	store_rollback(st);
 	explicit_bzero(x.key, sizeof(x.key));
 	if (r) {
-		cli_err("cannot read the audit trail: %s", sqlite3_errmsg(store_db(st)));
+		cli_err("cannot read the audit trail: %s", store_cause(st));
 		return EXIT_STORE;
 	}
 	return EXIT_OK;
+}
+
+struct reveal {
+	const unsigned char *key;
+	const char *want;
+	char *found;
+	size_t flen;
+};
+
+static int match_pseudonym(const char *user, void *ctx)
+{
+	struct reveal *rv = ctx;
+	char pseudo[AUDIT_PSEUDO_LEN];
+	audit_pseudonym(rv->key, user, pseudo);
+	if (strcmp(pseudo, rv->want))
+		return 0;
+	snprintf(rv->found, rv->flen, "%s", user);
+	return 1;
 }
 
 /* Every name the host knows: store tables, then the passwd database. */
 static int add_candidates(struct store *st, const unsigned char key[AUDIT_KEY_LEN], const char *want,
 			  char *found, size_t flen)
 {
-	sqlite3 *db = store_db(st);
-	char pseudo[AUDIT_PSEUDO_LEN];
-	for (unsigned i = 0; i < store_schema_nparts; i++) {
-		const struct schema_part *p = store_schema_parts[i];
-		for (unsigned t = 0; t < p->nuser_tables; t++) {
-			char sql[160];
-			snprintf(sql, sizeof(sql), "SELECT DISTINCT user FROM \"%s\"", p->user_tables[t]);
-			sqlite3_stmt *q = NULL;
-			if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-				continue;
-			while (sqlite3_step(q) == SQLITE_ROW) {
-				const char *u = (const char *)sqlite3_column_text(q, 0);
-				if (!u)
-					continue;
-				audit_pseudonym(key, u, pseudo);
-				if (!strcmp(pseudo, want)) {
-					snprintf(found, flen, "%s", u);
-					sqlite3_finalize(q);
-					return 1;
-				}
-			}
-			sqlite3_finalize(q);
-		}
-	}
+	struct reveal rv = { key, want, found, flen };
+	/* an unreadable store still leaves the passwd database to search */
+	if (store_foreach_user(st, match_pseudonym, &rv) == ST_OK && *found)
+		return 1;
 	struct passwd *pw;
 	setpwent();
 	while ((pw = getpwent())) {
-		audit_pseudonym(key, pw->pw_name, pseudo);
-		if (!strcmp(pseudo, want)) {
-			snprintf(found, flen, "%s", pw->pw_name);
+		if (match_pseudonym(pw->pw_name, &rv)) {
 			endpwent();
 			return 1;
 		}

@@ -10,6 +10,7 @@
 #include "audit/audit.h"
 #include "cli.h"
 #include "lockout/lockout.h"
+#include "store/lockout_store.h"
 
 static void policy_for(const struct cli *cli, const char *user, struct lock_policy *p)
 {

@@ -1,9 +1,8 @@
-/* report and review: the access-review report (R13). */
+/* report and review: the access-review report (R7). */
 #include <config.h>
 
 #include <grp.h>
 #include <pwd.h>
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,21 +12,9 @@
 #include "audit/audit.h"
 #include "cli.h"
 #include "base/util.h"
+#include "store/report_store.h"
 
 enum fmt { F_TEXT, F_JSON, F_CSV };
-
-/* Every user any table knows, with what the review needs. */
-static const char report_sql[] =
-	"WITH u(user) AS (SELECT user FROM tally UNION SELECT user FROM otp"
-	"  UNION SELECT user FROM otp_recovery UNION SELECT user FROM otp_enroll_window"
-	"  UNION SELECT user FROM dir_user UNION SELECT user FROM review)"
-	" SELECT u.user, d.user IS NOT NULL, COALESCE(d.deactivated_at, 0),"
-	"  COALESCE(t.locked_until, 0), o.user IS NOT NULL,"
-	"  (SELECT count(*) FROM otp_recovery r WHERE r.user = u.user AND r.used_at = 0),"
-	"  COALESCE(t.last_success, 0), COALESCE(rv.time, 0), COALESCE(rv.reviewer, '')"
-	" FROM u LEFT JOIN tally t ON t.user = u.user LEFT JOIN otp o ON o.user = u.user"
-	"  LEFT JOIN dir_user d ON d.user = u.user LEFT JOIN review rv ON rv.user = u.user"
-	" ORDER BY u.user";
 
 /* The privileged groups of privileged_groups, each looked up once. */
 #define PRIV_MAX 32
@@ -148,23 +135,19 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 	_cleanup_store_ struct store *st = cli_open_store(cli, STORE_RDONLY);
 	if (!st)
 		return EXIT_STORE;
-	sqlite3 *db = store_db(st);
 	unsigned char key[AUDIT_KEY_LEN];
 	char err[256];
 	bool have_key = audit_key_load(cli->cfg.state_dir, false, key, err, sizeof(err)) == 0;
-	sqlite3_stmt *q = NULL, *locks = NULL;
+	int64_t now = time(NULL), since = now - (int64_t)days * 86400;
+	struct report_cursor *cur = NULL;
 	store_begin_read(st);
-	int rc = sqlite3_prepare_v2(db, report_sql, -1, &q, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM audit WHERE event = 'lock' AND time >= ?"
-					" AND (user = ? OR user = ?)", -1, &locks, NULL);
-	if (rc != SQLITE_OK) {
-		cli_err("cannot read the store: %s", sqlite3_errmsg(db));
-		sqlite3_finalize(q);
+	enum store_status s = report_open(st, since, &cur);
+	if (s != ST_OK) {
+		cli_err("cannot read the store: %s", store_cause(st));
+		explicit_bzero(key, sizeof(key));
 		store_rollback(st);
 		return EXIT_STORE;
 	}
-	int64_t now = time(NULL), since = now - (int64_t)days * 86400;
 	struct priv_set ps;
 	priv_load(&ps, cli->cfg.privileged_groups);
 	if (f == F_CSV)
@@ -177,22 +160,17 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		       "LOCKED", "TOTP", "CODES", "LAST-SUCCESS", "LOCKS", "LAST-REVIEW", "REVIEWER",
 		       "PRIVILEGED");
 	unsigned n = 0;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *user = (const char *)sqlite3_column_text(q, 0);
-		bool dir = sqlite3_column_int(q, 1);
-		int64_t deact = sqlite3_column_int64(q, 2), until = sqlite3_column_int64(q, 3);
-		bool totp = sqlite3_column_int(q, 4);
-		long codes = (long)sqlite3_column_int64(q, 5);
-		int64_t last = sqlite3_column_int64(q, 6), rtime = sqlite3_column_int64(q, 7);
-		const char *reviewer = (const char *)sqlite3_column_text(q, 8);
+	struct report_row row;
+	while ((s = report_next(cur, &row)) == ST_OK) {
+		const char *user = row.user, *reviewer = row.reviewer;
+		bool dir = row.directory, totp = row.totp;
+		int64_t deact = row.deactivated_at, until = row.locked_until;
+		long codes = row.recovery_left;
+		int64_t last = row.last_success, rtime = row.review_time;
 		char pseudo[AUDIT_PSEUDO_LEN] = "";
 		if (have_key)
 			audit_pseudonym(key, user, pseudo);
-		sqlite3_reset(locks);
-		sqlite3_bind_int64(locks, 1, since);
-		sqlite3_bind_text(locks, 2, user, -1, SQLITE_STATIC);
-		sqlite3_bind_text(locks, 3, pseudo, -1, SQLITE_STATIC);
-		long nlocks = sqlite3_step(locks) == SQLITE_ROW ? (long)sqlite3_column_int64(locks, 0) : -1;
+		long nlocks = report_locks(cur, user, pseudo);
 		const char *source = dir ? "directory" : "local";
 		const char *status = dir && deact ? "deactivated" : "active";
 		bool locked = until > now;
@@ -250,11 +228,10 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		fputs("]\n", stdout);
 	priv_free(&ps);
 	explicit_bzero(key, sizeof(key));
-	sqlite3_finalize(q);
-	sqlite3_finalize(locks);
+	report_close(cur);
 	store_rollback(st);
-	if (rc != SQLITE_DONE) {
-		cli_err("cannot read the store: %s", sqlite3_errmsg(db));
+	if (s != ST_NOTFOUND) {
+		cli_err("cannot read the store: %s", store_cause(st));
 		return EXIT_STORE;
 	}
 	return EXIT_OK;
@@ -291,18 +268,7 @@ int cmd_review(struct cli *cli, int argc, char **argv)
 		cli_err("%s", store_error(st));
 		return EXIT_STORE;
 	}
-	sqlite3_stmt *q = NULL;
-	int rc = sqlite3_prepare_v2(store_db(st), "INSERT OR REPLACE INTO review VALUES (?, ?, ?)", -1, &q,
-				    NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 2, (int64_t)time(NULL));
-		sqlite3_bind_text(q, 3, by, -1, SQLITE_STATIC);
-		rc = sqlite3_step(q);
-	}
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE) {
-		(void)store_fail(st, rc, "cannot record review in");
+	if (report_review_put(st, user, (int64_t)time(NULL), by) != ST_OK) {
 		cli_err("%s", store_error(st));
 		return EXIT_STORE;
 	}

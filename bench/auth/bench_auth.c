@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "base/base32.h"
+#include "store/lockout_store.h"
 #include "store/otp_store.h"
 #include "store/store.h"
 #include "otp/totp.h"

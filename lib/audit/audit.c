@@ -1,13 +1,11 @@
 /* Audit trail: HMAC-SHA256 chained records in the state store. See audit.h. */
 #include <config.h>
-#include "store/schema_parts.h"
 #include "audit/audit.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <nettle/hmac.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,46 +16,9 @@
 
 #include "base/fsutil.h"
 #include "base/util.h"
+#include "store/audit_store.h"
 
 #define DAY 86400LL
-
-static const char *const audit_steps[] = {
-	/* 1: the chained records, their MACed head, access reviews */
-	"CREATE TABLE audit ("
-	"  seq INTEGER PRIMARY KEY,"
-	"  time INTEGER NOT NULL,"
-	"  event TEXT NOT NULL,"
-	"  user TEXT NOT NULL,"
-	"  service TEXT NOT NULL,"
-	"  rhost TEXT NOT NULL,"
-	"  actor TEXT NOT NULL,"
-	"  detail TEXT NOT NULL,"
-	"  mac BLOB NOT NULL);"
-	"CREATE INDEX audit_time ON audit(time);"
-	"CREATE TABLE audit_head ("
-	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
-	"  first_seq INTEGER NOT NULL,"
-	"  first_prev BLOB NOT NULL,"
-	"  last_seq INTEGER NOT NULL,"
-	"  last_mac BLOB NOT NULL,"
-	"  mac BLOB NOT NULL);"
-	"CREATE TABLE review ("
-	"  user TEXT PRIMARY KEY NOT NULL,"
-	"  time INTEGER NOT NULL,"
-	"  reviewer TEXT NOT NULL"
-	") WITHOUT ROWID",
-};
-/* The audit table is deliberately not per-user: purge must not break the
- * chain (with log_identity = pseudonym it holds no names anyway). */
-static const char *const audit_user_tables[] = { "review" };
-
-const struct schema_part audit_schema_part = {
-	.name = "audit",
-	.steps = audit_steps,
-	.nsteps = ARRAY_SIZE(audit_steps),
-	.user_tables = audit_user_tables,
-	.nuser_tables = ARRAY_SIZE(audit_user_tables),
-};
 
 /* ---- key ---------------------------------------------------------------- */
 
@@ -174,12 +135,7 @@ static void record_mac(const unsigned char key[AUDIT_KEY_LEN], const unsigned ch
 	explicit_bzero(&h, sizeof(h));
 }
 
-struct head {
-	long long first_seq, last_seq;
-	unsigned char first_prev[AUDIT_MAC_LEN], last_mac[AUDIT_MAC_LEN], mac[AUDIT_MAC_LEN];
-};
-
-static void head_mac(const unsigned char key[AUDIT_KEY_LEN], const struct head *hd,
+static void head_mac(const unsigned char key[AUDIT_KEY_LEN], const struct audit_head *hd,
 		     unsigned char out[AUDIT_MAC_LEN])
 {
 	struct hmac_sha256_ctx h;
@@ -260,62 +216,17 @@ static int state_dir_of(struct store *st, char *dir, size_t len)
 	return 0;
 }
 
-/* Read the head; 1 if there is none yet. */
-static int head_get(sqlite3 *db, struct head *hd)
-{
-	sqlite3_stmt *q = NULL;
-	memset(hd, 0, sizeof(*hd));
-	if (sqlite3_prepare_v2(db, "SELECT first_seq, first_prev, last_seq, last_mac, mac FROM audit_head"
-			       " WHERE id = 1", -1, &q, NULL) != SQLITE_OK)
-		return -1;
-	int rc = sqlite3_step(q), ret = 1;
-	if (rc == SQLITE_ROW) {
-		ret = 0;
-		hd->first_seq = sqlite3_column_int64(q, 0);
-		hd->last_seq = sqlite3_column_int64(q, 2);
-		const int cols[] = { 1, 3, 4 };
-		unsigned char *dst[] = { hd->first_prev, hd->last_mac, hd->mac };
-		for (int i = 0; i < 3; i++) {
-			if (sqlite3_column_bytes(q, cols[i]) != AUDIT_MAC_LEN)
-				ret = 2;   /* damaged: verify reports it */
-			else
-				memcpy(dst[i], sqlite3_column_blob(q, cols[i]), AUDIT_MAC_LEN);
-		}
-	} else if (rc != SQLITE_DONE) {
-		ret = -1;
-	}
-	sqlite3_finalize(q);
-	return ret;
-}
-
-static int head_put(sqlite3 *db, const unsigned char key[AUDIT_KEY_LEN], struct head *hd)
-{
-	sqlite3_stmt *q = NULL;
-	head_mac(key, hd, hd->mac);
-	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO audit_head VALUES (1, ?, ?, ?, ?, ?)", -1, &q,
-			       NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(q, 1, hd->first_seq);
-	sqlite3_bind_blob(q, 2, hd->first_prev, AUDIT_MAC_LEN, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 3, hd->last_seq);
-	sqlite3_bind_blob(q, 4, hd->last_mac, AUDIT_MAC_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 5, hd->mac, AUDIT_MAC_LEN, SQLITE_STATIC);
-	int rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 static int append_record(struct store *st, const unsigned char key[AUDIT_KEY_LEN],
 			 struct audit_record *r, char *err, size_t errlen)
 {
-	sqlite3 *db = store_db(st);
-	struct head hd;
-	int h = head_get(db, &hd);
-	if (h < 0 || h == 2) {
-		snprintf(err, errlen, "cannot read audit head: %s", h < 0 ? sqlite3_errmsg(db) : "damaged");
+	struct audit_head hd;
+	enum store_status s = audit_head_get(st, &hd);
+	if (s != ST_OK && s != ST_NOTFOUND) {
+		snprintf(err, errlen, "cannot read audit head: %s",
+			 s == ST_CORRUPT ? "damaged" : store_cause(st));
 		return -1;
 	}
-	if (h == 1) {          /* first record ever */
+	if (s == ST_NOTFOUND) {   /* first record ever */
 		hd.first_seq = 1;
 		hd.last_seq = 0;
 	} else {
@@ -330,26 +241,15 @@ static int append_record(struct store *st, const unsigned char key[AUDIT_KEY_LEN
 	r->seq = hd.last_seq + 1;
 	unsigned char mac[AUDIT_MAC_LEN];
 	record_mac(key, hd.last_mac, r, mac);
-	sqlite3_stmt *q = NULL;
-	int rc = sqlite3_prepare_v2(db, "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &q, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_int64(q, 1, r->seq);
-		sqlite3_bind_int64(q, 2, r->time);
-		const char *f[] = { r->event, r->user, r->service, r->rhost, r->actor, r->detail };
-		for (int i = 0; i < 6; i++)
-			sqlite3_bind_text(q, 3 + i, f[i] ? f[i] : "", -1, SQLITE_STATIC);
-		sqlite3_bind_blob(q, 9, mac, AUDIT_MAC_LEN, SQLITE_STATIC);
-		rc = sqlite3_step(q);
-	}
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "cannot write audit record: %s", sqlite3_errmsg(db));
+	if (audit_record_put(st, r, mac) != ST_OK) {
+		snprintf(err, errlen, "cannot write audit record: %s", store_cause(st));
 		return -1;
 	}
 	hd.last_seq = r->seq;
 	memcpy(hd.last_mac, mac, AUDIT_MAC_LEN);
-	if (head_put(db, key, &hd)) {
-		snprintf(err, errlen, "cannot write audit head: %s", sqlite3_errmsg(db));
+	head_mac(key, &hd, hd.mac);
+	if (audit_head_put(st, &hd) != ST_OK) {
+		snprintf(err, errlen, "cannot write audit head: %s", store_cause(st));
 		return -1;
 	}
 	return 0;
@@ -412,105 +312,121 @@ static int append_now(struct store *st, const struct log_ctx *ctx, const char *e
 	return r;
 }
 
-static const char *col(sqlite3_stmt *q, int i)
+/* The walk of audit_verify: each record must come next in the chain. */
+struct verify_walk {
+	const unsigned char *key;
+	unsigned char prev[AUDIT_MAC_LEN];
+	long long expect;
+	long *count;
+	long long *bad_seq;
+	char *why;
+	size_t whylen;
+	int ret;
+};
+
+static int verify_one(const struct audit_record *r, const void *stored, size_t maclen, void *ctx)
 {
-	const char *s = (const char *)sqlite3_column_text(q, i);
-	return s ? s : "";
+	struct verify_walk *w = ctx;
+	if (r->seq != w->expect) {
+		*w->bad_seq = r->seq < w->expect ? r->seq : w->expect;
+		if (r->seq < w->expect)
+			snprintf(w->why, w->whylen, "record %lld lies before the checkpoint (inserted)",
+				 r->seq);
+		else
+			snprintf(w->why, w->whylen, "record %lld missing (deleted); next is %lld",
+				 w->expect, r->seq);
+		w->ret = 1;
+		return 1;
+	}
+	unsigned char mac[AUDIT_MAC_LEN];
+	record_mac(w->key, w->prev, r, mac);
+	if (maclen != AUDIT_MAC_LEN || !ct_memeq(mac, stored, AUDIT_MAC_LEN)) {
+		*w->bad_seq = r->seq;
+		snprintf(w->why, w->whylen, "record %lld altered, reordered or forged (MAC mismatch)",
+			 r->seq);
+		w->ret = 1;
+		return 1;
+	}
+	memcpy(w->prev, mac, AUDIT_MAC_LEN);
+	w->expect++;
+	(*w->count)++;
+	return 0;
+}
+
+/* With no head, any record at all was left behind by a deleted head. */
+struct first_record {
+	bool found;
+	long long seq;
+};
+
+static int first_record(const struct audit_record *r, const void *mac, size_t maclen, void *ctx)
+{
+	(void)mac;
+	(void)maclen;
+	struct first_record *f = ctx;
+	f->found = true;
+	f->seq = r->seq;
+	return 1;
 }
 
 int audit_verify(struct store *st, const unsigned char key[AUDIT_KEY_LEN], long *count,
 		 long long *bad_seq, char *why, size_t whylen)
 {
-	sqlite3 *db = store_db(st);
-	struct head hd;
+	struct audit_head hd;
 	*count = 0;
 	*bad_seq = 0;
-	int h = head_get(db, &hd);
-	if (h < 0) {
-		snprintf(why, whylen, "cannot read the audit trail: %s", sqlite3_errmsg(db));
-		return -1;
-	}
-	if (h == 2) {
+	enum store_status s = audit_head_get(st, &hd);
+	if (s == ST_CORRUPT) {
 		snprintf(why, whylen, "audit head damaged");
 		return 1;
 	}
-	sqlite3_stmt *q = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT seq, time, event, user, service, rhost, actor, detail, mac"
-			       " FROM audit ORDER BY seq", -1, &q, NULL) != SQLITE_OK) {
-		snprintf(why, whylen, "cannot read the audit trail: %s", sqlite3_errmsg(db));
+	if (s != ST_OK && s != ST_NOTFOUND) {
+		snprintf(why, whylen, "cannot read the audit trail: %s", store_cause(st));
 		return -1;
 	}
-	int ret = 0;
-	if (h == 1) {
-		if (sqlite3_step(q) == SQLITE_ROW) {
-			*bad_seq = sqlite3_column_int64(q, 0);
-			snprintf(why, whylen, "audit head missing (deleted) but records exist");
-			ret = 1;
-		} else {
-			snprintf(why, whylen, "audit trail empty");
+	if (s == ST_NOTFOUND) {
+		struct first_record first = { false, 0 };
+		if (audit_rows_all(st, first_record, &first) != ST_OK) {
+			snprintf(why, whylen, "cannot read the audit trail: %s", store_cause(st));
+			return -1;
 		}
-		sqlite3_finalize(q);
-		return ret;
+		if (first.found) {
+			*bad_seq = first.seq;
+			snprintf(why, whylen, "audit head missing (deleted) but records exist");
+			return 1;
+		}
+		snprintf(why, whylen, "audit trail empty");
+		return 0;
 	}
-	unsigned char want[AUDIT_MAC_LEN], prev[AUDIT_MAC_LEN];
+	unsigned char want[AUDIT_MAC_LEN];
 	head_mac(key, &hd, want);
 	if (!ct_memeq(want, hd.mac, AUDIT_MAC_LEN)) {
 		snprintf(why, whylen, "audit head (checkpoint) fails its MAC: altered, or wrong audit.key");
-		sqlite3_finalize(q);
 		return 1;
 	}
-	memcpy(prev, hd.first_prev, AUDIT_MAC_LEN);
-	long long expect = hd.first_seq;
-	int rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct audit_record r = {
-			.seq = sqlite3_column_int64(q, 0), .time = sqlite3_column_int64(q, 1),
-			.event = col(q, 2), .user = col(q, 3), .service = col(q, 4),
-			.rhost = col(q, 5), .actor = col(q, 6), .detail = col(q, 7),
-		};
-		if (r.seq != expect) {
-			*bad_seq = r.seq < expect ? r.seq : expect;
-			if (r.seq < expect)
-				snprintf(why, whylen, "record %lld lies before the checkpoint (inserted)", r.seq);
-			else
-				snprintf(why, whylen, "record %lld missing (deleted); next is %lld", expect, r.seq);
-			ret = 1;
-			break;
-		}
-		unsigned char mac[AUDIT_MAC_LEN];
-		record_mac(key, prev, &r, mac);
-		if (sqlite3_column_bytes(q, 8) != AUDIT_MAC_LEN ||
-		    !ct_memeq(mac, sqlite3_column_blob(q, 8), AUDIT_MAC_LEN)) {
-			*bad_seq = r.seq;
-			snprintf(why, whylen, "record %lld altered, reordered or forged (MAC mismatch)", r.seq);
-			ret = 1;
-			break;
-		}
-		memcpy(prev, mac, AUDIT_MAC_LEN);
-		expect++;
-		(*count)++;
+	struct verify_walk w = { .key = key, .expect = hd.first_seq, .count = count,
+				 .bad_seq = bad_seq, .why = why, .whylen = whylen };
+	memcpy(w.prev, hd.first_prev, AUDIT_MAC_LEN);
+	if (audit_rows_all(st, verify_one, &w) != ST_OK && w.ret == 0) {
+		snprintf(why, whylen, "cannot read the audit trail: %s", store_cause(st));
+		w.ret = -1;
 	}
-	if (ret == 0 && rc != SQLITE_DONE) {
-		snprintf(why, whylen, "cannot read the audit trail: %s", sqlite3_errmsg(db));
-		ret = -1;
-	}
-	if (ret == 0 && (expect - 1 != hd.last_seq || !ct_memeq(prev, hd.last_mac, AUDIT_MAC_LEN))) {
-		*bad_seq = expect;
+	if (w.ret == 0 &&
+	    (w.expect - 1 != hd.last_seq || !ct_memeq(w.prev, hd.last_mac, AUDIT_MAC_LEN))) {
+		*bad_seq = w.expect;
 		snprintf(why, whylen, "record %lld missing (deleted at the end; head says last is %lld)",
-			 expect <= hd.last_seq ? expect : hd.last_seq, hd.last_seq);
-		ret = 1;
+			 w.expect <= hd.last_seq ? w.expect : hd.last_seq, hd.last_seq);
+		w.ret = 1;
 	}
-	if (ret == 0)
+	if (w.ret == 0)
 		snprintf(why, whylen, "%ld records intact (seq %lld..%lld)", *count, hd.first_seq,
 			 hd.last_seq);
-	sqlite3_finalize(q);
-	return ret;
+	return w.ret;
 }
 
 int audit_prune(struct store *st, const struct log_ctx *ctx, const char *actor, unsigned days,
 		int64_t now, long *pruned)
 {
-	sqlite3 *db = store_db(st);
 	char dir[PATH_MAX], err[512];
 	unsigned char key[AUDIT_KEY_LEN];
 	*pruned = 0;
@@ -521,73 +437,60 @@ int audit_prune(struct store *st, const struct log_ctx *ctx, const char *actor, 
 		log_event(LOG_CRIT, ctx, "audit-error", "audit prune refused: no audit key");
 		return -1;
 	}
-	struct head hd;
+	struct audit_head hd;
 	int ret = -1;
-	int h = head_get(db, &hd);
-	if (h != 0) {
+	enum store_status s = audit_head_get(st, &hd);
+	if (s != ST_OK) {
 		explicit_bzero(key, sizeof(key));
-		return h == 1 ? 0 : -1;   /* 1: nothing recorded yet */
+		return s == ST_NOTFOUND ? 0 : -1;   /* nothing recorded yet */
 	}
 	unsigned char want[AUDIT_MAC_LEN];
 	head_mac(key, &hd, want);
-	sqlite3_stmt *q = NULL;
 	if (!ct_memeq(want, hd.mac, AUDIT_MAC_LEN)) {
 		log_event(LOG_CRIT, ctx, "audit-error", "audit prune refused: audit head fails its MAC");
 		goto out;
 	}
-	if (sqlite3_prepare_v2(db, "SELECT seq, mac FROM audit WHERE time < ? ORDER BY seq DESC LIMIT 1",
-			       -1, &q, NULL) != SQLITE_OK)
-		goto out;
-	sqlite3_bind_int64(q, 1, cutoff);
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_DONE) {
+	long long upto;
+	s = audit_last_before(st, cutoff, &upto, hd.first_prev);
+	if (s == ST_NOTFOUND) {
 		ret = 0;
 		goto out;
 	}
-	if (rc != SQLITE_ROW || sqlite3_column_bytes(q, 1) != AUDIT_MAC_LEN)
+	if (s == ST_OK)
+		s = audit_delete_upto(st, upto, pruned);
+	if (s == ST_OK) {
+		hd.first_seq = upto + 1;
+		head_mac(key, &hd, hd.mac);
+		s = audit_head_put(st, &hd);
+	}
+	if (s != ST_OK) {
+		log_event(LOG_CRIT, ctx, "audit-error", "audit prune failed: %s", store_cause(st));
 		goto out;
-	long long upto = sqlite3_column_int64(q, 0);
-	hd.first_seq = upto + 1;
-	memcpy(hd.first_prev, sqlite3_column_blob(q, 1), AUDIT_MAC_LEN);
-	sqlite3_finalize(q);
-	q = NULL;
-	if (sqlite3_prepare_v2(db, "DELETE FROM audit WHERE seq <= ?", -1, &q, NULL) != SQLITE_OK)
-		goto out;
-	sqlite3_bind_int64(q, 1, upto);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		goto out;
-	*pruned = sqlite3_changes(db);
-	if (head_put(db, key, &hd))
-		goto out;
+	}
 	ret = append_now(st, ctx, "audit-prune", actor, now,
 			 "pruned %ld records up to seq %lld (older than %u days); chain continues from its MAC",
 			 *pruned, upto, days);
 out:
-	if (ret && q)
-		log_event(LOG_CRIT, ctx, "audit-error", "audit prune failed: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(q);
 	explicit_bzero(key, sizeof(key));
 	return ret;
 }
 
+/* audit_foreach hands out records without their MACs. */
+struct plain_walk {
+	audit_record_fn fn;
+	void *ctx;
+};
+
+static int plain_one(const struct audit_record *r, const void *mac, size_t maclen, void *ctx)
+{
+	(void)mac;
+	(void)maclen;
+	const struct plain_walk *w = ctx;
+	return w->fn(r, w->ctx);
+}
+
 int audit_foreach(struct store *st, long long since, audit_record_fn fn, void *ctx)
 {
-	sqlite3 *db = store_db(st);
-	sqlite3_stmt *q = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT seq, time, event, user, service, rhost, actor, detail"
-			       " FROM audit WHERE time >= ? ORDER BY seq", -1, &q, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(q, 1, since);
-	int rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct audit_record r = {
-			.seq = sqlite3_column_int64(q, 0), .time = sqlite3_column_int64(q, 1),
-			.event = col(q, 2), .user = col(q, 3), .service = col(q, 4),
-			.rhost = col(q, 5), .actor = col(q, 6), .detail = col(q, 7),
-		};
-		if (fn(&r, ctx))
-			break;
-	}
-	sqlite3_finalize(q);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	struct plain_walk w = { fn, ctx };
+	return audit_rows_since(st, since, plain_one, &w) == ST_OK ? 0 : -1;
 }

@@ -5,6 +5,7 @@
  * the same pass. */
 #include <config.h>
 #include "directory/lifecycle.h"
+#include "store/lockout_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

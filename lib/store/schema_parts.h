@@ -6,6 +6,7 @@
 
 #include "store/store.h"
 
+extern const struct schema_part lockout_schema_part;
 extern const struct schema_part otp_schema_part;
 extern const struct schema_part directory_schema_part;
 extern const struct schema_part audit_schema_part;

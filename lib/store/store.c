@@ -39,6 +39,7 @@ struct store {
 	sqlite3 *db;
 	char path[PATH_MAX];
 	char err[512];
+	char cause[256];       /* err without path and advice */
 	bool in_tx;
 	int refs;              /* store_ref/store_close */
 	pid_t pid;             /* process that opened it: never used across fork */
@@ -206,6 +207,7 @@ enum store_status sql_error(struct store *st, enum store_status s, const char *f
 	va_start(ap, fmt);
 	vsnprintf(st->err, sizeof(st->err), fmt, ap);
 	va_end(ap);
+	snprintf(st->cause, sizeof(st->cause), "%s", st->err);
 	return s;
 }
 
@@ -234,6 +236,7 @@ static int busy_wait(void *ctx, int count)
 }
 
 const char *store_error(const struct store *st) { return st->err; }
+const char *store_cause(const struct store *st) { return st->cause; }
 const char *store_path(const struct store *st) { return st->path; }
 struct sqlite3 *store_db(struct store *st) { return st->db; }
 
@@ -246,7 +249,7 @@ const char *store_status_name(enum store_status s)
 	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "error";
 }
 
-static enum store_status map_rc(int rc)
+enum store_status sql_status(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_OK:
@@ -268,7 +271,7 @@ static enum store_status map_rc(int rc)
 	}
 }
 
-static const char *advice(enum store_status s)
+const char *store_status_advice(enum store_status s)
 {
 	switch (s) {
 	case ST_CORRUPT: return "the store is damaged; restore it with: sosafectl restore BACKUP";
@@ -303,14 +306,15 @@ static enum store_status refine_by_errno(enum store_status s, int sys_errno)
 enum store_status store_fail(struct store *st, int rc, const char *what)
 {
 	int sys_errno = st->db ? sqlite3_system_errno(st->db) : 0;
-	enum store_status s = refine_by_errno(map_rc(rc), sys_errno);
+	enum store_status s = refine_by_errno(sql_status(rc), sys_errno);
 	struct statvfs vfs;
 	/* the store file is there but a companion (-wal, -shm) cannot be made */
 	if (s == ST_MISSING && access(st->path, F_OK) == 0)
 		s = statvfs(st->path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY) ? ST_READONLY : ST_ERROR;
-	snprintf(st->err, sizeof(st->err), "%s %s: %s%s%s (%s)", what, st->path,
-		 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc), sys_errno ? ": " : "",
-		 sys_errno ? strerror(sys_errno) : "", advice(s));
+	snprintf(st->cause, sizeof(st->cause), "%s",
+		 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+	snprintf(st->err, sizeof(st->err), "%s %s: %s%s%s (%s)", what, st->path, st->cause,
+		 sys_errno ? ": " : "", sys_errno ? strerror(sys_errno) : "", store_status_advice(s));
 	return s;
 }
 
@@ -320,7 +324,7 @@ static int exec(struct store *st, const char *sql)
 }
 
 /* Apply missing schema steps of every part (inside one write transaction). */
-static enum store_status migrate(struct store *st, bool may_write)
+enum store_status store_migrate(struct store *st, bool may_write)
 {
 	/* Read first: the common case (schema current) must not take the write
 	 * lock, which every authentication competes for. */
@@ -516,7 +520,7 @@ enum store_status store_open(struct store **out, const char *state_dir, unsigned
 		s = store_fail(st, rc, "cannot open state store");
 		goto fail;
 	}
-	s = migrate(st, !(flags & STORE_RDONLY));
+	s = store_migrate(st, !(flags & STORE_RDONLY));
 	if (s != ST_OK)
 		goto fail;
 	st->refs = 1;
@@ -596,326 +600,4 @@ void store_rollback(struct store *st)
 	if (st->in_tx)
 		exec(st, "ROLLBACK");
 	st->in_tx = false;
-}
-
-static void pack_fails(const struct tally *t, unsigned char *buf)
-{
-	for (unsigned i = 0; i < t->nfails; i++) {
-		uint64_t v = (uint64_t)t->fails[i];
-		for (unsigned b = 0; b < 8; b++)
-			buf[i * 8 + b] = (unsigned char)(v >> (8 * b));
-	}
-}
-
-static int unpack_fails(struct tally *t, const unsigned char *buf, size_t len)
-{
-	if (len % 8 || len / 8 > SOSAFE_MAX_DENY)
-		return -1;
-	t->nfails = (unsigned)(len / 8);
-	for (unsigned i = 0; i < t->nfails; i++) {
-		uint64_t v = 0;
-		for (unsigned b = 0; b < 8; b++)
-			v |= (uint64_t)buf[i * 8 + b] << (8 * b);
-		t->fails[i] = (int64_t)v;
-	}
-	return 0;
-}
-
-#define TALLY_COLS "fails, locked_until, reset_seq, lock_level, last_lock, attempts, refused, last_success, period_start, period_fails"
-
-static int row_to_tally(sqlite3_stmt *q, int col, struct tally *t)
-{
-	memset(t, 0, sizeof(*t));
-	const void *blob = sqlite3_column_blob(q, col);
-	int n = sqlite3_column_bytes(q, col);
-	if (n < 0 || unpack_fails(t, blob, (size_t)n))
-		return -1;
-	t->locked_until = sqlite3_column_int64(q, col + 1);
-	t->reset_seq = sqlite3_column_int64(q, col + 2);
-	int64_t level = sqlite3_column_int64(q, col + 3);
-	t->last_lock = sqlite3_column_int64(q, col + 4);
-	t->attempts = sqlite3_column_int64(q, col + 5);
-	t->refused = sqlite3_column_int64(q, col + 6);
-	t->last_success = sqlite3_column_int64(q, col + 7);
-	t->period_start = sqlite3_column_int64(q, col + 8);
-	t->period_fails = sqlite3_column_int64(q, col + 9);
-	if (level < 0 || level > 1000 || t->locked_until < 0 || t->attempts < 0)
-		return -1;
-	t->lock_level = (unsigned)level;
-	return 0;
-}
-
-enum store_status store_tally_get(struct store *st, const char *user, struct tally *t)
-{
-	sqlite3_stmt *q;
-	memset(t, 0, sizeof(*t));
-	enum store_status s = sql_prepare(st, "SELECT " TALLY_COLS " FROM tally WHERE user = ?", &q,
-					  "cannot read");
-	if (s == ST_OK)
-		s = sql_bind(st, q, &SQL_TEXT(user), 1, "cannot read");
-	if (s == ST_OK)
-		s = sql_step(st, q, "cannot read");
-	if (s == ST_OK && row_to_tally(q, 0, t))
-		s = sql_error(st, ST_CORRUPT, "state store %s has a malformed tally row (%s)",
-			      st->path, advice(ST_CORRUPT));
-	sql_release(st, q);
-	return s;
-}
-
-enum store_status store_tally_put(struct store *st, const char *user, const struct tally *t)
-{
-	unsigned char buf[SOSAFE_MAX_DENY * 8];
-	pack_fails(t, buf);
-	return sql_run(st, "cannot write", NULL,
-		       "INSERT OR REPLACE INTO tally (user, " TALLY_COLS
-		       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		       SQL_TEXT(user), SQL_BLOB(buf, t->nfails * 8), SQL_INT(t->locked_until),
-		       SQL_INT(t->reset_seq), SQL_INT(t->lock_level), SQL_INT(t->last_lock),
-		       SQL_INT(t->attempts), SQL_INT(t->refused), SQL_INT(t->last_success),
-		       SQL_INT(t->period_start), SQL_INT(t->period_fails));
-}
-
-enum store_status store_tally_foreach(struct store *st, store_tally_fn fn, void *ctx)
-{
-	sqlite3_stmt *q;
-	enum store_status s = sql_prepare(st, "SELECT user, " TALLY_COLS " FROM tally ORDER BY user",
-					  &q, "cannot read");
-	while (s == ST_OK && (s = sql_step(st, q, "cannot read")) == ST_OK) {
-		struct tally t;
-		const char *user = (const char *)sqlite3_column_text(q, 0);
-		if (!user || row_to_tally(q, 1, &t))
-			s = sql_error(st, ST_CORRUPT, "malformed tally row in %s", st->path);
-		else if (fn(user, &t, ctx))
-			break;
-	}
-	sql_release(st, q);
-	return s == ST_NOTFOUND ? ST_OK : s;
-}
-
-struct idle_names {
-	const struct lock_policy *p;
-	int64_t now;
-	char **v;
-	size_t n;
-	bool oom;
-};
-
-static int collect_idle(const char *user, const struct tally *t, void *ctx)
-{
-	struct idle_names *in = ctx;
-	if (!lockout_is_idle(in->p, t, in->now))
-		return 0;
-	char **v = realloc(in->v, (in->n + 1) * sizeof(*v));
-	if (!v || !(v[in->n] = strdup(user))) {
-		if (v)
-			in->v = v;
-		in->oom = true;
-		return 1;
-	}
-	in->v = v;
-	in->n++;
-	return 0;
-}
-
-enum store_status store_tally_prune_idle(struct store *st, const struct lock_policy *p,
-					 int64_t now, long *pruned)
-{
-	struct idle_names in = { .p = p, .now = now };
-	*pruned = 0;
-	/* collect first: no deletes while a SELECT walks the same table */
-	enum store_status s = store_tally_foreach(st, collect_idle, &in);
-	if (s == ST_OK && in.oom)
-		s = store_fail(st, SQLITE_NOMEM, "cannot read");
-	for (size_t i = 0; s == ST_OK && i < in.n; i++) {
-		long n = 0;
-		s = sql_run(st, "cannot write", &n, "DELETE FROM tally WHERE user = ?", SQL_TEXT(in.v[i]));
-		*pruned += n;
-	}
-	for (size_t i = 0; i < in.n; i++)
-		free(in.v[i]);
-	free(in.v);
-	return s;
-}
-
-enum store_status store_delete_user(struct store *st, const char *user, long *rows)
-{
-	*rows = 0;
-	for (unsigned i = 0; i < store_schema_nparts; i++) {
-		const struct schema_part *p = store_schema_parts[i];
-		for (unsigned j = 0; j < p->nuser_tables; j++) {
-			char sql[128];
-			long n = 0;
-			snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE user = ?", p->user_tables[j]);
-			enum store_status s = sql_run(st, "cannot delete from", &n, sql, SQL_TEXT(user));
-			if (s != ST_OK)
-				return s;
-			*rows += n;
-		}
-	}
-	return ST_OK;
-}
-
-static enum store_status copy_db(sqlite3 *from, sqlite3 *to)
-{
-	sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
-	if (!b)
-		return map_rc(sqlite3_errcode(to));
-	int rc;
-	do {
-		rc = sqlite3_backup_step(b, 256);
-		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-			sqlite3_sleep(20);
-	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
-	sqlite3_backup_finish(b);
-	return rc == SQLITE_DONE ? ST_OK : map_rc(rc);
-}
-
-enum store_status store_backup(struct store *st, const char *dest)
-{
-	int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(st->err, sizeof(st->err), "cannot create backup %s: %s", dest,
-			 strerror(errno));
-		return errno == EEXIST ? ST_ERROR : ST_PERM;
-	}
-	close(fd);
-	sqlite3 *out = NULL;
-	int rc = sqlite3_open_v2(dest, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
-	enum store_status s = rc == SQLITE_OK ? copy_db(st->db, out) : map_rc(rc);
-	if (s == ST_OK) {
-		/* a backup is one self-contained file: no WAL beside it */
-		rc = sqlite3_exec(out, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
-		s = map_rc(rc);
-	}
-	if (s != ST_OK)
-		snprintf(st->err, sizeof(st->err), "backup to %s failed: %s", dest,
-			 out ? sqlite3_errmsg(out) : "cannot open");
-	sqlite3_close_v2(out);
-	if (s != ST_OK)
-		unlink(dest);
-	return s;
-}
-
-enum store_status store_verify_file(const char *path, char *err, size_t errlen)
-{
-	sqlite3 *db = NULL;
-	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL);
-	enum store_status s = ST_OK;
-	sqlite3_stmt *q = NULL;
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &q, NULL);
-	if (rc == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
-		const char *r = (const char *)sqlite3_column_text(q, 0);
-		if (!r || strcmp(r, "ok")) {
-			snprintf(err, errlen, "%s fails the integrity check: %s", path, r ? r : "?");
-			s = ST_CORRUPT;
-		}
-	} else {
-		rc = db ? sqlite3_errcode(db) : rc;
-		snprintf(err, errlen, "%s is not a readable sosafe store: %s", path,
-			 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-		s = map_rc(rc) == ST_OK ? ST_CORRUPT : map_rc(rc);
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-	if (s == ST_OK) {
-		rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema.core'", -1, &q,
-					NULL);
-		if (rc != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
-			snprintf(err, errlen, "%s is not a sosafe store (no schema record)", path);
-			s = ST_CORRUPT;
-		}
-		sqlite3_finalize(q);
-	}
-	sqlite3_close_v2(db);
-	return s;
-}
-
-static enum store_status restore_user(struct store *st, const char *backup, const char *user,
-				      long *rows)
-{
-	sqlite3_stmt *q = NULL;
-	int rc = sqlite3_prepare_v2(st->db, "ATTACH DATABASE ? AS bak", -1, &q, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(q, 1, backup, -1, SQLITE_STATIC);
-		rc = sqlite3_step(q);
-	}
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		return store_fail(st, rc, "cannot attach backup for");
-	enum store_status s = store_begin(st);
-	long deleted = 0;
-	if (s == ST_OK)
-		s = store_delete_user(st, user, &deleted);
-	*rows = 0;
-	for (unsigned i = 0; i < store_schema_nparts && s == ST_OK; i++) {
-		const struct schema_part *p = store_schema_parts[i];
-		for (unsigned j = 0; j < p->nuser_tables && s == ST_OK; j++) {
-			char sql[192];
-			snprintf(sql, sizeof(sql), "INSERT INTO main.%s SELECT * FROM bak.%s WHERE user = ?",
-				 p->user_tables[j], p->user_tables[j]);
-			rc = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL);
-			if (rc == SQLITE_OK) {
-				sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
-				rc = sqlite3_step(q);
-			}
-			sqlite3_finalize(q);
-			/* a table missing in an older backup is not an error */
-			if (rc != SQLITE_DONE && !strstr(sqlite3_errmsg(st->db), "no such table"))
-				s = store_fail(st, rc, "cannot restore into");
-			else if (rc == SQLITE_DONE)
-				*rows += sqlite3_changes(st->db);
-		}
-	}
-	if (s == ST_OK)
-		s = store_commit(st);
-	else
-		store_rollback(st);
-	exec(st, "DETACH DATABASE bak");
-	return s;
-}
-
-enum store_status store_restore(struct store *st, const char *backup, const char *user,
-				long *rows)
-{
-	char err[512];
-	*rows = 0;
-	enum store_status s = store_verify_file(backup, err, sizeof(err));
-	if (s != ST_OK) {
-		snprintf(st->err, sizeof(st->err), "%s", err);
-		return s;
-	}
-	if (user)
-		return restore_user(st, backup, user, rows);
-	sqlite3 *in = NULL;
-	int rc = sqlite3_open_v2(backup, &in, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL);
-	s = rc == SQLITE_OK ? copy_db(in, st->db) : map_rc(rc);
-	sqlite3_close_v2(in);
-	if (s != ST_OK)
-		return store_fail(st, sqlite3_errcode(st->db), "restore failed into");
-	exec(st, "PRAGMA journal_mode=WAL");
-	s = migrate(st, true);
-	*rows = -1;
-	return s;
-}
-
-enum store_status store_check(struct store *st, char *err, size_t errlen)
-{
-	sqlite3_stmt *q = NULL;
-	int rc = sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &q, NULL);
-	enum store_status s = ST_OK;
-	if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *r = (const char *)sqlite3_column_text(q, 0);
-		if (!r || strcmp(r, "ok")) {
-			snprintf(err, errlen, "%s", r ? r : "integrity check failed");
-			s = ST_CORRUPT;
-		} else {
-			snprintf(err, errlen, "ok");
-		}
-	} else {
-		s = store_fail(st, rc, "cannot check");
-		snprintf(err, errlen, "%s", st->err);
-	}
-	sqlite3_finalize(q);
-	return s;
 }

@@ -12,8 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lockout/lockout.h"
-
 #define STORE_FILE "state.db"
 
 enum store_status {
@@ -69,6 +67,9 @@ static inline void store_closep(struct store **st) { if (*st) store_close(*st); 
 
 /* Last error of ST, with advice for the admin. */
 const char *store_error(const struct store *st);
+/* The same error in the store's own words, without path and advice, for a
+ * message that names the operation itself. */
+const char *store_cause(const struct store *st);
 const char *store_path(const struct store *st);
 const char *store_status_name(enum store_status s);
 
@@ -78,21 +79,15 @@ enum store_status store_begin_read(struct store *st);
 enum store_status store_commit(struct store *st);
 void store_rollback(struct store *st);
 
-/* Tally of USER; a missing row gives ST_NOTFOUND with *T zeroed. */
-enum store_status store_tally_get(struct store *st, const char *user, struct tally *t);
-enum store_status store_tally_put(struct store *st, const char *user, const struct tally *t);
-
-/* Call FN for every tally row (ordered by user); FN returns non-zero to stop. */
-typedef int (*store_tally_fn)(const char *user, const struct tally *t, void *ctx);
-enum store_status store_tally_foreach(struct store *st, store_tally_fn fn, void *ctx);
-
-/* Inside an open transaction: delete the tally rows lockout_is_idle() says
- * can be forgotten under policy P at NOW; *PRUNED gets how many. */
-enum store_status store_tally_prune_idle(struct store *st, const struct lock_policy *p,
-					 int64_t now, long *pruned);
+/* Administration, in the admin library (sosafectl only). */
 
 /* Delete every per-user row of USER in every schema part; *ROWS gets the count. */
 enum store_status store_delete_user(struct store *st, const char *user, long *rows);
+
+/* Call FN once for every user name any per-user table of any schema part
+ * holds (sorted); FN returns non-zero to stop. */
+typedef int (*store_user_fn)(const char *user, void *ctx);
+enum store_status store_foreach_user(struct store *st, store_user_fn fn, void *ctx);
 
 /* Online backup to DEST (created 0600, must not exist). */
 enum store_status store_backup(struct store *st, const char *dest);

@@ -20,6 +20,8 @@
 #define SOSAFE_STORE_SQL_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/util.h"
@@ -88,6 +90,20 @@ static inline const char *sql_text(sqlite3_stmt *q, int col)
  * SQLite result instead). */
 enum store_status sql_error(struct store *st, enum store_status s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* The status of a SQLite result code (SQLITE_ROW and SQLITE_DONE are ST_OK). */
+enum store_status sql_status(int rc);
+
+/* Bring every schema part up to date (MAY_WRITE false: only check it). */
+enum store_status store_migrate(struct store *st, bool may_write);
+
+/* SQL of the set of user names in every per-user table of the schema
+ * registry ("SELECT user FROM a UNION SELECT user FROM b ..."); 0, or -1 if
+ * LEN is too small. */
+int sql_user_union(char *buf, size_t len);
+
+/* What the admin can do about S ("run: sosafectl init", ...). */
+const char *store_status_advice(enum store_status s);
 
 /* Rows changed by the last INSERT, UPDATE or DELETE on ST. */
 long sql_changes(struct store *st);

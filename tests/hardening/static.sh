@@ -2,7 +2,7 @@
 # Static analysis of the product code (lib/, pam_sosafe/, nss_sosafe/,
 # sosafectl/): cppcheck, clang-tidy (.clang-tidy at the top) and scan-build.
 # One TAP test per tool; a test fails on any finding that is not suppressed
-# in place with its reason (see tests/static_filter.py for the rules).
+# in place with its reason (see tests/hardening/static_filter.py for the rules).
 #
 #   STATIC_BUILD_DIR  work directory (default: SRCDIR/build-static)
 #   STATIC_JOBS       make -j for scan-build (default 2)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Filter static-analysis findings of tests/static.sh.
+"""Filter static-analysis findings of tests/hardening/static.sh.
 
     static_filter.py tidy FILE        clang-tidy output -> remaining findings
     static_filter.py scanbuild DIR    scan-build HTML reports -> remaining findings

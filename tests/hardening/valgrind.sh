@@ -1,7 +1,7 @@
 #!/bin/sh
 # The integration test programs (real libpam loading pam_sosafe.so) and the
 # NSS module's 100,000 lookups (tests/torture/nss_lookups) under valgrind
-# memcheck, in an ordinary (non-sanitizer) build directory of its own (issue 5).
+# memcheck, in an ordinary (non-sanitizer) build directory of its own.
 # Zero errors and zero definite/indirect leaks, or the test fails. Prints TAP.
 #
 #   VG_BUILD_DIR   build directory (default: SRCDIR/build-valgrind)

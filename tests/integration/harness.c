@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lockout/lockout.h"
+#include "store/lockout_store.h"
 #include "store/store.h"
 
 #define NSS_WRAPPER_LIB "libnss_wrapper.so"

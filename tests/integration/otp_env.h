@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "store/lockout_store.h"
 #include "store/otp_store.h"
 #include "store/store.h"
 

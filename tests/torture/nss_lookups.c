@@ -1,6 +1,6 @@
 /* Many lookups through the NSS module's entry points, with snapshot swaps
  * and a snapshot truncated mid-swap in between: every answer right, the
- * damaged file answered with UNAVAIL, no leak (tests/valgrind.sh runs this
+ * damaged file answered with UNAVAIL, no leak (tests/hardening/valgrind.sh runs this
  * with NSS_LOOKUPS=100000 under memcheck). The module sources are compiled
  * in with SOSAFE_SNAPSHOT_DIR pointing into the build tree. TAP. */
 #include <config.h>

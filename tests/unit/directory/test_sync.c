@@ -19,6 +19,7 @@
 #include "directory/directory.h"
 #include "lockout/lockout.h"
 #include "snapshot/snapshot.h"
+#include "store/lockout_store.h"
 #include "store/store.h"
 #include "sync_env.h"
 

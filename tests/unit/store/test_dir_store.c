@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "store/dir_store.h"
+#include "store/lockout_store.h"
 #include "tmp_store.h"
 
 struct fixture {

@@ -1,6 +1,7 @@
-/* The store connection: the per-connection statement cache (reuse, nested
- * use, the cap, bad SQL, bindings and cursors never outlive a release) and
- * transactions. */
+/* The store connection: open (missing, unsafe modes, corrupt, schema
+ * versions) and its flags, the per-connection statement cache
+ * (reuse, nested use, the cap, bad SQL, bindings and cursors never outlive
+ * a release) and transactions. */
 #include <config.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/store.h"
@@ -51,6 +53,30 @@ static void put_row(struct store *st, const char *user, int64_t v)
 			 ST_OK);
 }
 
+static int synchronous_of(struct store *st)
+{
+	int64_t v = -1;
+	assert_int_equal(sql_int_args(st, "cannot read", &v, "PRAGMA synchronous", NULL, 0), ST_OK);
+	return (int)v;
+}
+
+/* synchronous is FULL by default and NORMAL only with STORE_SYNC_NORMAL
+ * (store_sync_commits = no), for read-write and read-only opens. */
+static void sync_mode_follows_flag(void **state)
+{
+	assert_int_equal(synchronous_of(*state), 2);   /* FULL */
+	static const unsigned flags[] = { 0, STORE_SYNC_NORMAL, STORE_RDONLY,
+					  STORE_RDONLY | STORE_SYNC_NORMAL };
+	static const int want[] = { 2, 1, 2, 1 };
+	for (unsigned i = 0; i < 4; i++) {
+		struct store *s = NULL;
+		char err[256];
+		assert_int_equal(store_open(&s, dir, flags[i], 2000, err, sizeof(err)), ST_OK);
+		assert_int_equal(synchronous_of(s), want[i]);
+		store_close(s);
+	}
+}
+
 static void cache_reuses_statements(void **state)
 {
 	struct store *st = *state;
@@ -75,46 +101,33 @@ static void cache_reuses_statements(void **state)
 	assert_int_equal(v, 0);
 }
 
-struct nest {
-	struct store *st;
-	unsigned outer, inner;
-};
-
-static int count_inner(const char *user, const struct tally *t, void *ctx)
-{
-	(void)user;
-	(void)t;
-	struct nest *n = ctx;
-	n->inner++;
-	return 0;
-}
-
-/* The walk's callback walks the same table again: the statement in use is
- * not handed out twice. */
-static int walk_again(const char *user, const struct tally *t, void *ctx)
-{
-	(void)user;
-	(void)t;
-	struct nest *n = ctx;
-	n->outer++;
-	assert_int_equal(store_tally_foreach(n->st, count_inner, n), ST_OK);
-	return 0;
-}
-
+/* A statement still in use (a walk whose callback runs the same query) is
+ * not handed out twice: the inner user gets a private one, which is gone
+ * after its release. */
 static void nested_use_gets_own_statement(void **state)
 {
 	struct store *st = *state;
+	static const char sql[] = "SELECT user FROM tally ORDER BY user";
 	put_row(st, "a", 1);
 	put_row(st, "b", 2);
-	put_row(st, "c", 3);
-	struct nest n = { .st = st };
-	assert_int_equal(store_tally_foreach(st, walk_again, &n), ST_OK);
-	assert_int_equal(n.outer, 3);
-	assert_int_equal(n.inner, 9);
-	/* the private statements of the nested walks are gone again */
-	unsigned after = nstatements(st);
-	assert_int_equal(store_tally_foreach(st, walk_again, &n), ST_OK);
-	assert_int_equal(nstatements(st), after);
+	sqlite3_stmt *outer, *inner;
+	assert_int_equal(sql_prepare(st, sql, &outer, "cannot read"), ST_OK);
+	unsigned before = nstatements(st);
+	unsigned rows = 0;
+	while (sql_step(st, outer, "cannot read") == ST_OK) {
+		assert_int_equal(sql_prepare(st, sql, &inner, "cannot read"), ST_OK);
+		assert_ptr_not_equal(inner, outer);
+		assert_int_equal(sql_step(st, inner, "cannot read"), ST_OK);
+		assert_string_equal(sql_text(inner, 0), "a");
+		sql_release(st, inner);
+		rows++;
+	}
+	assert_int_equal(rows, 2);
+	assert_int_equal(nstatements(st), before);
+	sql_release(st, outer);
+	assert_int_equal(sql_prepare(st, sql, &inner, "cannot read"), ST_OK);
+	assert_ptr_equal(inner, outer);   /* the cached one is free again */
+	sql_release(st, inner);
 }
 
 static void many_distinct_statements_stay_bounded(void **state)
@@ -167,22 +180,17 @@ static void release_drops_bindings(void **state)
 	sql_release(st, again);
 }
 
-/* A walk stopped early and a single-row read leave no cursor: another
+/* A statement released after its first row leaves no cursor: another
  * connection can checkpoint and truncate the whole WAL. */
-static int stop_at_first(const char *user, const struct tally *t, void *ctx)
-{
-	(void)user;
-	(void)t;
-	(void)ctx;
-	return 1;
-}
-
 static void release_leaves_no_read_transaction(void **state)
 {
 	struct store *st = *state;
 	put_row(st, "a", 1);
 	put_row(st, "b", 2);
-	assert_int_equal(store_tally_foreach(st, stop_at_first, NULL), ST_OK);
+	sqlite3_stmt *q;
+	assert_int_equal(sql_prepare(st, "SELECT user FROM tally", &q, "cannot read"), ST_OK);
+	assert_int_equal(sql_step(st, q, "cannot read"), ST_OK);
+	sql_release(st, q);
 	int64_t v;
 	assert_int_equal(sql_int_args(st, "cannot read", &v, "SELECT count(*) FROM tally", NULL, 0),
 			 ST_OK);
@@ -270,9 +278,97 @@ static void begin_busy_after_timeout(void **state)
 	store_close(other);
 }
 
+/* ---- open: each failure has its status and a message with advice ---- */
+
+static enum store_status open_at(const char *d, unsigned flags, char *err, size_t len)
+{
+	struct store *s = NULL;
+	enum store_status r = store_open(&s, d, flags, 500, err, len);
+	assert_true((r == ST_OK) == (s != NULL));
+	store_close(s);
+	return r;
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 256; i++)
+		fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void open_missing(void **state)
+{
+	(void)state;
+	char err[512], sub[128];
+	assert_int_equal(open_at("/nonexistent/sosafe-state", 0, err, sizeof(err)), ST_MISSING);
+	/* the directory is there, the store is not */
+	snprintf(sub, sizeof(sub), "%s/empty", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(open_at(sub, STORE_RDONLY, err, sizeof(err)), ST_MISSING);
+	assert_non_null(strstr(err, "run: sosafectl init"));
+	/* creating it works, and then it opens */
+	assert_int_equal(open_at(sub, STORE_CREATE, err, sizeof(err)), ST_OK);
+	assert_int_equal(open_at(sub, STORE_RDONLY, err, sizeof(err)), ST_OK);
+}
+
+static void open_unsafe_modes(void **state)
+{
+	(void)state;
+	char err[512], path[128];
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(open_at(dir, 0, err, sizeof(err)), ST_PERM);
+	assert_int_equal(chmod(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
+	assert_int_equal(chmod(path, 0644), 0);   /* the store is root-only */
+	assert_int_equal(open_at(dir, 0, err, sizeof(err)), ST_PERM);
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(open_at(dir, 0, err, sizeof(err)), ST_OK);
+}
+
+static void open_corrupt(void **state)
+{
+	(void)state;
+	char err[512], sub[128], path[160];
+	snprintf(sub, sizeof(sub), "%s/bad", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(path, sizeof(path), "%s/%s", sub, STORE_FILE);
+	write_file(path, "this is not a database file. ", 0600);
+	assert_int_equal(open_at(sub, 0, err, sizeof(err)), ST_CORRUPT);
+	assert_non_null(strstr(err, "sosafectl restore"));
+	assert_string_equal(store_status_name(ST_CORRUPT), "corrupt");
+}
+
+static void open_schema_versions(void **state)
+{
+	struct store *st = *state;
+	char err[512];
+	/* a part missing its newest steps: read-only refuses, read-write upgrades */
+	assert_int_equal(sql_exec(st, "DROP TABLE four_eyes_request;"
+				  "DELETE FROM meta WHERE key = 'schema.four_eyes'", "cannot write"),
+			 ST_OK);
+	assert_int_equal(open_at(dir, STORE_RDONLY, err, sizeof(err)), ST_SCHEMA);
+	assert_non_null(strstr(err, "needs a schema upgrade"));
+	assert_int_equal(open_at(dir, 0, err, sizeof(err)), ST_OK);
+	assert_int_equal(open_at(dir, STORE_RDONLY, err, sizeof(err)), ST_OK);
+	/* a store written by a newer program */
+	assert_int_equal(sql_run(st, "cannot write", NULL,
+				 "UPDATE meta SET value = ? WHERE key = 'schema.core'", SQL_INT(99)),
+			 ST_OK);
+	assert_int_equal(open_at(dir, 0, err, sizeof(err)), ST_SCHEMA);
+	assert_non_null(strstr(err, "newer than this program"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(open_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(open_unsafe_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(open_corrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(open_schema_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(sync_mode_follows_flag, setup, teardown),
 		cmocka_unit_test_setup_teardown(cache_reuses_statements, setup, teardown),
 		cmocka_unit_test_setup_teardown(nested_use_gets_own_statement, setup, teardown),
 		cmocka_unit_test_setup_teardown(many_distinct_statements_stay_bounded, setup, teardown),

@@ -1,0 +1,62 @@
+/* One authentication attempt as one write transaction of the store:
+ * begin, read the user's tally, let the lockout rules count or clear the
+ * attempt, write the tally back, append the audit record(s), commit.
+ * Whatever the caller checks in between (the second factor) runs inside
+ * the same transaction, so the tally, the decision and its audit record
+ * commit together or not at all. Any store or audit failure rolls all of
+ * it back and the caller refuses (fail closed).
+ *
+ *     struct attempt a;
+ *     if (attempt_begin(&a, st, &policy, &log, user, now) == ST_OK) {
+ *             if (attempt_count(&a, &seq) == LOCK_ALLOW) ...check...
+ *             s = attempt_commit(&a, "fail", "otp: %s", reason);
+ *     }
+ *
+ * THREAD SAFETY: an attempt belongs to one thread, like its store handle. */
+#ifndef SOSAFE_ATTEMPT_H
+#define SOSAFE_ATTEMPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/log.h"
+#include "lockout/lockout.h"
+#include "store/store.h"
+
+struct attempt {
+	struct store *st;
+	const struct lock_policy *policy;
+	const struct log_ctx *log;     /* who, where: for the audit records */
+	const char *user;
+	int64_t now;
+	struct tally tally;            /* the user's tally, as changed by this attempt */
+	bool locked_now;               /* attempt_count() set a lock */
+	bool audit_failed;             /* attempt_commit() failed on the audit record */
+};
+
+/* Open the write transaction and read USER's tally (a fresh one if none).
+ * On failure nothing is left open. */
+enum store_status attempt_begin(struct attempt *a, struct store *st,
+				const struct lock_policy *policy, const struct log_ctx *log,
+				const char *user, int64_t now);
+
+/* Count the attempt up front (lockout_begin): LOCK_ALLOW and its number in
+ * *SEQ, or LOCK_DENY_LOCKED when the account is locked. */
+enum lock_verdict attempt_count(struct attempt *a, int64_t *seq);
+
+/* A full success of attempt SEQ (0: none was counted); LOCK_DENY_LOCKED if
+ * the account is locked and SEQ does not excuse it (lockout_success). */
+enum lock_verdict attempt_succeed(struct attempt *a, int64_t seq);
+
+/* Write the tally, append a "lock" record if this attempt set a lock that
+ * still stands, then
+ * the record of EVENT (none if EVENT is NULL), and commit. On failure the
+ * transaction is rolled back; audit_failed tells that the audit record was
+ * the cause (audit_append has logged it). */
+enum store_status attempt_commit(struct attempt *a, const char *event, const char *detail_fmt,
+				 ...) __attribute__((format(printf, 3, 4)));
+
+/* Give up: roll back whatever the attempt changed. */
+void attempt_abort(struct attempt *a);
+
+#endif

@@ -1,0 +1,161 @@
+/* The audit trail's tables (schema part "audit") and their queries. The
+ * chain's MACs are computed and checked in lib/audit/audit.c. */
+#include <config.h>
+#include "store/audit_store.h"
+
+#include <string.h>
+
+#include "store/schema_parts.h"
+#include "store/store_sql.h"
+
+static const char *const audit_steps[] = {
+	/* 1: the chained records, their MACed head, access reviews */
+	"CREATE TABLE audit ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  time INTEGER NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  service TEXT NOT NULL,"
+	"  rhost TEXT NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  detail TEXT NOT NULL,"
+	"  mac BLOB NOT NULL);"
+	"CREATE INDEX audit_time ON audit(time);"
+	"CREATE TABLE audit_head ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  first_seq INTEGER NOT NULL,"
+	"  first_prev BLOB NOT NULL,"
+	"  last_seq INTEGER NOT NULL,"
+	"  last_mac BLOB NOT NULL,"
+	"  mac BLOB NOT NULL);"
+	"CREATE TABLE review ("
+	"  user TEXT PRIMARY KEY NOT NULL,"
+	"  time INTEGER NOT NULL,"
+	"  reviewer TEXT NOT NULL"
+	") WITHOUT ROWID",
+};
+/* The audit table is deliberately not per-user: purge must not break the
+ * chain (with log_identity = pseudonym it holds no names anyway). */
+static const char *const audit_user_tables[] = { "review" };
+
+const struct schema_part audit_schema_part = {
+	.name = "audit",
+	.steps = audit_steps,
+	.nsteps = ARRAY_SIZE(audit_steps),
+	.user_tables = audit_user_tables,
+	.nuser_tables = ARRAY_SIZE(audit_user_tables),
+};
+
+enum store_status audit_head_get(struct store *st, struct audit_head *hd)
+{
+	sqlite3_stmt *q;
+	memset(hd, 0, sizeof(*hd));
+	enum store_status s = sql_prepare(st, "SELECT first_seq, first_prev, last_seq, last_mac, mac"
+					  " FROM audit_head WHERE id = 1", &q, "cannot read");
+	if (s == ST_OK)
+		s = sql_step(st, q, "cannot read");
+	if (s == ST_OK) {
+		hd->first_seq = sqlite3_column_int64(q, 0);
+		hd->last_seq = sqlite3_column_int64(q, 2);
+		const int cols[] = { 1, 3, 4 };
+		unsigned char *dst[] = { hd->first_prev, hd->last_mac, hd->mac };
+		for (int i = 0; i < 3; i++) {
+			if (sqlite3_column_bytes(q, cols[i]) != AUDIT_MAC_LEN)
+				s = ST_CORRUPT;
+			else
+				memcpy(dst[i], sqlite3_column_blob(q, cols[i]), AUDIT_MAC_LEN);
+		}
+		if (s == ST_CORRUPT)
+			sql_error(st, s, "audit head in %s is damaged", store_path(st));
+	}
+	sql_release(st, q);
+	return s;
+}
+
+enum store_status audit_head_put(struct store *st, const struct audit_head *hd)
+{
+	return sql_run(st, "cannot write", NULL,
+		       "INSERT OR REPLACE INTO audit_head VALUES (1, ?, ?, ?, ?, ?)",
+		       SQL_INT(hd->first_seq), SQL_BLOB(hd->first_prev, AUDIT_MAC_LEN),
+		       SQL_INT(hd->last_seq), SQL_BLOB(hd->last_mac, AUDIT_MAC_LEN),
+		       SQL_BLOB(hd->mac, AUDIT_MAC_LEN));
+}
+
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+enum store_status audit_record_put(struct store *st, const struct audit_record *r,
+				   const unsigned char mac[AUDIT_MAC_LEN])
+{
+	return sql_run(st, "cannot write", NULL,
+		       "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", SQL_INT(r->seq),
+		       SQL_INT(r->time), SQL_TEXT(or_empty(r->event)), SQL_TEXT(or_empty(r->user)),
+		       SQL_TEXT(or_empty(r->service)), SQL_TEXT(or_empty(r->rhost)),
+		       SQL_TEXT(or_empty(r->actor)), SQL_TEXT(or_empty(r->detail)),
+		       SQL_BLOB(mac, AUDIT_MAC_LEN));
+}
+
+#define RECORD_COLS "seq, time, event, user, service, rhost, actor, detail, mac"
+
+static enum store_status walk(struct store *st, const char *sql, const struct sql_arg *args,
+			      unsigned nargs, audit_row_fn fn, void *ctx)
+{
+	sqlite3_stmt *q;
+	enum store_status s = sql_prepare(st, sql, &q, "cannot read");
+	if (s == ST_OK)
+		s = sql_bind(st, q, args, nargs, "cannot read");
+	while (s == ST_OK && (s = sql_step(st, q, "cannot read")) == ST_OK) {
+		struct audit_record r = {
+			.seq = sqlite3_column_int64(q, 0), .time = sqlite3_column_int64(q, 1),
+			.event = sql_text(q, 2), .user = sql_text(q, 3), .service = sql_text(q, 4),
+			.rhost = sql_text(q, 5), .actor = sql_text(q, 6), .detail = sql_text(q, 7),
+		};
+		const void *mac = sqlite3_column_blob(q, 8);
+		int maclen = sqlite3_column_bytes(q, 8);
+		if (fn(&r, mac, maclen > 0 ? (size_t)maclen : 0, ctx))
+			break;
+	}
+	sql_release(st, q);
+	return s == ST_NOTFOUND ? ST_OK : s;
+}
+
+enum store_status audit_rows_all(struct store *st, audit_row_fn fn, void *ctx)
+{
+	return walk(st, "SELECT " RECORD_COLS " FROM audit ORDER BY seq", NULL, 0, fn, ctx);
+}
+
+enum store_status audit_rows_since(struct store *st, long long since, audit_row_fn fn, void *ctx)
+{
+	return walk(st, "SELECT " RECORD_COLS " FROM audit WHERE time >= ? ORDER BY seq",
+		    &SQL_INT(since), 1, fn, ctx);
+}
+
+enum store_status audit_last_before(struct store *st, int64_t cutoff, long long *seq,
+				    unsigned char mac[AUDIT_MAC_LEN])
+{
+	sqlite3_stmt *q;
+	*seq = 0;
+	enum store_status s = sql_prepare(st, "SELECT seq, mac FROM audit WHERE time < ?"
+					  " ORDER BY seq DESC LIMIT 1", &q, "cannot read");
+	if (s == ST_OK)
+		s = sql_bind(st, q, &SQL_INT(cutoff), 1, "cannot read");
+	if (s == ST_OK)
+		s = sql_step(st, q, "cannot read");
+	if (s == ST_OK && sqlite3_column_bytes(q, 1) != AUDIT_MAC_LEN) {
+		s = sql_error(st, ST_CORRUPT, "audit record %lld in %s is damaged",
+			      (long long)sqlite3_column_int64(q, 0), store_path(st));
+	} else if (s == ST_OK) {
+		*seq = sqlite3_column_int64(q, 0);
+		memcpy(mac, sqlite3_column_blob(q, 1), AUDIT_MAC_LEN);
+	}
+	sql_release(st, q);
+	return s;
+}
+
+enum store_status audit_delete_upto(struct store *st, long long seq, long *deleted)
+{
+	*deleted = 0;
+	return sql_run(st, "cannot write", deleted, "DELETE FROM audit WHERE seq <= ?", SQL_INT(seq));
+}

@@ -1,0 +1,179 @@
+/* The lockout feature's part of the state store: one tally row per user
+ * (failure times, lock state, counters) and its schema part. Every function
+ * works inside the caller's transaction when there is one. */
+#include <config.h>
+#include "store/lockout_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/schema_parts.h"
+#include "store/store_sql.h"
+
+static const char *const lockout_steps[] = {
+	/* 1: failures and locks, one row per user */
+	"CREATE TABLE tally ("
+	"  user TEXT PRIMARY KEY NOT NULL,"
+	"  fails BLOB NOT NULL DEFAULT x'',"       /* little-endian int64 times */
+	"  locked_until INTEGER NOT NULL DEFAULT 0,"
+	"  reset_seq INTEGER NOT NULL DEFAULT 0,"
+	"  lock_level INTEGER NOT NULL DEFAULT 0,"
+	"  last_lock INTEGER NOT NULL DEFAULT 0,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  refused INTEGER NOT NULL DEFAULT 0,"
+	"  last_success INTEGER NOT NULL DEFAULT 0,"
+	"  period_start INTEGER NOT NULL DEFAULT 0,"
+	"  period_fails INTEGER NOT NULL DEFAULT 0"
+	") WITHOUT ROWID",
+};
+static const char *const lockout_user_tables[] = { "tally" };
+
+/* Stored as "core" (the first part, older than the others): the name is
+ * the key of its version in every existing store, so it stays. */
+const struct schema_part lockout_schema_part = {
+	.name = "core",
+	.steps = lockout_steps,
+	.nsteps = ARRAY_SIZE(lockout_steps),
+	.user_tables = lockout_user_tables,
+	.nuser_tables = ARRAY_SIZE(lockout_user_tables),
+};
+
+static void pack_fails(const struct tally *t, unsigned char *buf)
+{
+	for (unsigned i = 0; i < t->nfails; i++) {
+		uint64_t v = (uint64_t)t->fails[i];
+		for (unsigned b = 0; b < 8; b++)
+			buf[i * 8 + b] = (unsigned char)(v >> (8 * b));
+	}
+}
+
+static int unpack_fails(struct tally *t, const unsigned char *buf, size_t len)
+{
+	if (len % 8 || len / 8 > SOSAFE_MAX_DENY)
+		return -1;
+	t->nfails = (unsigned)(len / 8);
+	for (unsigned i = 0; i < t->nfails; i++) {
+		uint64_t v = 0;
+		for (unsigned b = 0; b < 8; b++)
+			v |= (uint64_t)buf[i * 8 + b] << (8 * b);
+		t->fails[i] = (int64_t)v;
+	}
+	return 0;
+}
+
+#define TALLY_COLS "fails, locked_until, reset_seq, lock_level, last_lock, attempts, refused, last_success, period_start, period_fails"
+
+static int row_to_tally(sqlite3_stmt *q, int col, struct tally *t)
+{
+	memset(t, 0, sizeof(*t));
+	const void *blob = sqlite3_column_blob(q, col);
+	int n = sqlite3_column_bytes(q, col);
+	if (n < 0 || unpack_fails(t, blob, (size_t)n))
+		return -1;
+	t->locked_until = sqlite3_column_int64(q, col + 1);
+	t->reset_seq = sqlite3_column_int64(q, col + 2);
+	int64_t level = sqlite3_column_int64(q, col + 3);
+	t->last_lock = sqlite3_column_int64(q, col + 4);
+	t->attempts = sqlite3_column_int64(q, col + 5);
+	t->refused = sqlite3_column_int64(q, col + 6);
+	t->last_success = sqlite3_column_int64(q, col + 7);
+	t->period_start = sqlite3_column_int64(q, col + 8);
+	t->period_fails = sqlite3_column_int64(q, col + 9);
+	if (level < 0 || level > 1000 || t->locked_until < 0 || t->attempts < 0)
+		return -1;
+	t->lock_level = (unsigned)level;
+	return 0;
+}
+
+enum store_status store_tally_get(struct store *st, const char *user, struct tally *t)
+{
+	sqlite3_stmt *q;
+	memset(t, 0, sizeof(*t));
+	enum store_status s = sql_prepare(st, "SELECT " TALLY_COLS " FROM tally WHERE user = ?", &q,
+					  "cannot read");
+	if (s == ST_OK)
+		s = sql_bind(st, q, &SQL_TEXT(user), 1, "cannot read");
+	if (s == ST_OK)
+		s = sql_step(st, q, "cannot read");
+	if (s == ST_OK && row_to_tally(q, 0, t))
+		s = sql_error(st, ST_CORRUPT, "state store %s has a malformed tally row (%s)",
+			      store_path(st), store_status_advice(ST_CORRUPT));
+	sql_release(st, q);
+	return s;
+}
+
+enum store_status store_tally_put(struct store *st, const char *user, const struct tally *t)
+{
+	unsigned char buf[SOSAFE_MAX_DENY * 8];
+	pack_fails(t, buf);
+	return sql_run(st, "cannot write", NULL,
+		       "INSERT OR REPLACE INTO tally (user, " TALLY_COLS
+		       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		       SQL_TEXT(user), SQL_BLOB(buf, t->nfails * 8), SQL_INT(t->locked_until),
+		       SQL_INT(t->reset_seq), SQL_INT(t->lock_level), SQL_INT(t->last_lock),
+		       SQL_INT(t->attempts), SQL_INT(t->refused), SQL_INT(t->last_success),
+		       SQL_INT(t->period_start), SQL_INT(t->period_fails));
+}
+
+enum store_status store_tally_foreach(struct store *st, store_tally_fn fn, void *ctx)
+{
+	sqlite3_stmt *q;
+	enum store_status s = sql_prepare(st, "SELECT user, " TALLY_COLS " FROM tally ORDER BY user",
+					  &q, "cannot read");
+	while (s == ST_OK && (s = sql_step(st, q, "cannot read")) == ST_OK) {
+		struct tally t;
+		const char *user = (const char *)sqlite3_column_text(q, 0);
+		if (!user || row_to_tally(q, 1, &t))
+			s = sql_error(st, ST_CORRUPT, "malformed tally row in %s", store_path(st));
+		else if (fn(user, &t, ctx))
+			break;
+	}
+	sql_release(st, q);
+	return s == ST_NOTFOUND ? ST_OK : s;
+}
+
+struct idle_names {
+	const struct lock_policy *p;
+	int64_t now;
+	char **v;
+	size_t n;
+	bool oom;
+};
+
+static int collect_idle(const char *user, const struct tally *t, void *ctx)
+{
+	struct idle_names *in = ctx;
+	if (!lockout_is_idle(in->p, t, in->now))
+		return 0;
+	char **v = realloc(in->v, (in->n + 1) * sizeof(*v));
+	if (!v || !(v[in->n] = strdup(user))) {
+		if (v)
+			in->v = v;
+		in->oom = true;
+		return 1;
+	}
+	in->v = v;
+	in->n++;
+	return 0;
+}
+
+enum store_status store_tally_prune_idle(struct store *st, const struct lock_policy *p,
+					 int64_t now, long *pruned)
+{
+	struct idle_names in = { .p = p, .now = now };
+	*pruned = 0;
+	/* collect first: no deletes while a SELECT walks the same table */
+	enum store_status s = store_tally_foreach(st, collect_idle, &in);
+	if (s == ST_OK && in.oom)
+		s = store_fail(st, SQLITE_NOMEM, "cannot read");
+	for (size_t i = 0; s == ST_OK && i < in.n; i++) {
+		long n = 0;
+		s = sql_run(st, "cannot write", &n, "DELETE FROM tally WHERE user = ?", SQL_TEXT(in.v[i]));
+		*pruned += n;
+	}
+	for (size_t i = 0; i < in.n; i++)
+		free(in.v[i]);
+	free(in.v);
+	return s;
+}

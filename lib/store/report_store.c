@@ -1,0 +1,99 @@
+/* Queries of the access-review report (see report_store.h). */
+#include <config.h>
+#include "store/report_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "store/store_sql.h"
+
+struct report_cursor {
+	struct store *st;
+	sqlite3_stmt *rows, *locks;
+	int64_t locks_since;
+};
+
+/* What the report shows of each user in the set of all known users. */
+static const char report_cols[] =
+	" SELECT u.user, d.user IS NOT NULL, COALESCE(d.deactivated_at, 0),"
+	"  COALESCE(t.locked_until, 0), o.user IS NOT NULL,"
+	"  (SELECT count(*) FROM otp_recovery r WHERE r.user = u.user AND r.used_at = 0),"
+	"  COALESCE(t.last_success, 0), COALESCE(rv.time, 0), COALESCE(rv.reviewer, '')"
+	" FROM u LEFT JOIN tally t ON t.user = u.user LEFT JOIN otp o ON o.user = u.user"
+	"  LEFT JOIN dir_user d ON d.user = u.user LEFT JOIN review rv ON rv.user = u.user"
+	" ORDER BY u.user";
+
+enum store_status report_open(struct store *st, int64_t locks_since, struct report_cursor **out)
+{
+	char users[1024], sql[2048];
+	*out = NULL;
+	if (sql_user_union(users, sizeof(users)) ||
+	    (size_t)snprintf(sql, sizeof(sql), "WITH u(user) AS (%s)%s", users, report_cols) >=
+		    sizeof(sql))
+		return sql_error(st, ST_ERROR, "too many per-user tables in the schema of %s",
+				 store_path(st));
+	struct report_cursor *c = calloc(1, sizeof(*c));
+	if (!c)
+		return sql_error(st, ST_NOMEM, "out of memory");
+	c->st = st;
+	c->locks_since = locks_since;
+	enum store_status s = sql_prepare(st, sql, &c->rows, "cannot read");
+	if (s == ST_OK)
+		s = sql_prepare(st, "SELECT count(*) FROM audit WHERE event = 'lock' AND time >= ?"
+				" AND (user = ? OR user = ?)", &c->locks, "cannot read");
+	if (s != ST_OK) {
+		report_close(c);
+		return s;
+	}
+	*out = c;
+	return ST_OK;
+}
+
+enum store_status report_next(struct report_cursor *c, struct report_row *row)
+{
+	sqlite3_stmt *q = c->rows;
+	enum store_status s = sql_step(c->st, q, "cannot read");
+	if (s != ST_OK)
+		return s;
+	*row = (struct report_row){
+		.user = sql_text(q, 0),
+		.directory = sqlite3_column_int(q, 1),
+		.deactivated_at = sqlite3_column_int64(q, 2),
+		.locked_until = sqlite3_column_int64(q, 3),
+		.totp = sqlite3_column_int(q, 4),
+		.recovery_left = (long)sqlite3_column_int64(q, 5),
+		.last_success = sqlite3_column_int64(q, 6),
+		.review_time = sqlite3_column_int64(q, 7),
+		.reviewer = sql_text(q, 8),
+	};
+	return ST_OK;
+}
+
+long report_locks(struct report_cursor *c, const char *user, const char *alias)
+{
+	const struct sql_arg args[] = { SQL_INT(c->locks_since), SQL_TEXT(user), SQL_TEXT(alias) };
+	sqlite3_reset(c->locks);
+	long n = -1;
+	if (sql_bind(c->st, c->locks, args, ARRAY_SIZE(args), "cannot read") == ST_OK &&
+	    sql_step(c->st, c->locks, "cannot read") == ST_OK)
+		n = (long)sqlite3_column_int64(c->locks, 0);
+	sqlite3_reset(c->locks);
+	return n;
+}
+
+void report_close(struct report_cursor *c)
+{
+	if (!c)
+		return;
+	sql_release(c->st, c->rows);
+	sql_release(c->st, c->locks);
+	free(c);
+}
+
+enum store_status report_review_put(struct store *st, const char *user, int64_t time,
+				    const char *by)
+{
+	return sql_run(st, "cannot record review in", NULL,
+		       "INSERT OR REPLACE INTO review VALUES (?, ?, ?)", SQL_TEXT(user), SQL_INT(time),
+		       SQL_TEXT(by));
+}

@@ -1,0 +1,226 @@
+/* Administration of the state store (sosafectl only, so it lives in the
+ * admin library): purge and restore of one user across every per-user
+ * table of the schema registry, online backup, checks. */
+#include <config.h>
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/store_sql.h"
+
+enum store_status store_delete_user(struct store *st, const char *user, long *rows)
+{
+	*rows = 0;
+	for (unsigned i = 0; i < store_schema_nparts; i++) {
+		const struct schema_part *p = store_schema_parts[i];
+		for (unsigned j = 0; j < p->nuser_tables; j++) {
+			char sql[128];
+			long n = 0;
+			snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE user = ?", p->user_tables[j]);
+			enum store_status s = sql_run(st, "cannot delete from", &n, sql, SQL_TEXT(user));
+			if (s != ST_OK)
+				return s;
+			*rows += n;
+		}
+	}
+	return ST_OK;
+}
+
+static enum store_status copy_db(sqlite3 *from, sqlite3 *to)
+{
+	sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
+	if (!b)
+		return sql_status(sqlite3_errcode(to));
+	int rc;
+	do {
+		rc = sqlite3_backup_step(b, 256);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(20);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	sqlite3_backup_finish(b);
+	return rc == SQLITE_DONE ? ST_OK : sql_status(rc);
+}
+
+enum store_status store_backup(struct store *st, const char *dest)
+{
+	int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		int e = errno;
+		return sql_error(st, e == EEXIST ? ST_ERROR : ST_PERM, "cannot create backup %s: %s",
+				 dest, strerror(e));
+	}
+	close(fd);
+	sqlite3 *out = NULL;
+	int rc = sqlite3_open_v2(dest, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+	enum store_status s = rc == SQLITE_OK ? copy_db(store_db(st), out) : sql_status(rc);
+	if (s == ST_OK) {
+		/* a backup is one self-contained file: no WAL beside it */
+		rc = sqlite3_exec(out, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
+		s = sql_status(rc);
+	}
+	if (s != ST_OK)
+		sql_error(st, s, "backup to %s failed: %s", dest, out ? sqlite3_errmsg(out) : "cannot open");
+	sqlite3_close_v2(out);
+	if (s != ST_OK)
+		unlink(dest);
+	return s;
+}
+
+enum store_status store_verify_file(const char *path, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL);
+	enum store_status s = ST_OK;
+	sqlite3_stmt *q = NULL;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &q, NULL);
+	if (rc == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
+		const char *r = (const char *)sqlite3_column_text(q, 0);
+		if (!r || strcmp(r, "ok")) {
+			snprintf(err, errlen, "%s fails the integrity check: %s", path, r ? r : "?");
+			s = ST_CORRUPT;
+		}
+	} else {
+		rc = db ? sqlite3_errcode(db) : rc;
+		snprintf(err, errlen, "%s is not a readable sosafe store: %s", path,
+			 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		s = sql_status(rc) == ST_OK ? ST_CORRUPT : sql_status(rc);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (s == ST_OK) {
+		rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema.core'", -1, &q,
+					NULL);
+		if (rc != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
+			snprintf(err, errlen, "%s is not a sosafe store (no schema record)", path);
+			s = ST_CORRUPT;
+		}
+		sqlite3_finalize(q);
+	}
+	sqlite3_close_v2(db);
+	return s;
+}
+
+static enum store_status restore_user(struct store *st, const char *backup, const char *user,
+				      long *rows)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = sqlite3_prepare_v2(store_db(st), "ATTACH DATABASE ? AS bak", -1, &q, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(q, 1, backup, -1, SQLITE_STATIC);
+		rc = sqlite3_step(q);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, rc, "cannot attach backup for");
+	enum store_status s = store_begin(st);
+	long deleted = 0;
+	if (s == ST_OK)
+		s = store_delete_user(st, user, &deleted);
+	*rows = 0;
+	for (unsigned i = 0; i < store_schema_nparts && s == ST_OK; i++) {
+		const struct schema_part *p = store_schema_parts[i];
+		for (unsigned j = 0; j < p->nuser_tables && s == ST_OK; j++) {
+			char sql[192];
+			snprintf(sql, sizeof(sql), "INSERT INTO main.%s SELECT * FROM bak.%s WHERE user = ?",
+				 p->user_tables[j], p->user_tables[j]);
+			rc = sqlite3_prepare_v2(store_db(st), sql, -1, &q, NULL);
+			if (rc == SQLITE_OK) {
+				sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
+				rc = sqlite3_step(q);
+			}
+			sqlite3_finalize(q);
+			/* a table missing in an older backup is not an error */
+			if (rc != SQLITE_DONE && !strstr(sqlite3_errmsg(store_db(st)), "no such table"))
+				s = store_fail(st, rc, "cannot restore into");
+			else if (rc == SQLITE_DONE)
+				*rows += sqlite3_changes(store_db(st));
+		}
+	}
+	if (s == ST_OK)
+		s = store_commit(st);
+	else
+		store_rollback(st);
+	sqlite3_exec(store_db(st), "DETACH DATABASE bak", NULL, NULL, NULL);
+	return s;
+}
+
+enum store_status store_restore(struct store *st, const char *backup, const char *user,
+				long *rows)
+{
+	char err[512];
+	*rows = 0;
+	enum store_status s = store_verify_file(backup, err, sizeof(err));
+	if (s != ST_OK)
+		return sql_error(st, s, "%s", err);
+	if (user)
+		return restore_user(st, backup, user, rows);
+	sqlite3 *in = NULL;
+	int rc = sqlite3_open_v2(backup, &in, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL);
+	s = rc == SQLITE_OK ? copy_db(in, store_db(st)) : sql_status(rc);
+	sqlite3_close_v2(in);
+	if (s != ST_OK)
+		return store_fail(st, sqlite3_errcode(store_db(st)), "restore failed into");
+	sqlite3_exec(store_db(st), "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+	s = store_migrate(st, true);
+	*rows = -1;
+	return s;
+}
+
+enum store_status store_check(struct store *st, char *err, size_t errlen)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = sqlite3_prepare_v2(store_db(st), "PRAGMA integrity_check", -1, &q, NULL);
+	enum store_status s = ST_OK;
+	if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *r = (const char *)sqlite3_column_text(q, 0);
+		if (!r || strcmp(r, "ok")) {
+			snprintf(err, errlen, "%s", r ? r : "integrity check failed");
+			s = ST_CORRUPT;
+		} else {
+			snprintf(err, errlen, "ok");
+		}
+	} else {
+		s = store_fail(st, rc, "cannot check");
+		snprintf(err, errlen, "%s", store_error(st));
+	}
+	sqlite3_finalize(q);
+	return s;
+}
+
+int sql_user_union(char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < store_schema_nparts; i++) {
+		const struct schema_part *p = store_schema_parts[i];
+		for (unsigned j = 0; j < p->nuser_tables; j++) {
+			int w = snprintf(buf + used, len - used, "%sSELECT user FROM %s",
+					 used ? " UNION " : "", p->user_tables[j]);
+			if (w < 0 || (size_t)w >= len - used)
+				return -1;
+			used += (size_t)w;
+		}
+	}
+	return used ? 0 : -1;
+}
+
+enum store_status store_foreach_user(struct store *st, store_user_fn fn, void *ctx)
+{
+	char sql[1024];
+	if (sql_user_union(sql, sizeof(sql) - 16))
+		return sql_error(st, ST_ERROR, "too many per-user tables in the schema of %s",
+				 store_path(st));
+	strcat(sql, " ORDER BY 1");
+	sqlite3_stmt *q;
+	enum store_status s = sql_prepare(st, sql, &q, "cannot read");
+	while (s == ST_OK && (s = sql_step(st, q, "cannot read")) == ST_OK)
+		if (fn(sql_text(q, 0), ctx))
+			break;
+	sql_release(st, q);
+	return s == ST_NOTFOUND ? ST_OK : s;
+}
