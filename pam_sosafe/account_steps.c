@@ -16,9 +16,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/util.h"
 #include "snapshot/snapshot.h"
 
-#define DAY 86400
+#define DAY SOSAFE_DAY
 
 /* Is USER in the local passwd file? (Read as a file: NSS would answer
  * from our own snapshot too.) */

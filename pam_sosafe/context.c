@@ -41,6 +41,37 @@ static int parse_mode_word(struct sosafe_ctx *c, const char *w)
 	return 0;
 }
 
+#define IDENTITY_KEY "pam_sosafe_identity"
+
+static void identity_cleanup(pam_handle_t *pamh, void *data, int error_status)
+{
+	audit_identity_wipe(data);
+	free(data);
+}
+
+/* log_identity of this line's configuration, kept on the handle: a host
+ * may run several handles with different conf= lines in parallel threads,
+ * and the key leaves memory with the handle (pam_end). */
+static int use_identity(struct sosafe_ctx *c)
+{
+	const void *data = NULL;
+	struct audit_identity *id;
+	if (pam_get_data(c->pamh, IDENTITY_KEY, &data) == PAM_SUCCESS && data) {
+		id = (struct audit_identity *)data;
+	} else {
+		id = calloc(1, sizeof(*id));
+		if (!id)
+			return -1;
+		if (pam_set_data(c->pamh, IDENTITY_KEY, id, identity_cleanup) != PAM_SUCCESS) {
+			free(id);
+			return -1;
+		}
+	}
+	audit_identity_init(id, &c->cfg);
+	c->log.identity = &id->log;
+	return 0;
+}
+
 static void resolve_user(struct sosafe_ctx *c)
 {
 	account_privilege(c->user, c->cfg.admin_group, &c->is_root, &c->is_admin);
@@ -49,7 +80,7 @@ static void resolve_user(struct sosafe_ctx *c)
 int ctx_init(struct sosafe_ctx *c, pam_handle_t *pamh, int flags, int argc, const char **argv,
 	     bool auth_phase)
 {
-	char err[512];
+	struct sosafe_err err;
 	const char *conf = NULL;
 	memset(c, 0, sizeof(*c));
 	c->pamh = pamh;
@@ -69,20 +100,20 @@ int ctx_init(struct sosafe_ctx *c, pam_handle_t *pamh, int flags, int argc, cons
 	for (int i = 0; i < argc; i++)
 		if (!strncmp(argv[i], "conf=", 5))
 			conf = argv[i] + 5;
-	if (config_load_file(&c->cfg, conf ? conf : SOSAFE_CONF, conf == NULL, err, sizeof(err))) {
-		log_event(LOG_ERR, &c->log, "config-error", "%s", err);
+	if (config_load_file(&c->cfg, conf ? conf : SOSAFE_CONF, conf == NULL, &err)) {
+		log_event(LOG_ERR, &c->log, "config-error", "%s", err.msg);
 		return PAM_SERVICE_ERR;
 	}
 	for (int i = 0; i < argc; i++) {
 		if (!strncmp(argv[i], "conf=", 5) || parse_mode_word(c, argv[i]))
 			continue;
-		if (config_apply_word(&c->cfg, argv[i], err, sizeof(err))) {
-			log_event(LOG_ERR, &c->log, "config-error", "PAM line: %s", err);
+		if (config_apply_word(&c->cfg, argv[i], &err)) {
+			log_event(LOG_ERR, &c->log, "config-error", "PAM line: %s", err.msg);
 			return PAM_SERVICE_ERR;
 		}
 	}
-	if (c->cfg.uid_min > c->cfg.uid_max) {
-		log_event(LOG_ERR, &c->log, "config-error", "uid_min is above uid_max");
+	if (config_check(&c->cfg, &err)) {
+		log_event(LOG_ERR, &c->log, "config-error", "%s", err.msg);
 		return PAM_SERVICE_ERR;
 	}
 	if (auth_phase && c->action == ACT_NONE) {
@@ -92,7 +123,10 @@ int ctx_init(struct sosafe_ctx *c, pam_handle_t *pamh, int flags, int argc, cons
 	}
 	if (c->flags & PAM_SILENT)
 		c->cfg.silent = true;
-	audit_configure(&c->cfg);   /* log_identity = name | pseudonym */
+	if (use_identity(c)) {
+		log_event(LOG_CRIT, &c->log, "error", "out of memory");
+		return PAM_BUF_ERR;
+	}
 
 	const char *user = NULL;
 	int rc = pam_get_user(pamh, &user, NULL);

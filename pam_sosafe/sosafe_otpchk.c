@@ -113,9 +113,10 @@ int main(int argc, char **argv)
 		return MISUSE;
 	struct sosafe_config cfg;
 	char err[512];
+	struct sosafe_err conf_err;
 	config_defaults(&cfg);
-	if (config_load_file(&cfg, SOSAFE_CONF, true, err, sizeof(err))) {
-		log_event(LOG_ERR, &log, "config-error", "%s", err);
+	if (config_load_file(&cfg, SOSAFE_CONF, true, &conf_err)) {
+		log_event(LOG_ERR, &log, "config-error", "%s", conf_err.msg);
 		return refuse(MISUSE);
 	}
 	bool is_root = false, is_admin = false;
@@ -128,7 +129,9 @@ int main(int argc, char **argv)
 		log_event(LOG_ERR, &log, "store-error", "%s: %s", store_status_name(s), err);
 		return refuse(MISUSE);
 	}
-	audit_configure(&cfg);   /* log_identity = name | pseudonym, as in the module */
+	_cleanup_identity_ struct audit_identity identity;   /* log_identity, as in the module */
+	audit_identity_init(&identity, &cfg);
+	log.identity = &identity.log;
 	struct otp_decision d;
 	otp_decision_init(&d, st, &cfg, &policy, &log, user);
 	s = decide(&d, raw);

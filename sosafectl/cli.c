@@ -43,6 +43,29 @@ bool cli_wants_help(int argc, char **argv, const char *usage, const char *text)
 	return false;
 }
 
+bool cli_login_uid(unsigned *uid)
+{
+	FILE *f = fopen("/proc/self/loginuid", "re");
+	if (!f)
+		return false;
+	unsigned l;
+	/* the kernel writes a decimal uid or 4294967295 (unset): no overflow to detect */
+	bool set = fscanf(f, "%u", &l) == 1 && l != 4294967295U; /* NOLINT(cert-err34-c) */
+	fclose(f);
+	if (set)
+		*uid = l;
+	return set;
+}
+
+void cli_uid_name(unsigned uid, char *out, size_t len)
+{
+	struct passwd *pw = getpwuid(uid);
+	if (pw)
+		snprintf(out, len, "%s", pw->pw_name);
+	else
+		snprintf(out, len, "uid=%u", uid);
+}
+
 bool cli_valid_user(const char *name)
 {
 	if (name_is_valid(name))

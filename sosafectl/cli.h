@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "audit/audit.h"
 #include "base/conf.h"
 #include "base/log.h"
 #include "store/store.h"
@@ -23,10 +24,24 @@ struct cli {
 	bool json;
 	const char *admin;        /* who runs this: SUDO_USER, login uid or uid */
 	struct log_ctx log;
+	struct audit_identity identity;   /* log_identity: what log.identity points at */
 	/* four-eyes: set while `approve` carries out request fe_request */
 	long long fe_request;
 	const char *fe_requester, *fe_target, *fe_line;
 	bool fe_claimed;          /* claimed in the current transaction */
+};
+
+/* A form of a command that four_eyes can reserve for two admins: its
+ * action bit, the subcommand word that selects it (or NULL), whether its
+ * first operand names the user it concerns, the options that take a value
+ * (skipped when looking for that operand) and the options that make the
+ * line harmless (it then needs no approval). Space-separated lists. */
+struct four_eyes_form {
+	unsigned bit;
+	const char *sub;
+	bool has_user;
+	const char *value_opts;
+	const char *harmless_opts;
 };
 
 struct command {
@@ -34,7 +49,11 @@ struct command {
 	int (*run)(struct cli *cli, int argc, char **argv);
 	const char *args;
 	const char *summary;
+	const struct four_eyes_form *four_eyes;   /* ends with bit 0; NULL: never covered */
 };
+
+/* The command called NAME in sosafectl's command table, or NULL. */
+const struct command *cli_command(const char *name);
 
 /* Commands (one file per group). */
 int cmd_status(struct cli *cli, int argc, char **argv);
@@ -62,9 +81,11 @@ int cmd_requests(struct cli *cli, int argc, char **argv);
 /* Four-eyes (cmd_four_eyes.c). The gate refuses (message, audit record,
  * returns 1) a command line that four_eyes reserves for two admins. */
 int four_eyes_gate(struct cli *cli, int argc, char **argv);
-/* Inside an admin action's open write transaction: when `approve` runs
- * the action, mark its request done (fails if no longer pending: the
- * caller rolls back). No-op otherwise. 0 or -1. */
+
+/* The parts of an admin action (action.c; action_run in action.h puts
+ * them together). Inside an admin action's open write transaction: when
+ * `approve` runs the action, mark its request done (fails if no longer
+ * pending: the caller rolls back). No-op otherwise. 0 or -1. */
 int cli_four_eyes_claim(struct cli *cli, struct store *st);
 /* Inside an admin action's open write transaction: claim (as above) and
  * append the action's audit record. 0, or -1: the caller rolls back. */
@@ -85,6 +106,12 @@ struct store *cli_open_store(struct cli *cli, unsigned flags);
 
 /* True (and prints help) if ARGV asks for --help; used by every command. */
 bool cli_wants_help(int argc, char **argv, const char *usage, const char *text);
+
+/* The login uid of this process (set at login, kept across su and sudo);
+ * false if unset. */
+bool cli_login_uid(unsigned *uid);
+/* The account name of UID into OUT, or "uid=N" if it has none. */
+void cli_uid_name(unsigned uid, char *out, size_t len);
 
 /* Validate a user name from the command line (prints why not). */
 bool cli_valid_user(const char *name);

@@ -40,9 +40,9 @@ static int cli_parse_time(const char *s, long long *out)
 
 static int load_key(struct cli *cli, unsigned char key[AUDIT_KEY_LEN])
 {
-	char err[512];
-	if (audit_key_load(cli->cfg.state_dir, false, key, err, sizeof(err))) {
-		cli_err("%s (the audit key is root-only; run as root)", err);
+	struct sosafe_err err;
+	if (audit_key_load(cli->cfg.state_dir, false, key, &err)) {
+		cli_err("%s (the audit key is root-only; run as root)", err.msg);
 		return -1;
 	}
 	return 0;
@@ -58,9 +58,10 @@ static int audit_verify_cmd(struct cli *cli)
 		return EXIT_FAIL;
 	long count = 0;
 	long long bad = 0;
-	char why[512];
+	struct sosafe_err e;
+	const char *why = e.msg;
 	store_begin_read(st);
-	int r = audit_verify(st, key, &count, &bad, why, sizeof(why));
+	int r = audit_verify(st, key, &count, &bad, &e);
 	store_rollback(st);
 	explicit_bzero(key, sizeof(key));
 	if (cli->json) {
@@ -83,7 +84,7 @@ static int audit_verify_cmd(struct cli *cli)
 }
 
 struct export_ctx {
-	bool json;
+	bool json, pseudonym;
 	unsigned char key[AUDIT_KEY_LEN];
 	bool have_key;
 	long n;
@@ -94,7 +95,7 @@ static int export_one(const struct audit_record *r, void *vctx)
 	struct export_ctx *x = vctx;
 	char tb[32], pseudo[AUDIT_PSEUDO_LEN];
 	const char *user = r->user;
-	if (audit_pseudonyms_on() && *user && strncmp(user, AUDIT_PSEUDO_PREFIX, 3)) {
+	if (x->pseudonym && *user && strncmp(user, AUDIT_PSEUDO_PREFIX, 3)) {
 		if (x->have_key) {
 			audit_pseudonym(x->key, user, pseudo);
 			user = pseudo;
@@ -152,9 +153,8 @@ static int audit_export_cmd(struct cli *cli, int argc, char **argv)
 	_cleanup_store_ struct store *st = cli_open_store(cli, STORE_RDONLY);
 	if (!st)
 		return EXIT_STORE;
-	struct export_ctx x = { .json = cli->json };
-	char err[256];
-	x.have_key = audit_key_load(cli->cfg.state_dir, false, x.key, err, sizeof(err)) == 0;
+	struct export_ctx x = { .json = cli->json, .pseudonym = cli->cfg.log_pseudonym };
+	x.have_key = audit_key_load(cli->cfg.state_dir, false, x.key, NULL) == 0;
 	store_begin_read(st);
 	int r = audit_foreach(st, since, export_one, &x);
 	store_rollback(st);

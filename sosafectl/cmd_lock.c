@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "base/accounts.h"
-#include "audit/audit.h"
+#include "action.h"
 #include "cli.h"
 #include "lockout/lockout.h"
 #include "store/lockout_store.h"
@@ -143,6 +143,20 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* Clear USER's tally; ST_NOTFOUND if there is none. */
+static enum store_status clear_tally(struct store *st, struct action *a)
+{
+	bool *was_locked = a->ctx;
+	struct tally t;
+	enum store_status s = store_tally_get(st, a->user, &t);
+	if (s != ST_OK)   /* T is not filled in: do not read it */
+		return s;
+	*was_locked = t.locked_until != 0;
+	lockout_clear(&t);
+	snprintf(a->detail, sizeof(a->detail), "%s", *was_locked ? "was locked" : "was not locked");
+	return store_tally_put(st, a->user, &t);
+}
+
 int cmd_unlock(struct cli *cli, int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv, "unlock USER",
@@ -159,34 +173,15 @@ int cmd_unlock(struct cli *cli, int argc, char **argv)
 	_cleanup_store_ struct store *st = cli_open_store(cli, 0);
 	if (!st)
 		return EXIT_STORE;
-	struct tally t;
-	enum store_status s = store_begin(st);
-	if (s == ST_OK)
-		s = store_tally_get(st, user, &t);
-	if (s == ST_NOTFOUND) {
+	bool was_locked = false;
+	struct action a = { .event = "unlock", .user = user, .change = clear_tally, .ctx = &was_locked,
+			    .refused = "audit record not written: unlock refused" };
+	enum action_result r = action_run(cli, st, &a);
+	if (r == ACTION_UNCHANGED)
 		printf("%s has no failures or lock\n", user);
-		return EXIT_OK;
-	}
-	if (s != ST_OK) { /* T is not filled in: do not read it */
-		cli_err("%s", store_error(st));
-		return EXIT_STORE;
-	}
-	bool was_locked = t.locked_until != 0;
-	lockout_clear(&t);
-	s = store_tally_put(st, user, &t);
+	if (r != ACTION_DONE)
+		return action_exit(r);
 	cli->log.user = user;
-	if (s == ST_OK && cli_action_audit(cli, st, user, "unlock", "%s",
-					   was_locked ? "was locked" : "was not locked")) {
-		store_rollback(st);
-		cli_err("audit record not written: unlock refused");
-		return EXIT_FAIL;
-	}
-	if (s == ST_OK)
-		s = store_commit(st);
-	if (s != ST_OK) {
-		cli_err("%s", store_error(st));
-		return EXIT_STORE;
-	}
 	log_event(LOG_NOTICE, &cli->log, "unlock", "by %s%s", cli->admin,
 		  was_locked ? "" : " (was not locked)");
 	printf("%s unlocked by %s\n", user, cli->admin);

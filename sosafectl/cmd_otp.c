@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "base/base32.h"
 #include "cli.h"
 #include "otp/otp_answer.h"
@@ -62,6 +63,19 @@ static char *read_answer(void)
 	if (n && line[n - 1] == '\n')
 		line[--n] = '\0';
 	return line;
+}
+
+struct new_secret {
+	const struct otp_record *rec;
+	const char *by;
+};
+
+/* Store the new secret and close any enrollment window. */
+static enum store_status put_secret(struct store *st, struct action *a)
+{
+	const struct new_secret *n = a->ctx;
+	enum store_status s = otp_put(st, a->user, n->rec, n->by);
+	return s == ST_OK ? otp_window_set(st, a->user, 0, NULL) : s;
 }
 
 static const char enroll_usage[] =
@@ -200,26 +214,17 @@ int cmd_enroll(struct cli *cli, int argc, char **argv)
 			return EXIT_FAIL;
 		}
 	}
-	s = store_begin(st);
-	if (s == ST_OK)
-		s = otp_put(st, user, &r, cli->admin);
-	if (s == ST_OK)
-		s = otp_window_set(st, user, 0, NULL);
 	/* the record commits with the secret, or neither does */
-	if (s == ST_OK && cli_action_audit(cli, st, user, "enroll", "algorithm=%s digits=%u period=%u%s%s",
-					   totp_algorithm_name(r.params.algorithm), r.params.digits,
-					   r.params.period, confirm ? "" : " unconfirmed",
-					   old_found ? " replaced" : "")) {
-		store_rollback(st);
-		cli_err("enroll not done, nothing changed (its audit record or four-eyes claim failed)");
-		return EXIT_FAIL;
-	}
-	if (s == ST_OK)
-		s = store_commit(st);
-	if (s != ST_OK) {
-		cli_err("%s", store_error(st));
-		return EXIT_STORE;
-	}
+	struct new_secret n = { &r, cli->admin };
+	struct action a = { .event = "enroll", .user = user, .change = put_secret, .ctx = &n,
+			    .refused = "enroll not done, nothing changed (its audit record or "
+				       "four-eyes claim failed)" };
+	snprintf(a.detail, sizeof(a.detail), "algorithm=%s digits=%u period=%u%s%s",
+		 totp_algorithm_name(r.params.algorithm), r.params.digits, r.params.period,
+		 confirm ? "" : " unconfirmed", old_found ? " replaced" : "");
+	enum action_result ar = action_run(cli, st, &a);
+	if (ar != ACTION_DONE)
+		return action_exit(ar);
 	cli->log.user = user;
 	log_event(LOG_NOTICE, &cli->log, "enroll", "by=%s algorithm=%s digits=%u period=%u%s",
 		  cli->admin, totp_algorithm_name(r.params.algorithm), r.params.digits, r.params.period,
@@ -241,6 +246,14 @@ int cmd_enroll(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static enum store_status revoke_secret(struct store *st, struct action *a)
+{
+	long *rows = a->ctx;
+	enum store_status s = otp_revoke(st, a->user, rows);
+	snprintf(a->detail, sizeof(a->detail), "rows=%ld", *rows);
+	return s;
+}
+
 int cmd_reset_otp(struct cli *cli, int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv, "reset-otp USER",
@@ -257,20 +270,12 @@ int cmd_reset_otp(struct cli *cli, int argc, char **argv)
 	if (!st)
 		return EXIT_STORE;
 	long rows = 0;
-	enum store_status s = store_begin(st);
-	if (s == ST_OK)
-		s = otp_revoke(st, argv[1], &rows);
-	if (s == ST_OK && cli_action_audit(cli, st, argv[1], "reset-otp", "rows=%ld", rows)) {
-		store_rollback(st);
-		cli_err("reset-otp not done, nothing changed (its audit record or four-eyes claim failed)");
-		return EXIT_FAIL;
-	}
-	if (s == ST_OK)
-		s = store_commit(st);
-	if (s != ST_OK) {
-		cli_err("%s", store_error(st));
-		return EXIT_STORE;
-	}
+	struct action a = { .event = "reset-otp", .user = argv[1], .change = revoke_secret, .ctx = &rows,
+			    .refused = "reset-otp not done, nothing changed (its audit record or "
+				       "four-eyes claim failed)" };
+	enum action_result ar = action_run(cli, st, &a);
+	if (ar != ACTION_DONE)
+		return action_exit(ar);
 	cli->log.user = argv[1];
 	log_event(LOG_NOTICE, &cli->log, "reset-otp", "by=%s rows=%ld", cli->admin, rows);
 	if (cli->json)
@@ -280,6 +285,17 @@ int cmd_reset_otp(struct cli *cli, int argc, char **argv)
 	else
 		printf("%s had no second factor.\n", argv[1]);
 	return EXIT_OK;
+}
+
+struct new_codes {
+	unsigned count;
+	const char **ids, **hashes;
+};
+
+static enum store_status replace_codes(struct store *st, struct action *a)
+{
+	const struct new_codes *n = a->ctx;
+	return otp_recovery_replace(st, a->user, n->count, n->ids, n->hashes, time(NULL));
 }
 
 int cmd_recovery_codes(struct cli *cli, int argc, char **argv)
@@ -337,20 +353,14 @@ int cmd_recovery_codes(struct cli *cli, int argc, char **argv)
 		ret = EXIT_STORE;
 		goto out;
 	}
-	enum store_status s = store_begin(st);
-	if (s == ST_OK)
-		s = otp_recovery_replace(st, user, count, ids, hashes, time(NULL));
-	if (s == ST_OK && cli_action_audit(cli, st, user, "recovery-codes", "count=%u", count)) {
-		store_rollback(st);
-		cli_err("recovery-codes not done, nothing changed (its audit record or four-eyes claim failed)");
-		ret = EXIT_FAIL;
-		goto out;
-	}
-	if (s == ST_OK)
-		s = store_commit(st);
-	if (s != ST_OK) {
-		cli_err("%s", store_error(st));
-		ret = EXIT_STORE;
+	struct new_codes n = { count, ids, hashes };
+	struct action a = { .event = "recovery-codes", .user = user, .change = replace_codes, .ctx = &n,
+			    .refused = "recovery-codes not done, nothing changed (its audit record or "
+				       "four-eyes claim failed)" };
+	snprintf(a.detail, sizeof(a.detail), "count=%u", count);
+	enum action_result ar = action_run(cli, st, &a);
+	if (ar != ACTION_DONE) {
+		ret = action_exit(ar);
 		goto out;
 	}
 	cli->log.user = user;
@@ -376,6 +386,17 @@ out:
 	free(ids);
 	free(hashes);
 	return ret;
+}
+
+struct window {
+	int64_t deadline;
+	const char *by;
+};
+
+static enum store_status set_window(struct store *st, struct action *a)
+{
+	const struct window *w = a->ctx;
+	return otp_window_set(st, a->user, w->deadline, w->by);
 }
 
 int cmd_enroll_window(struct cli *cli, int argc, char **argv)
@@ -417,22 +438,16 @@ int cmd_enroll_window(struct cli *cli, int argc, char **argv)
 	_cleanup_store_ struct store *st = cli_open_store(cli, 0);
 	if (!st)
 		return EXIT_STORE;
-	enum store_status s = store_begin(st);
-	if (s == ST_OK)
-		s = otp_window_set(st, user, deadline, cli->admin);
 	char b[32];
-	if (s == ST_OK && cli_action_audit(cli, st, user, "enroll-window", "until=%s",
-					   deadline ? fmt_time(deadline, b, sizeof(b)) : "closed")) {
-		store_rollback(st);
-		cli_err("enroll-window not done, nothing changed (its audit record or four-eyes claim failed)");
-		return EXIT_FAIL;
-	}
-	if (s == ST_OK)
-		s = store_commit(st);
-	if (s != ST_OK) {
-		cli_err("%s", store_error(st));
-		return EXIT_STORE;
-	}
+	struct window w = { deadline, cli->admin };
+	struct action a = { .event = "enroll-window", .user = user, .change = set_window, .ctx = &w,
+			    .refused = "enroll-window not done, nothing changed (its audit record or "
+				       "four-eyes claim failed)" };
+	snprintf(a.detail, sizeof(a.detail), "until=%s",
+		 deadline ? fmt_time(deadline, b, sizeof(b)) : "closed");
+	enum action_result ar = action_run(cli, st, &a);
+	if (ar != ACTION_DONE)
+		return action_exit(ar);
 	cli->log.user = user;
 	log_event(LOG_NOTICE, &cli->log, "enroll-window", "by=%s until=%s", cli->admin,
 		  deadline ? fmt_time(deadline, b, sizeof(b)) : "closed");
@@ -444,6 +459,9 @@ int cmd_enroll_window(struct cli *cli, int argc, char **argv)
 struct import_run {
 	struct cli *cli;
 	struct store *st;
+	const char *text;      /* the file */
+	size_t len;
+	const char *oath, *user;   /* --oath-usersfile, else google-authenticator for USER */
 	bool force;
 	unsigned imported, refused;
 	enum store_status err;
@@ -527,6 +545,24 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+static const char *import_source(const struct import_run *run)
+{
+	return run->oath ? "oath-usersfile" : "google-authenticator";
+}
+
+static enum store_status import_all(struct store *st, struct action *a)
+{
+	struct import_run *run = a->ctx;
+	run->st = st;
+	if (run->oath)
+		import_oath_usersfile(run->text, run->len, import_one, run);
+	else
+		import_google_authenticator(run->text, run->len, run->user, import_one, run);
+	snprintf(a->detail, sizeof(a->detail), "source=%s imported=%u refused=%u", import_source(run),
+		 run->imported, run->refused);
+	return run->err;
+}
+
 int cmd_import(struct cli *cli, int argc, char **argv)
 {
 	static const char usage[] =
@@ -576,46 +612,33 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	char *text = slurp(oath ? oath : ga, &len);
 	if (!text)
 		return EXIT_FAIL;
-	run.st = cli_open_store(cli, 0);
-	if (!run.st) {
+	_cleanup_store_ struct store *st = cli_open_store(cli, 0);
+	if (!st) {
 		secure_free_str(text);
 		return EXIT_STORE;
 	}
-	run.err = store_begin(run.st);
+	run.text = text;
+	run.len = len;
+	run.oath = oath;
+	run.user = user;
 	if (cli->json)
 		fputs("{\"entries\":[", stdout);
-	if (run.err == ST_OK) {
-		if (oath)
-			import_oath_usersfile(text, len, import_one, &run);
-		else
-			import_google_authenticator(text, len, user, import_one, &run);
-	}
+	struct action a = { .event = "import", .change = import_all, .ctx = &run,
+			    .refused = "audit record not written: import refused, nothing imported",
+			    .store_note = " (nothing imported)" };
+	enum action_result ar = action_run(cli, st, &a);
 	explicit_bzero(text, len);
 	free(text);
-	if (run.err == ST_OK && cli_action_audit(cli, run.st, NULL, "import", "source=%s imported=%u refused=%u",
-						 oath ? "oath-usersfile" : "google-authenticator",
-						 run.imported, run.refused)) {
-		store_rollback(run.st);
-		store_close(run.st);
-		if (cli->json)
-			fputs("]}\n", stdout);
-		cli_err("audit record not written: import refused, nothing imported");
-		return EXIT_FAIL;
-	}
-	if (run.err == ST_OK)
-		run.err = store_commit(run.st);
-	if (run.err != ST_OK) {
-		cli_err("%s (nothing imported)", store_error(run.st));
-		store_close(run.st);
-		return EXIT_STORE;
-	}
-	store_close(run.st);
+	if (ar == ACTION_REFUSED && cli->json)
+		fputs("]}\n", stdout);
+	if (ar != ACTION_DONE)
+		return action_exit(ar);
 	if (cli->json)
 		printf("],\"imported\":%u,\"refused\":%u}\n", run.imported, run.refused);
 	else
 		printf("%u imported, %u refused\n", run.imported, run.refused);
 	cli->log.user = NULL;
 	log_event(LOG_NOTICE, &cli->log, "import", "by=%s source=%s imported=%u refused=%u", cli->admin,
-		  oath ? "oath-usersfile" : "google-authenticator", run.imported, run.refused);
+		  import_source(&run), run.imported, run.refused);
 	return run.refused ? EXIT_FAIL : EXIT_OK;
 }

@@ -136,9 +136,8 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 	if (!st)
 		return EXIT_STORE;
 	unsigned char key[AUDIT_KEY_LEN];
-	char err[256];
-	bool have_key = audit_key_load(cli->cfg.state_dir, false, key, err, sizeof(err)) == 0;
-	int64_t now = time(NULL), since = now - (int64_t)days * 86400;
+	bool have_key = audit_key_load(cli->cfg.state_dir, false, key, NULL) == 0;
+	int64_t now = time(NULL), since = now - (int64_t)days * SOSAFE_DAY;
 	struct report_cursor *cur = NULL;
 	store_begin_read(st);
 	enum store_status s = report_open(st, since, &cur);

@@ -1,10 +1,12 @@
 /* init, backup, restore, check, config: looking after the state store. */
 #include <config.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "audit/audit.h"
 #include "cli.h"
 
@@ -22,11 +24,11 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	if (!st)
 		return EXIT_STORE;
 	unsigned char key[AUDIT_KEY_LEN];
-	char err[512];
-	int k = audit_key_load(cli->cfg.state_dir, true, key, err, sizeof(err));
+	struct sosafe_err err;
+	int k = audit_key_load(cli->cfg.state_dir, true, key, &err);
 	explicit_bzero(key, sizeof(key));
 	if (k) {
-		cli_err("%s", err);
+		cli_err("%s", err.msg);
 		return EXIT_STORE;
 	}
 	printf("state store ready: %s\n", store_path(st));
@@ -51,11 +53,12 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	/* a copy of every secret exists only with its record: no record, no copy */
-	if (store_begin(st) != ST_OK || cli_action_audit(cli, st, NULL, "backup", "to %s", argv[1]) ||
-	    store_commit(st) != ST_OK) {
-		store_rollback(st);
+	char refused[PATH_MAX + 64];
+	snprintf(refused, sizeof(refused), "audit record not written: backup %s removed again", argv[1]);
+	struct action a = { .event = "backup", .refused = refused, .fail_closed = true };
+	snprintf(a.detail, sizeof(a.detail), "to %s", argv[1]);
+	if (action_run(cli, st, &a) != ACTION_DONE) {
 		unlink(argv[1]);
-		cli_err("audit record not written: backup %s removed again", argv[1]);
 		return EXIT_FAIL;
 	}
 	log_event(LOG_NOTICE, &cli->log, "backup", "to %s by %s", argv[1], cli->admin);
@@ -120,9 +123,15 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 
 int cmd_config(struct cli *cli, int argc, char **argv)
 {
-	if (cli_wants_help(argc, argv, "config",
-			   "Prints every key with its effective value (after the file)."))
+	if (cli_wants_help(argc, argv, "config [--template]",
+			   "Prints every key with its effective value (after the file).\n"
+			   "--template: the example file instead (every key commented out with its\n"
+			   "default and description)."))
 		return EXIT_OK;
+	if (argc > 1 && !strcmp(argv[1], "--template")) {
+		config_write_template(stdout);
+		return EXIT_OK;
+	}
 	printf("# from %s\n", cli->cfg.conf_path);
 	config_dump(&cli->cfg, stdout);
 	return EXIT_OK;

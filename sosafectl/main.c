@@ -6,35 +6,56 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <pwd.h>
 
 #include "audit/audit.h"
-#include "cli.h"
+#include "base/four_eyes.h"
 #include "base/util.h"
+#include "cli.h"
+
+/* Forms four_eyes can cover, in the command's own table row. */
+#define FE_FORMS(...) ((const struct four_eyes_form[]){ __VA_ARGS__, { 0 } })
+#define FE_USER(bit, value_opts) FE_FORMS({ (bit), NULL, true, (value_opts), NULL })
 
 static const struct command commands[] = {
-	{ "init", cmd_init, "init", "create the state directory and store (idempotent)" },
-	{ "status", cmd_status, "status USER | --all [--json]", "show failures and locks" },
-	{ "unlock", cmd_unlock, "unlock USER", "clear failures and lock of USER" },
-	{ "backup", cmd_backup, "backup FILE", "online backup of the state store" },
-	{ "restore", cmd_restore, "restore FILE [--user USER]", "restore the store, or one user" },
-	{ "check", cmd_check, "check", "integrity check of the state store" },
-	{ "config", cmd_config, "config", "print the effective configuration" },
-	{ "enroll", cmd_enroll, "enroll USER [--secret B32] [--no-confirm]", "create and confirm a TOTP secret (QR code)" },
-	{ "reset-otp", cmd_reset_otp, "reset-otp USER", "revoke the TOTP secret and recovery codes" },
-	{ "recovery-codes", cmd_recovery_codes, "recovery-codes USER [--count N]", "issue single-use recovery codes" },
-	{ "enroll-window", cmd_enroll_window, "enroll-window USER --hours N|--clear", "let USER in without a secret until a deadline" },
-	{ "import", cmd_import, "import --oath-usersfile F | --google-authenticator F", "migrate secrets from pam_oath / google-authenticator" },
-	{ "sync", cmd_sync, "sync --from FILE [--dry-run]", "apply a directory export, write the NSS snapshot" },
-	{ "purge", cmd_purge, "purge [--report] [--dry-run]", "purge users past grace_days; show deletions" },
-	{ "audit", cmd_audit, "audit verify|export|reveal|prune", "check, export, prune the audit trail" },
-	{ "report", cmd_report, "report [--days N] [--json|--csv]", "access-review report of every account" },
-	{ "review", cmd_review, "review USER --by NAME", "record a completed access review" },
-	{ "request", cmd_request, "request ACTION [ARGS]", "propose a four-eyes action (prints its ID)" },
-	{ "approve", cmd_approve, "approve ID", "carry out another admin's request, once" },
-	{ "deny", cmd_deny, "deny ID", "close a pending request without carrying it out" },
-	{ "requests", cmd_requests, "requests [--all] [--json]", "list four-eyes requests" },
+	{ "init", cmd_init, "init", "create the state directory and store (idempotent)", NULL },
+	{ "status", cmd_status, "status USER | --all [--json]", "show failures and locks", NULL },
+	{ "unlock", cmd_unlock, "unlock USER", "clear failures and lock of USER", FE_USER(FE_UNLOCK, "") },
+	{ "backup", cmd_backup, "backup FILE", "online backup of the state store",
+	  FE_FORMS({ FE_BACKUP, NULL, false, NULL, NULL }) },
+	{ "restore", cmd_restore, "restore FILE [--user USER]", "restore the store, or one user", NULL },
+	{ "check", cmd_check, "check", "integrity check of the state store", NULL },
+	{ "config", cmd_config, "config [--template]", "print the effective configuration", NULL },
+	{ "enroll", cmd_enroll, "enroll USER [--secret B32] [--no-confirm]", "create and confirm a TOTP secret (QR code)",
+	  FE_USER(FE_ENROLL, "--secret --algorithm --digits --period") },
+	{ "reset-otp", cmd_reset_otp, "reset-otp USER", "revoke the TOTP secret and recovery codes",
+	  FE_USER(FE_RESET_OTP, "") },
+	{ "recovery-codes", cmd_recovery_codes, "recovery-codes USER [--count N]", "issue single-use recovery codes",
+	  FE_USER(FE_RECOVERY_CODES, "--count") },
+	{ "enroll-window", cmd_enroll_window, "enroll-window USER --hours N|--clear", "let USER in without a secret until a deadline",
+	  FE_FORMS({ FE_ENROLL_WINDOW, NULL, true, "--hours --until", "--clear" }) },
+	{ "import", cmd_import, "import --oath-usersfile F | --google-authenticator F", "migrate secrets from pam_oath / google-authenticator",
+	  FE_FORMS({ FE_IMPORT, NULL, false, NULL, NULL }) },
+	{ "sync", cmd_sync, "sync --from FILE [--dry-run]", "apply a directory export, write the NSS snapshot", NULL },
+	{ "purge", cmd_purge, "purge [--report] [--dry-run]", "purge users past grace_days; show deletions",
+	  FE_FORMS({ FE_PURGE, NULL, false, NULL, "--report --dry-run" }) },
+	{ "audit", cmd_audit, "audit verify|export|reveal|prune", "check, export, prune the audit trail",
+	  FE_FORMS({ FE_AUDIT_PRUNE, "prune", false, NULL, NULL },
+		   { FE_AUDIT_REVEAL, "reveal", false, NULL, NULL }) },
+	{ "report", cmd_report, "report [--days N] [--json|--csv]", "access-review report of every account", NULL },
+	{ "review", cmd_review, "review USER --by NAME", "record a completed access review", NULL },
+	{ "request", cmd_request, "request ACTION [ARGS]", "propose a four-eyes action (prints its ID)", NULL },
+	{ "approve", cmd_approve, "approve ID", "carry out another admin's request, once", NULL },
+	{ "deny", cmd_deny, "deny ID", "close a pending request without carrying it out", NULL },
+	{ "requests", cmd_requests, "requests [--all] [--json]", "list four-eyes requests", NULL },
 };
+
+const struct command *cli_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
 
 static void usage(FILE *out)
 {
@@ -55,19 +76,8 @@ static const char *admin_identity(void)
 		return name;
 	}
 	unsigned uid = (unsigned)getuid();
-	FILE *f = fopen("/proc/self/loginuid", "re");
-	if (f) {
-		unsigned l;
-		/* the kernel writes a decimal uid or 4294967295 (unset): no overflow to detect */
-		if (fscanf(f, "%u", &l) == 1 && l != 4294967295U) /* NOLINT(cert-err34-c) */
-			uid = l;
-		fclose(f);
-	}
-	struct passwd *pw = getpwuid(uid);
-	if (pw)
-		snprintf(name, sizeof(name), "%s", pw->pw_name);
-	else
-		snprintf(name, sizeof(name), "uid=%u", uid);
+	cli_login_uid(&uid);
+	cli_uid_name(uid, name, sizeof(name));
 	return name;
 }
 
@@ -75,7 +85,7 @@ int main(int argc, char **argv)
 {
 	struct cli cli;
 	const char *conf = NULL;
-	char err[512];
+	struct sosafe_err err;
 	int i;
 
 	umask(077);
@@ -103,25 +113,25 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (config_load_file(&cli.cfg, conf ? conf : SOSAFE_CONF, conf == NULL, err, sizeof(err))) {
-		cli_err("%s", err);
+	if (config_load_file(&cli.cfg, conf ? conf : SOSAFE_CONF, conf == NULL, &err)) {
+		cli_err("%s", err.msg);
 		return EXIT_CONFIG;
 	}
 	cli.admin = admin_identity();
-	audit_configure(&cli.cfg);   /* log_identity = name | pseudonym */
+	audit_identity_init(&cli.identity, &cli.cfg);
+	cli.log.identity = &cli.identity.log;
 	cli.log.ident = "sosafectl";
 	cli.log.service = "sosafectl";
-	for (size_t c = 0; c < ARRAY_SIZE(commands); c++) {
-		if (strcmp(argv[i], commands[c].name))
-			continue;
-		/* --json may also follow the command */
-		for (int j = i + 1; j < argc; j++)
-			if (!strcmp(argv[j], "--json"))
-				cli.json = true;
-		if (four_eyes_gate(&cli, argc - i, argv + i))
-			return EXIT_FAIL;
-		return commands[c].run(&cli, argc - i, argv + i);
+	const struct command *c = cli_command(argv[i]);
+	if (!c) {
+		cli_err("unknown command '%s' (try --help)", argv[i]);
+		return EXIT_USAGE;
 	}
-	cli_err("unknown command '%s' (try --help)", argv[i]);
-	return EXIT_USAGE;
+	/* --json may also follow the command */
+	for (int j = i + 1; j < argc; j++)
+		if (!strcmp(argv[j], "--json"))
+			cli.json = true;
+	int rc = four_eyes_gate(&cli, argc - i, argv + i) ? EXIT_FAIL : c->run(&cli, argc - i, argv + i);
+	audit_identity_wipe(&cli.identity);
+	return rc;
 }

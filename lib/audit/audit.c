@@ -18,27 +18,27 @@
 #include "base/util.h"
 #include "store/audit_store.h"
 
-#define DAY 86400LL
+#define DAY SOSAFE_DAY
 
 /* ---- key ---------------------------------------------------------------- */
 
-static int read_key(const char *path, unsigned char key[AUDIT_KEY_LEN], char *err, size_t errlen)
+static int read_key(const char *path, unsigned char key[AUDIT_KEY_LEN], struct sosafe_err *e)
 {
-	int chk = fs_check_file(path, true, err, errlen);
+	int chk = fs_check_file(path, true, e);
 	if (chk)
 		return chk > 0 ? 1 : -1;
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-		return errno == ENOENT ? 1 : -1;
+		int r = errno == ENOENT ? 1 : -1;
+		err_set(e, "cannot open %s: %s", path, strerror(errno));
+		return r;
 	}
 	unsigned char buf[AUDIT_KEY_LEN + 1];
 	ssize_t n = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (n != AUDIT_KEY_LEN) {
-		snprintf(err, errlen, "%s is not a %d-byte audit key", path, AUDIT_KEY_LEN);
 		explicit_bzero(buf, sizeof(buf));
-		return -1;
+		return err_set(e, "%s is not a %d-byte audit key", path, AUDIT_KEY_LEN);
 	}
 	memcpy(key, buf, AUDIT_KEY_LEN);
 	explicit_bzero(buf, sizeof(buf));
@@ -46,16 +46,14 @@ static int read_key(const char *path, unsigned char key[AUDIT_KEY_LEN], char *er
 }
 
 int audit_key_load(const char *state_dir, bool create, unsigned char key[AUDIT_KEY_LEN],
-		   char *err, size_t errlen)
+		   struct sosafe_err *e)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", state_dir, AUDIT_KEY_FILE) >= sizeof(path) ||
 	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.%ld", state_dir, AUDIT_KEY_FILE,
-			     (long)getpid(), (long)gettid()) >= sizeof(tmp)) {
-		snprintf(err, errlen, "state_dir path too long");
-		return -1;
-	}
-	int r = read_key(path, key, err, errlen);
+			     (long)getpid(), (long)gettid()) >= sizeof(tmp))
+		return err_set(e, "state_dir path too long");
+	int r = read_key(path, key, e);
 	if (r <= 0 || !create)
 		return r == 0 ? 0 : -1;
 	/* Write a fresh key to a private temporary file, then link() it into
@@ -66,35 +64,32 @@ int audit_key_load(const char *state_dir, bool create, unsigned char key[AUDIT_K
 		ssize_t n = getrandom(fresh + got, sizeof(fresh) - got, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			snprintf(err, errlen, "getrandom failed: %s", strerror(errno));
-			return -1;
-		}
+		if (n <= 0)
+			return err_set(e, "getrandom failed: %s", strerror(errno));
 		got += (size_t)n;
 	}
 	unlink(tmp);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 		explicit_bzero(fresh, sizeof(fresh));
-		return -1;
+		return err_set(e, "cannot create %s: %s", tmp, strerror(errno));
 	}
 	bool ok = write(fd, fresh, sizeof(fresh)) == (ssize_t)sizeof(fresh) && fsync(fd) == 0;
 	close(fd);
 	explicit_bzero(fresh, sizeof(fresh));
 	if (!ok) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		err_set(e, "cannot write %s: %s", tmp, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
 	if (link(tmp, path) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		err_set(e, "cannot create %s: %s", path, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
 	unlink(tmp);
 	fs_sync_parent(path);
-	return read_key(path, key, err, errlen) == 0 ? 0 : -1;
+	return read_key(path, key, e) == 0 ? 0 : -1;
 }
 
 /* ---- MACs ----------------------------------------------------------------- */
@@ -172,36 +167,35 @@ void audit_pseudonym(const unsigned char key[AUDIT_KEY_LEN], const char *user,
 
 /* ---- log_identity ----------------------------------------------------------- */
 
-static bool pseudo_on, pseudo_have_key;
-static unsigned char pseudo_key[AUDIT_KEY_LEN];
-
-static const char *pseudo_filter(const char *user, char *buf, size_t len)
+static const char *pseudonym_shown(const struct log_identity *li, const char *user, char *buf,
+				   size_t len)
 {
-	if (!pseudo_have_key || len < AUDIT_PSEUDO_LEN)
+	const struct audit_identity *id =
+		(const struct audit_identity *)((const char *)li - offsetof(struct audit_identity, log));
+	if (!id->have_key || len < AUDIT_PSEUDO_LEN)
 		return AUDIT_PSEUDO_PREFIX "unavailable";
 	if (!strncmp(user, AUDIT_PSEUDO_PREFIX, 3))
 		return user;   /* already a pseudonym (export of stored records) */
-	audit_pseudonym(pseudo_key, user, buf);
+	audit_pseudonym(id->key, user, buf);
 	return buf;
 }
 
-void audit_configure(const struct sosafe_config *cfg)
+void audit_identity_init(struct audit_identity *id, const struct sosafe_config *cfg)
 {
-	explicit_bzero(pseudo_key, sizeof(pseudo_key));
-	pseudo_have_key = false;
-	pseudo_on = cfg->log_pseudonym;
-	if (!pseudo_on) {
-		log_set_user_filter(NULL);
+	audit_identity_wipe(id);
+	if (!cfg->log_pseudonym)
 		return;
-	}
-	char err[256];
+	id->log.pseudonym = true;
+	id->log.shown = pseudonym_shown;
 	/* Only root may create the key; others (tests with a private
 	 * state_dir they own) read or create it in their own directory. */
-	pseudo_have_key = audit_key_load(cfg->state_dir, true, pseudo_key, err, sizeof(err)) == 0;
-	log_set_user_filter(pseudo_filter);
+	id->have_key = audit_key_load(cfg->state_dir, true, id->key, NULL) == 0;
 }
 
-bool audit_pseudonyms_on(void) { return pseudo_on; }
+void audit_identity_wipe(struct audit_identity *id)
+{
+	explicit_bzero(id, sizeof(*id));
+}
 
 /* ---- the chain ---------------------------------------------------------------- */
 
@@ -217,13 +211,13 @@ static int state_dir_of(struct store *st, char *dir, size_t len)
 }
 
 static int append_record(struct store *st, const unsigned char key[AUDIT_KEY_LEN],
-			 struct audit_record *r, char *err, size_t errlen)
+			 struct audit_record *r, struct sosafe_err *e)
 {
 	struct audit_head hd;
 	enum store_status s = audit_head_get(st, &hd);
 	if (s != ST_OK && s != ST_NOTFOUND) {
-		snprintf(err, errlen, "cannot read audit head: %s",
-			 s == ST_CORRUPT ? "damaged" : store_cause(st));
+		err_set(e, "cannot read audit head: %s",
+			s == ST_CORRUPT ? "damaged" : store_cause(st));
 		return -1;
 	}
 	if (s == ST_NOTFOUND) {   /* first record ever */
@@ -233,7 +227,7 @@ static int append_record(struct store *st, const unsigned char key[AUDIT_KEY_LEN
 		unsigned char want[AUDIT_MAC_LEN];
 		head_mac(key, &hd, want);
 		if (!ct_memeq(want, hd.mac, AUDIT_MAC_LEN)) {
-			snprintf(err, errlen, "audit head fails its MAC (tampered, or audit.key replaced); "
+			err_set(e, "audit head fails its MAC (tampered, or audit.key replaced); "
 				 "run: sosafectl audit verify");
 			return -1;
 		}
@@ -242,14 +236,14 @@ static int append_record(struct store *st, const unsigned char key[AUDIT_KEY_LEN
 	unsigned char mac[AUDIT_MAC_LEN];
 	record_mac(key, hd.last_mac, r, mac);
 	if (audit_record_put(st, r, mac) != ST_OK) {
-		snprintf(err, errlen, "cannot write audit record: %s", store_cause(st));
+		err_set(e, "cannot write audit record: %s", store_cause(st));
 		return -1;
 	}
 	hd.last_seq = r->seq;
 	memcpy(hd.last_mac, mac, AUDIT_MAC_LEN);
 	head_mac(key, &hd, hd.mac);
 	if (audit_head_put(st, &hd) != ST_OK) {
-		snprintf(err, errlen, "cannot write audit head: %s", store_cause(st));
+		err_set(e, "cannot write audit head: %s", store_cause(st));
 		return -1;
 	}
 	return 0;
@@ -258,7 +252,8 @@ static int append_record(struct store *st, const unsigned char key[AUDIT_KEY_LEN
 static int vappend(struct store *st, const struct log_ctx *ctx, const char *event, const char *actor,
 		   int64_t now, const char *fmt, va_list ap)
 {
-	char dir[PATH_MAX], err[512], detail[512];
+	char dir[PATH_MAX], detail[512];
+	struct sosafe_err err = { "" };
 	unsigned char key[AUDIT_KEY_LEN];
 	char pseudo[AUDIT_PSEUDO_LEN];
 	if (fmt)
@@ -267,10 +262,11 @@ static int vappend(struct store *st, const struct log_ctx *ctx, const char *even
 		detail[0] = '\0';
 	int ret = -1;
 	if (state_dir_of(st, dir, sizeof(dir))) {
-		snprintf(err, sizeof(err), "bad store path");
-	} else if (audit_key_load(dir, true, key, err, sizeof(err)) == 0) {
+		err_set(&err, "bad store path");
+	} else if (audit_key_load(dir, true, key, &err) == 0) {
 		const char *user = ctx && ctx->user ? ctx->user : "";
-		if (pseudo_on && *user && strncmp(user, AUDIT_PSEUDO_PREFIX, 3)) {
+		bool pseudonym = ctx && ctx->identity && ctx->identity->pseudonym;
+		if (pseudonym && *user && strncmp(user, AUDIT_PSEUDO_PREFIX, 3)) {
 			audit_pseudonym(key, user, pseudo);
 			user = pseudo;
 		}
@@ -280,12 +276,12 @@ static int vappend(struct store *st, const struct log_ctx *ctx, const char *even
 			.rhost = ctx && ctx->rhost ? ctx->rhost : "",
 			.actor = actor ? actor : "", .detail = detail,
 		};
-		ret = append_record(st, key, &r, err, sizeof(err));
+		ret = append_record(st, key, &r, &err);
 		explicit_bzero(key, sizeof(key));
 	}
 	if (ret)
 		log_event(LOG_CRIT, ctx, "audit-error", "audit record for '%s' not written, "
-			  "action refused: %s", event, err);
+			  "action refused: %s", event, err.msg);
 	return ret;
 }
 
@@ -319,8 +315,7 @@ struct verify_walk {
 	long long expect;
 	long *count;
 	long long *bad_seq;
-	char *why;
-	size_t whylen;
+	struct sosafe_err *why;
 	int ret;
 };
 
@@ -330,11 +325,11 @@ static int verify_one(const struct audit_record *r, const void *stored, size_t m
 	if (r->seq != w->expect) {
 		*w->bad_seq = r->seq < w->expect ? r->seq : w->expect;
 		if (r->seq < w->expect)
-			snprintf(w->why, w->whylen, "record %lld lies before the checkpoint (inserted)",
-				 r->seq);
+			err_set(w->why, "record %lld lies before the checkpoint (inserted)",
+				r->seq);
 		else
-			snprintf(w->why, w->whylen, "record %lld missing (deleted); next is %lld",
-				 w->expect, r->seq);
+			err_set(w->why, "record %lld missing (deleted); next is %lld",
+				w->expect, r->seq);
 		w->ret = 1;
 		return 1;
 	}
@@ -342,8 +337,8 @@ static int verify_one(const struct audit_record *r, const void *stored, size_t m
 	record_mac(w->key, w->prev, r, mac);
 	if (maclen != AUDIT_MAC_LEN || !ct_memeq(mac, stored, AUDIT_MAC_LEN)) {
 		*w->bad_seq = r->seq;
-		snprintf(w->why, w->whylen, "record %lld altered, reordered or forged (MAC mismatch)",
-			 r->seq);
+		err_set(w->why, "record %lld altered, reordered or forged (MAC mismatch)",
+			r->seq);
 		w->ret = 1;
 		return 1;
 	}
@@ -370,70 +365,70 @@ static int first_record(const struct audit_record *r, const void *mac, size_t ma
 }
 
 int audit_verify(struct store *st, const unsigned char key[AUDIT_KEY_LEN], long *count,
-		 long long *bad_seq, char *why, size_t whylen)
+		 long long *bad_seq, struct sosafe_err *why)
 {
 	struct audit_head hd;
 	*count = 0;
 	*bad_seq = 0;
 	enum store_status s = audit_head_get(st, &hd);
 	if (s == ST_CORRUPT) {
-		snprintf(why, whylen, "audit head damaged");
+		err_set(why, "audit head damaged");
 		return 1;
 	}
 	if (s != ST_OK && s != ST_NOTFOUND) {
-		snprintf(why, whylen, "cannot read the audit trail: %s", store_cause(st));
+		err_set(why, "cannot read the audit trail: %s", store_cause(st));
 		return -1;
 	}
 	if (s == ST_NOTFOUND) {
 		struct first_record first = { false, 0 };
 		if (audit_rows_all(st, first_record, &first) != ST_OK) {
-			snprintf(why, whylen, "cannot read the audit trail: %s", store_cause(st));
+			err_set(why, "cannot read the audit trail: %s", store_cause(st));
 			return -1;
 		}
 		if (first.found) {
 			*bad_seq = first.seq;
-			snprintf(why, whylen, "audit head missing (deleted) but records exist");
+			err_set(why, "audit head missing (deleted) but records exist");
 			return 1;
 		}
-		snprintf(why, whylen, "audit trail empty");
+		err_set(why, "audit trail empty");
 		return 0;
 	}
 	unsigned char want[AUDIT_MAC_LEN];
 	head_mac(key, &hd, want);
 	if (!ct_memeq(want, hd.mac, AUDIT_MAC_LEN)) {
-		snprintf(why, whylen, "audit head (checkpoint) fails its MAC: altered, or wrong audit.key");
+		err_set(why, "audit head (checkpoint) fails its MAC: altered, or wrong audit.key");
 		return 1;
 	}
 	struct verify_walk w = { .key = key, .expect = hd.first_seq, .count = count,
-				 .bad_seq = bad_seq, .why = why, .whylen = whylen };
+				 .bad_seq = bad_seq, .why = why };
 	memcpy(w.prev, hd.first_prev, AUDIT_MAC_LEN);
 	if (audit_rows_all(st, verify_one, &w) != ST_OK && w.ret == 0) {
-		snprintf(why, whylen, "cannot read the audit trail: %s", store_cause(st));
+		err_set(why, "cannot read the audit trail: %s", store_cause(st));
 		w.ret = -1;
 	}
 	if (w.ret == 0 &&
 	    (w.expect - 1 != hd.last_seq || !ct_memeq(w.prev, hd.last_mac, AUDIT_MAC_LEN))) {
 		*bad_seq = w.expect;
-		snprintf(why, whylen, "record %lld missing (deleted at the end; head says last is %lld)",
-			 w.expect <= hd.last_seq ? w.expect : hd.last_seq, hd.last_seq);
+		err_set(why, "record %lld missing (deleted at the end; head says last is %lld)",
+			w.expect <= hd.last_seq ? w.expect : hd.last_seq, hd.last_seq);
 		w.ret = 1;
 	}
 	if (w.ret == 0)
-		snprintf(why, whylen, "%ld records intact (seq %lld..%lld)", *count, hd.first_seq,
-			 hd.last_seq);
+		err_set(why, "%ld records intact (seq %lld..%lld)", *count, hd.first_seq,
+			hd.last_seq);
 	return w.ret;
 }
 
 int audit_prune(struct store *st, const struct log_ctx *ctx, const char *actor, unsigned days,
 		int64_t now, long *pruned)
 {
-	char dir[PATH_MAX], err[512];
+	char dir[PATH_MAX];
 	unsigned char key[AUDIT_KEY_LEN];
 	*pruned = 0;
 	if (days < 90)
 		days = 90;
 	int64_t cutoff = now - (int64_t)days * DAY;
-	if (state_dir_of(st, dir, sizeof(dir)) || audit_key_load(dir, true, key, err, sizeof(err))) {
+	if (state_dir_of(st, dir, sizeof(dir)) || audit_key_load(dir, true, key, NULL)) {
 		log_event(LOG_CRIT, ctx, "audit-error", "audit prune refused: no audit key");
 		return -1;
 	}

@@ -9,7 +9,13 @@
  *
  * audit_append() runs INSIDE the caller's write transaction, so a decision
  * and its record commit together; on failure it logs "audit-error" loudly
- * and the caller rolls back and fails closed. */
+ * and the caller rolls back and fails closed.
+ *
+ * THREAD SAFETY: no function here keeps state between calls. The
+ * log_identity (pseudonym on/off and its key) lives in a struct
+ * audit_identity that the caller owns, one per PAM handle or sosafectl run:
+ * threads with different conf= lines each name users their own way. A store
+ * handle and its transaction belong to one thread at a time (store.h). */
 #ifndef SOSAFE_AUDIT_H
 #define SOSAFE_AUDIT_H
 
@@ -19,6 +25,7 @@
 #include <stdio.h>
 
 #include "base/conf.h"
+#include "base/err.h"
 #include "base/log.h"
 #include "store/store.h"
 
@@ -30,31 +37,43 @@
 
 
 /* Read state_dir/audit.key; CREATE makes it (getrandom, 0600, atomic) when
- * missing. Returns 0, or -1 with ERR. */
+ * missing. Returns 0, or -1 with E. */
 int audit_key_load(const char *state_dir, bool create, unsigned char key[AUDIT_KEY_LEN],
-		   char *err, size_t errlen);
+		   struct sosafe_err *e);
 
 /* Keyed pseudonym of USER: "pn:" + 16 hex digits of HMAC(key, name). */
 void audit_pseudonym(const unsigned char key[AUDIT_KEY_LEN], const char *user,
 		     char out[AUDIT_PSEUDO_LEN]);
 
-/* Apply log_identity of CFG to every log_event() of this process (and to
- * the user column of new audit records). With pseudonyms and no readable
- * key, names are replaced by "pn:unavailable", never shown. */
-void audit_configure(const struct sosafe_config *cfg);
-bool audit_pseudonyms_on(void);
+/* How one PAM handle (or one sosafectl run) names users in log lines and
+ * in the user column of new audit records: log_identity of its own
+ * configuration. Point log_ctx.identity at .log. */
+struct audit_identity {
+	struct log_identity log;
+	bool have_key;            /* without it names show as "pn:unavailable", never plain */
+	unsigned char key[AUDIT_KEY_LEN];
+};
+
+/* Set ID from CFG's log_identity; with pseudonyms, load (or create) the
+ * key from CFG's state_dir. Call audit_identity_wipe() when done. */
+void audit_identity_init(struct audit_identity *id, const struct sosafe_config *cfg);
+
+/* Forget ID, key included (explicit_bzero). */
+void audit_identity_wipe(struct audit_identity *id);
+#define _cleanup_identity_ __attribute__((cleanup(audit_identity_wipe)))
 
 /* Append one record inside the open write transaction of ST. CTX gives
- * user, service and rhost; ACTOR is the admin (or NULL for "-"). Returns
+ * user (a pseudonym if CTX's identity says so), service and rhost; ACTOR is the admin (or NULL for "-"). Returns
  * 0, or -1 after logging "audit-error" (the caller must roll back). */
 int audit_append(struct store *st, const struct log_ctx *ctx, const char *event,
 		 const char *actor, const char *detail_fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
-/* Check the whole chain. Returns 0 if intact (*COUNT records), 1 if not
- * (WHY names the first bad record), -1 on error (WHY says what). */
+/* Check the whole chain. Returns 0 if intact (*COUNT records; WHY sums
+ * them up), 1 if not (WHY names the first bad record), -1 on error (WHY
+ * says what). */
 int audit_verify(struct store *st, const unsigned char key[AUDIT_KEY_LEN], long *count,
-		 long long *bad_seq, char *why, size_t whylen);
+		 long long *bad_seq, struct sosafe_err *why);
 
 /* Delete records older than DAYS (clamped to >= 90) inside the open write
  * transaction and append a chained checkpoint. *PRUNED gets the count. */

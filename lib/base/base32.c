@@ -6,6 +6,11 @@
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
+char base32_digit(unsigned v)
+{
+	return alphabet[v & 31];
+}
+
 int base32_encode(const uint8_t *in, size_t len, char *out, size_t outlen)
 {
 	if (len > (SIZE_MAX - 5) / 8 || outlen < BASE32_ENCODED_SIZE(len))
@@ -16,13 +21,13 @@ int base32_encode(const uint8_t *in, size_t len, char *out, size_t outlen)
 		buf = (buf << 8) | in[i];
 		bits += 8;
 		while (bits >= 5) {
-			out[o++] = alphabet[(buf >> (bits - 5)) & 31];
+			out[o++] = base32_digit(buf >> (bits - 5));
 			bits -= 5;
 		}
 		buf &= (1U << bits) - 1;
 	}
 	if (bits)
-		out[o++] = alphabet[(buf << (5 - bits)) & 31];
+		out[o++] = base32_digit(buf << (5 - bits));
 	out[o] = '\0';
 	return (int)o;
 }

@@ -8,6 +8,9 @@
 /* Encoded length (without padding) of N bytes, plus the NUL. */
 #define BASE32_ENCODED_SIZE(n) (((n) * 8 + 4) / 5 + 1)
 
+/* The digit for the low five bits of V. */
+char base32_digit(unsigned v);
+
 /* Encode LEN bytes of IN into OUT (size OUTLEN >= BASE32_ENCODED_SIZE(LEN)),
  * upper case, no '=' padding. Returns the length written or -1. */
 int base32_encode(const uint8_t *in, size_t len, char *out, size_t outlen);

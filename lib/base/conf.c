@@ -1,5 +1,6 @@
-/* Table-driven configuration parser. Every key has a type and bounds, so a
- * value out of range is an error naming the key, never a silent default. */
+/* Table-driven configuration parser (the table is conf_keys.c). Every key
+ * has a type and bounds, so a value out of range is an error naming the
+ * key, never a silent default. */
 #include <config.h>
 #include "base/conf.h"
 
@@ -15,151 +16,37 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/four_eyes.h"
+#include "base/conf_keys.h"
 #include "base/util.h"
 
-enum key_type { K_UINT, K_SECONDS, K_BOOL, K_STRING, K_PATH, K_NO_SECRET, K_FRACTION, K_LOG_IDENTITY,
-		K_FOUR_EYES };
+#define DAY ((unsigned long)SOSAFE_DAY)
+#define DECIMAL_SCALE 1000   /* CONF_DECIMAL values are kept in thousandths */
 
-struct key_desc {
-	const char *name;
-	enum key_type type;
-	size_t offset;
-	size_t size;        /* for strings: buffer size */
-	unsigned long min, max;
-	size_t set_offset;  /* offset of a "was set" flag, or 0 */
-};
-
-#define OFF(f) offsetof(struct sosafe_config, f)
-#define STR(f) OFF(f), sizeof(((struct sosafe_config *)0)->f)
-#define DAY 86400UL
-#define YEAR (366 * DAY)
-
-static const struct key_desc keys[] = {
-	{ "deny", K_UINT, OFF(deny), 0, 1, SOSAFE_MAX_DENY, 0 },
-	{ "fail_interval", K_SECONDS, OFF(fail_interval), 0, 1, YEAR, 0 },
-	{ "unlock_time", K_SECONDS, OFF(unlock_time), 0, 0, YEAR, 0 },
-	{ "even_deny_root", K_BOOL, OFF(even_deny_root), 0, 0, 1, 0 },
-	{ "root_unlock_time", K_SECONDS, OFF(root_unlock_time), 0, 0, YEAR, OFF(root_unlock_time_set) },
-	{ "max_locks", K_UINT, OFF(max_locks), 0, 0, 64, 0 },
-	{ "escalation_period", K_SECONDS, OFF(escalation_period), 0, 0, YEAR, 0 },
-	{ "deny_per_period", K_UINT, OFF(deny_per_period), 0, 0, 4096, 0 },
-	{ "admin_group", K_STRING, STR(admin_group), 0, 0, 0 },
-	{ "silent", K_BOOL, OFF(silent), 0, 0, 1, 0 },
-	{ "nodelay", K_BOOL, OFF(nodelay), 0, 0, 1, 0 },
-	{ "show_lock", K_BOOL, OFF(show_lock), 0, 0, 1, 0 },
-	{ "fail_delay_ms", K_UINT, OFF(fail_delay_ms), 0, 0, 60000, 0 },
-	{ "debug", K_BOOL, OFF(debug), 0, 0, 1, 0 },
-	{ "state_dir", K_PATH, STR(state_dir), 1, 0, 0 }, /* min 1: may not be empty */
-	{ "store_timeout_ms", K_UINT, OFF(store_timeout_ms), 0, 10, 60000, 0 },
-	{ "store_sync_commits", K_BOOL, OFF(store_sync_commits), 0, 0, 1, 0 },
-	{ "window", K_UINT, OFF(window), 0, 0, 10, 0 },
-	{ "otp_prompt", K_STRING, STR(otp_prompt), 0, 0, 0 },
-	{ "password_prompt", K_STRING, STR(password_prompt), 0, 0, 0 },
-	{ "no_secret", K_NO_SECRET, OFF(no_secret), 0, 0, 0, 0 },
-	{ "issuer", K_STRING, STR(issuer), 0, 0, 0 },
-	{ "entitled_group", K_STRING, STR(entitled_group), 0, 0, 0 },
-	{ "grace_days", K_UINT, OFF(grace_days), 0, 0, 3650, 0 },
-	{ "max_snapshot_age", K_SECONDS, OFF(max_snapshot_age), 0, 60, 30 * DAY, 0 },
-	{ "inactive_days", K_UINT, OFF(inactive_days), 0, 0, 3650, 0 },
-	{ "uid_min", K_UINT, OFF(uid_min), 0, 1000, 0xfffffffeUL, 0 },
-	{ "uid_max", K_UINT, OFF(uid_max), 0, 1000, 0xfffffffeUL, 0 },
-	/* live directory pull (sosafectl sync without --from) */
-	{ "ldap_uri", K_STRING, STR(ldap_uri), 0, 0, 0 },
-	{ "ldap_base", K_STRING, STR(ldap_base), 0, 0, 0 },
-	{ "ldap_bind_dn", K_STRING, STR(ldap_bind_dn), 0, 0, 0 },
-	{ "ldap_bind_password_file", K_PATH, STR(ldap_bind_password_file), 0, 0, 0 },
-	{ "ldap_starttls", K_BOOL, OFF(ldap_starttls), 0, 0, 1, 0 },
-	{ "ldap_ca_file", K_PATH, STR(ldap_ca_file), 0, 0, 0 },
-	{ "ldap_user_filter", K_STRING, STR(ldap_user_filter), 0, 0, 0 },
-	{ "ldap_group_filter", K_STRING, STR(ldap_group_filter), 0, 0, 0 },
-	{ "ldap_insecure", K_BOOL, OFF(ldap_insecure), 0, 0, 1, 0 },
-	{ "ldap_timeout", K_SECONDS, OFF(ldap_timeout), 0, 1, 3600, 0 },
-	{ "ldap_page_size", K_UINT, OFF(ldap_page_size), 0, 10, 100000, 0 },
-	{ "ldap_attr_name", K_STRING, STR(ldap_attr_name), 1, 0, 0 },
-	{ "ldap_attr_group_name", K_STRING, STR(ldap_attr_group_name), 1, 0, 0 },
-	{ "ldap_attr_uid", K_STRING, STR(ldap_attr_uid), 0, 0, 0 },
-	{ "ldap_attr_gid", K_STRING, STR(ldap_attr_gid), 0, 0, 0 },
-	{ "ldap_attr_gecos", K_STRING, STR(ldap_attr_gecos), 0, 0, 0 },
-	{ "ldap_attr_home", K_STRING, STR(ldap_attr_home), 0, 0, 0 },
-	{ "ldap_attr_shell", K_STRING, STR(ldap_attr_shell), 0, 0, 0 },
-	{ "ldap_attr_id", K_STRING, STR(ldap_attr_id), 0, 0, 0 },
-	{ "ldap_attr_member_of", K_STRING, STR(ldap_attr_member_of), 0, 0, 0 },
-	{ "ldap_attr_member", K_STRING, STR(ldap_attr_member), 0, 0, 0 },
-	{ "ldap_disabled_filter", K_STRING, STR(ldap_disabled_filter), 0, 0, 0 },
-	{ "ldap_sasl_mech", K_STRING, STR(ldap_sasl_mech), 0, 0, 0 },
-	{ "ldap_tls_cert", K_PATH, STR(ldap_tls_cert), 0, 0, 0 },
-	{ "ldap_tls_key", K_PATH, STR(ldap_tls_key), 0, 0, 0 },
-	{ "min_sync_fraction", K_FRACTION, OFF(min_sync_permille), 0, 0, 1000, 0 },
-	{ "audit_retention_days", K_UINT, OFF(audit_retention_days), 0, 90, 36500, 0 },
-	{ "log_identity", K_LOG_IDENTITY, OFF(log_pseudonym), 0, 0, 1, 0 },
-	{ "four_eyes", K_FOUR_EYES, OFF(four_eyes), 0, 0, 0, 0 },
-	{ "four_eyes_ttl", K_SECONDS, OFF(four_eyes_ttl), 0, 60, 30 * DAY, 0 },
-	{ "privileged_groups", K_STRING, STR(privileged_groups), 0, 0, 0 },
-};
-
-void config_defaults(struct sosafe_config *cfg)
+static const struct conf_key *find_key(const char *name)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->deny = 6;
-	cfg->fail_interval = 900;
-	cfg->unlock_time = 600;
-	cfg->root_unlock_time = 600;
-	cfg->max_locks = 4;
-	cfg->escalation_period = DAY;
-	cfg->deny_per_period = 24;
-	cfg->fail_delay_ms = 2000;
-	cfg->store_timeout_ms = 5000;
-	cfg->store_sync_commits = true;
-	cfg->window = 1;
-	snprintf(cfg->otp_prompt, sizeof(cfg->otp_prompt), "Verification code: ");
-	snprintf(cfg->password_prompt, sizeof(cfg->password_prompt), "Password: ");
-	cfg->no_secret = NO_SECRET_DENY;
-	snprintf(cfg->issuer, sizeof(cfg->issuer), "sosafe");
-	cfg->grace_days = 30;
-	cfg->max_snapshot_age = DAY;
-	cfg->inactive_days = 0;
-	/* Above Debian's dynamic system range and below systemd's container/
-	 * DynamicUser ranges (61184..65519, 524288..). */
-	cfg->uid_min = 200000;
-	cfg->uid_max = 499999;
-	cfg->ldap_timeout = 30;
-	cfg->ldap_page_size = 500;
-	cfg->min_sync_permille = 500;
-	snprintf(cfg->ldap_user_filter, sizeof(cfg->ldap_user_filter), "%s",
-		 "(&(objectClass=user)(!(objectClass=computer)))");
-	snprintf(cfg->ldap_group_filter, sizeof(cfg->ldap_group_filter), "%s", "(objectClass=group)");
-	snprintf(cfg->ldap_attr_name, sizeof(cfg->ldap_attr_name), "sAMAccountName");
-	snprintf(cfg->ldap_attr_group_name, sizeof(cfg->ldap_attr_group_name), "sAMAccountName");
-	snprintf(cfg->ldap_attr_uid, sizeof(cfg->ldap_attr_uid), "uidNumber");
-	snprintf(cfg->ldap_attr_gid, sizeof(cfg->ldap_attr_gid), "gidNumber");
-	snprintf(cfg->ldap_attr_gecos, sizeof(cfg->ldap_attr_gecos), "gecos,displayName,cn");
-	snprintf(cfg->ldap_attr_home, sizeof(cfg->ldap_attr_home), "unixHomeDirectory");
-	snprintf(cfg->ldap_attr_shell, sizeof(cfg->ldap_attr_shell), "loginShell");
-	snprintf(cfg->ldap_attr_id, sizeof(cfg->ldap_attr_id), "objectSid,objectGUID,entryUUID");
-	snprintf(cfg->ldap_attr_member_of, sizeof(cfg->ldap_attr_member_of), "memberOf");
-	snprintf(cfg->ldap_attr_member, sizeof(cfg->ldap_attr_member), "member");
-	cfg->audit_retention_days = 90;
-	cfg->log_pseudonym = false;
-	cfg->four_eyes = 0;
-	cfg->four_eyes_ttl = DAY;
-	snprintf(cfg->privileged_groups, sizeof(cfg->privileged_groups), "%s",
-		 "root, sudo, wheel, adm, admin, domain admins, enterprise admins");
-	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", SOSAFE_STATE_DIR);
-	snprintf(cfg->conf_path, sizeof(cfg->conf_path), "%s", SOSAFE_CONF);
-}
-
-unsigned config_root_unlock_time(const struct sosafe_config *cfg)
-{
-	return cfg->root_unlock_time_set ? cfg->root_unlock_time : cfg->unlock_time;
-}
-
-static const struct key_desc *find_key(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-		if (!strcmp(keys[i].name, name))
-			return &keys[i];
+	for (size_t i = 0; i < conf_key_count; i++)
+		if (!strcmp(conf_keys[i].name, name))
+			return &conf_keys[i];
 	return NULL;
+}
+
+/* Numbers, booleans and words share one accessor: the field is a bool
+ * (booleans, two-word enums kept as a flag) or an unsigned/int. */
+static void store_num(struct sosafe_config *cfg, size_t offset, size_t size, unsigned long v)
+{
+	char *field = (char *)cfg + offset;
+	if (size == sizeof(bool))
+		*(bool *)field = v != 0;
+	else
+		*(unsigned *)field = (unsigned)v;
+}
+
+static unsigned long load_num(const struct sosafe_config *cfg, size_t offset, size_t size)
+{
+	const char *field = (const char *)cfg + offset;
+	if (size == sizeof(bool))
+		return *(const bool *)field;
+	return *(const unsigned *)field;
 }
 
 static int parse_bool(const char *v, bool *out)
@@ -179,7 +66,7 @@ static int parse_bool(const char *v, bool *out)
 	return -1;
 }
 
-/* Unsigned decimal, optionally with a time unit (s, m, h, d) for K_SECONDS. */
+/* Unsigned decimal, optionally with a time unit (s, m, h, d) for seconds. */
 static int parse_uint(const char *v, bool seconds, unsigned long *out)
 {
 	if (!isdigit((unsigned char)v[0]))
@@ -207,6 +94,49 @@ static int parse_uint(const char *v, bool seconds, unsigned long *out)
 	return 0;
 }
 
+/* "0", "1", "0.5", "0.125": at most three decimals, no sign, no leading
+ * zero, kept in thousandths. */
+static int parse_decimal(const char *v, unsigned long *out)
+{
+	unsigned long n = 0;
+	size_t i = 0;
+	if (!isdigit((unsigned char)v[0]) || (v[0] == '0' && isdigit((unsigned char)v[1])))
+		return -1;
+	for (; isdigit((unsigned char)v[i]); i++) {
+		if (i >= 6)
+			return -1;
+		n = n * 10 + (unsigned long)(v[i] - '0');
+	}
+	n *= DECIMAL_SCALE;
+	if (v[i] == '.') {
+		unsigned long place = DECIMAL_SCALE / 10;
+		size_t digits = 0;
+		for (i++; isdigit((unsigned char)v[i]); i++, digits++, place /= 10) {
+			if (digits >= 3)
+				return -1;
+			n += (unsigned long)(v[i] - '0') * place;
+		}
+		if (!digits)
+			return -1;
+	}
+	if (v[i])
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* A thousandths value as the shortest decimal: 0, 1, 0.5 (bounds in messages). */
+static void format_decimal_bound(unsigned long v, char *buf, size_t len)
+{
+	if (v % DECIMAL_SCALE == 0) {
+		snprintf(buf, len, "%lu", v / DECIMAL_SCALE);
+		return;
+	}
+	int n = snprintf(buf, len, "%lu.%03lu", v / DECIMAL_SCALE, v % DECIMAL_SCALE);
+	while (n > 0 && (size_t)n < len && buf[n - 1] == '0')
+		buf[--n] = '\0';
+}
+
 static bool string_is_clean(const char *v)
 {
 	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
@@ -215,137 +145,191 @@ static bool string_is_clean(const char *v)
 	return true;
 }
 
-int config_apply(struct sosafe_config *cfg, const char *key, const char *value,
-		 char *err, size_t errlen)
+static const struct conf_word *word_find(const struct conf_word *w, const char *name)
 {
-	const struct key_desc *k = find_key(key);
-	char *base = (char *)cfg;
-	if (!k) {
-		snprintf(err, errlen, "unknown key '%.64s'", key);
-		return -1;
+	for (; w && w->name; w++)
+		if (!strcmp(w->name, name))
+			return w;
+	return NULL;
+}
+
+/* The printed name of VALUE: its first word. */
+static const char *word_name(const struct conf_word *w, unsigned value)
+{
+	for (; w && w->name; w++)
+		if (w->value == value)
+			return w->name;
+	return NULL;
+}
+
+/* "a, b, c" with SEP before the last word ("a, b or c" for " or "). */
+static void word_list(const struct conf_word *w, const char *last_sep, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; w && w[i].name && used < len; i++) {
+		const char *sep = i == 0 ? "" : w[i + 1].name ? ", " : last_sep;
+		int n = snprintf(buf + used, len - used, "%s%s", sep, w[i].name);
+		if (n < 0)
+			break;
+		used += (size_t)n;
 	}
-	if (!value) {
-		if (k->type != K_BOOL) {
-			snprintf(err, errlen, "key '%s' needs a value (%s=...)", k->name, k->name);
-			return -1;
+}
+
+/* A list of words separated by commas and/or blanks; "all"; "none" or
+ * nothing is the empty set. */
+static int parse_flags(const struct conf_key *k, const char *list, unsigned *mask,
+		       struct sosafe_err *e)
+{
+	unsigned m = 0;
+	const char *p = list;
+	for (;;) {
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		size_t n = strcspn(p, ", \t");
+		char word[32];
+		if (n >= sizeof(word))
+			return err_set(e, "unknown %s '%.31s...'", k->what, p);
+		memcpy(word, p, n);
+		word[n] = '\0';
+		p += n;
+		if (!strcmp(word, "none"))
+			continue;
+		const struct conf_word *w = word_find(k->words, word);
+		if (!w && strcmp(word, "all")) {
+			char known[512];
+			word_list(k->words, ", ", known, sizeof(known));
+			return err_set(e, "unknown %s '%s' (known: %s, all, none)", k->what, word, known);
 		}
-		value = "yes";
+		m |= w ? w->value : k->all;
 	}
-	switch (k->type) {
-	case K_BOOL: {
-		bool b;
-		if (parse_bool(value, &b)) {
-			snprintf(err, errlen, "bad value for '%s': expected yes or no", k->name);
-			return -1;
-		}
-		*(bool *)(base + k->offset) = b;
-		break;
-	}
-	case K_UINT:
-	case K_SECONDS: {
-		unsigned long n;
-		if (parse_uint(value, k->type == K_SECONDS, &n) || n < k->min || n > k->max) {
-			snprintf(err, errlen, "bad value for '%s': expected %s from %lu to %lu",
-				 k->name, k->type == K_SECONDS ? "seconds (or with s/m/h/d)" : "a number",
-				 k->min, k->max);
-			return -1;
-		}
-		*(unsigned *)(base + k->offset) = (unsigned)n;
-		break;
-	}
-	case K_FRACTION: {
-		/* 0, 1, or 0.d to 0.ddd: kept in thousandths */
-		unsigned v = 0;
-		const char *p = value;
-		bool okv = (p[0] == '0' || p[0] == '1') && (p[1] == 0 || p[1] == '.');
-		if (okv && p[1] == '.') {
-			unsigned digits = 0;
-			for (p += 2; *p && okv; p++, digits++)
-				okv = isdigit((unsigned char)*p) && digits < 3;
-			okv = okv && digits > 0;
-			for (unsigned i = 0; okv && i < 3; i++)
-				v = v * 10 + (i < digits ? (unsigned)(value[2 + i] - '0') : 0);
-		}
-		if (okv && value[0] == '1') {
-			okv = v == 0;
-			v = 1000;
-		}
-		if (!okv) {
-			snprintf(err, errlen, "bad value for '%s': expected a fraction from 0 to 1 "
-				 "(such as 0.5)", k->name);
-			return -1;
-		}
-		*(unsigned *)(base + k->offset) = v;
-		break;
-	}
-	case K_STRING:
-	case K_PATH: {
-		size_t len = strlen(value);
-		if (len >= k->size || !string_is_clean(value)) {
-			snprintf(err, errlen, "bad value for '%s': too long or contains control characters",
-				 k->name);
-			return -1;
-		}
-		/* an empty path unsets an optional one (what config_dump prints for it) */
-		if (k->type == K_PATH && (len || k->min) &&
-		    (value[0] != '/' || strstr(value, "/../") ||
-					  (len >= 3 && !strcmp(value + len - 3, "/..")))) {
-			snprintf(err, errlen, "bad value for '%s': must be an absolute path without '..'",
-				 k->name);
-			return -1;
-		}
-		memcpy(base + k->offset, value, len + 1);
-		break;
-	}
-	case K_LOG_IDENTITY:
-		if (strcmp(value, "name") && strcmp(value, "pseudonym")) {
-			snprintf(err, errlen, "bad value for '%s': expected name or pseudonym", k->name);
-			return -1;
-		}
-		*(bool *)(base + k->offset) = !strcmp(value, "pseudonym");
-		break;
-	case K_FOUR_EYES: {
-		char why[200];
-		if (four_eyes_parse(value, (unsigned *)(base + k->offset), why, sizeof(why))) {
-			snprintf(err, errlen, "bad value for '%s': %s", k->name, why);
-			return -1;
-		}
-		break;
-	}
-	case K_NO_SECRET: {
-		static const char *const names[] = { "deny", "allow", "enroll_window" };
-		size_t i;
-		for (i = 0; i < ARRAY_SIZE(names); i++)
-			if (!strcmp(value, names[i]))
-				break;
-		if (i == ARRAY_SIZE(names)) {
-			snprintf(err, errlen, "bad value for '%s': expected deny, allow or enroll_window",
-				 k->name);
-			return -1;
-		}
-		*(int *)(base + k->offset) = (int)i;
-		break;
-	}
-	}
-	if (k->set_offset)
-		*(bool *)(base + k->set_offset) = true;
+	*mask = m & k->all;
 	return 0;
 }
 
-int config_apply_word(struct sosafe_config *cfg, const char *word, char *err, size_t errlen)
+/* Store VALUE in CFG's field of K, or say what is wrong with it. */
+static int apply_value(struct sosafe_config *cfg, const struct conf_key *k, const char *value,
+		       struct sosafe_err *e)
+{
+	switch (k->type) {
+	case CONF_BOOL: {
+		bool b;
+		if (parse_bool(value, &b))
+			return err_set(e, "bad value for '%s': expected yes or no", k->name);
+		store_num(cfg, k->offset, k->size, b);
+		return 0;
+	}
+	case CONF_UINT:
+	case CONF_SECONDS: {
+		unsigned long n;
+		if (parse_uint(value, k->type == CONF_SECONDS, &n) || n < k->min || n > k->max)
+			return err_set(e, "bad value for '%s': expected %s from %lu to %lu", k->name,
+				       k->type == CONF_SECONDS ? "seconds (or with s/m/h/d)" : "a number",
+				       k->min, k->max);
+		store_num(cfg, k->offset, k->size, n);
+		return 0;
+	}
+	case CONF_DECIMAL: {
+		unsigned long n;
+		if (parse_decimal(value, &n) || n < k->min || n > k->max) {
+			char lo[32], hi[32];
+			format_decimal_bound(k->min, lo, sizeof(lo));
+			format_decimal_bound(k->max, hi, sizeof(hi));
+			return err_set(e, "bad value for '%s': expected a fraction from %s to %s "
+				       "(such as 0.5)", k->name, lo, hi);
+		}
+		store_num(cfg, k->offset, k->size, n);
+		return 0;
+	}
+	case CONF_STRING:
+	case CONF_PATH: {
+		size_t len = strlen(value);
+		if (len >= k->size || !string_is_clean(value))
+			return err_set(e, "bad value for '%s': too long or contains control characters",
+				       k->name);
+		/* an empty path unsets an optional one (what config_dump prints for it) */
+		if (k->type == CONF_PATH && (len || k->min) &&
+		    (value[0] != '/' || strstr(value, "/../") ||
+		     (len >= 3 && !strcmp(value + len - 3, "/.."))))
+			return err_set(e, "bad value for '%s': must be an absolute path without '..'",
+				       k->name);
+		memcpy((char *)cfg + k->offset, value, len + 1);
+		return 0;
+	}
+	case CONF_ENUM: {
+		const struct conf_word *w = word_find(k->words, value);
+		if (!w) {
+			char words[256];
+			word_list(k->words, " or ", words, sizeof(words));
+			return err_set(e, "bad value for '%s': expected %s", k->name, words);
+		}
+		store_num(cfg, k->offset, k->size, w->value);
+		return 0;
+	}
+	case CONF_FLAGS: {
+		unsigned mask = 0;
+		if (parse_flags(k, value, &mask, e))
+			return err_prefix(e, "bad value for '%s'", k->name);
+		store_num(cfg, k->offset, k->size, mask);
+		return 0;
+	}
+	}
+	return err_set(e, "key '%s' has no parser", k->name);
+}
+
+void config_defaults(struct sosafe_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	/* every default parses: tests/unit/base/test_conf checks it */
+	for (size_t i = 0; i < conf_key_count; i++)
+		(void)apply_value(cfg, &conf_keys[i], conf_keys[i].def, NULL);
+	snprintf(cfg->conf_path, sizeof(cfg->conf_path), "%s", SOSAFE_CONF);
+}
+
+unsigned config_root_unlock_time(const struct sosafe_config *cfg)
+{
+	return cfg->root_unlock_time_set ? cfg->root_unlock_time : cfg->unlock_time;
+}
+
+int config_apply(struct sosafe_config *cfg, const char *key, const char *value,
+		 struct sosafe_err *e)
+{
+	const struct conf_key *k = find_key(key);
+	if (!k)
+		return err_set(e, "unknown key '%.64s'", key);
+	if (!value) {
+		if (k->type != CONF_BOOL)
+			return err_set(e, "key '%s' needs a value (%s=...)", k->name, k->name);
+		value = "yes";
+	}
+	if (apply_value(cfg, k, value, e))
+		return -1;
+	if (k->set_offset)
+		*(bool *)((char *)cfg + k->set_offset) = true;
+	return 0;
+}
+
+int config_apply_word(struct sosafe_config *cfg, const char *word, struct sosafe_err *e)
 {
 	const char *eq = strchr(word, '=');
 	if (!eq)
-		return config_apply(cfg, word, NULL, err, errlen);
+		return config_apply(cfg, word, NULL, e);
 	size_t klen = (size_t)(eq - word);
 	char key[64];
-	if (klen == 0 || klen >= sizeof(key)) {
-		snprintf(err, errlen, "unknown key '%.*s'", (int)(klen > 64 ? 64 : klen), word);
-		return -1;
-	}
+	if (klen == 0 || klen >= sizeof(key))
+		return err_set(e, "unknown key '%.*s'", (int)(klen > 64 ? 64 : klen), word);
 	memcpy(key, word, klen);
 	key[klen] = '\0';
-	return config_apply(cfg, key, eq + 1, err, errlen);
+	return config_apply(cfg, key, eq + 1, e);
+}
+
+int config_check(const struct sosafe_config *cfg, struct sosafe_err *e)
+{
+	if (cfg->uid_min > cfg->uid_max)
+		return err_set(e, "uid_min (%u) is above uid_max (%u)", cfg->uid_min, cfg->uid_max);
+	return 0;
 }
 
 static char *trim(char *s)
@@ -358,19 +342,8 @@ static char *trim(char *s)
 	return s;
 }
 
-static int check_consistency(const struct sosafe_config *cfg, const char *name, char *err,
-			     size_t errlen)
-{
-	if (cfg->uid_min > cfg->uid_max) {
-		snprintf(err, errlen, "%s: uid_min (%u) is above uid_max (%u)", name, cfg->uid_min,
-			 cfg->uid_max);
-		return -1;
-	}
-	return 0;
-}
-
 int config_parse_text(struct sosafe_config *cfg, const char *text, size_t len,
-		      const char *name, char *err, size_t errlen)
+		      const char *name, struct sosafe_err *e)
 {
 	size_t pos = 0;
 	unsigned lineno = 0;
@@ -381,18 +354,14 @@ int config_parse_text(struct sosafe_config *cfg, const char *text, size_t len,
 			end++;
 		lineno++;
 		size_t n = end - pos;
-		if (n >= sizeof(line)) {
-			snprintf(err, errlen, "%s:%u: line longer than %d bytes", name, lineno,
-				 SOSAFE_CONF_LINE_MAX - 1);
-			return -1;
-		}
+		if (n >= sizeof(line))
+			return err_set(e, "%s:%u: line longer than %d bytes", name, lineno,
+				       SOSAFE_CONF_LINE_MAX - 1);
 		memcpy(line, text + pos, n);
 		line[n] = '\0';
 		pos = end + 1;
-		if (memchr(line, '\0', n)) {
-			snprintf(err, errlen, "%s:%u: NUL byte in line", name, lineno);
-			return -1;
-		}
+		if (memchr(line, '\0', n))
+			return err_set(e, "%s:%u: NUL byte in line", name, lineno);
 		char *s = trim(line);
 		if (*s == '\0' || *s == '#')
 			continue;
@@ -403,48 +372,36 @@ int config_parse_text(struct sosafe_config *cfg, const char *text, size_t len,
 			key = trim(s);
 			value = trim(eq + 1);
 		}
-		char msg[256];
-		if (config_apply(cfg, key, value, msg, sizeof(msg))) {
-			snprintf(err, errlen, "%s:%u: %s", name, lineno, msg);
-			return -1;
-		}
+		if (config_apply(cfg, key, value, e))
+			return err_prefix(e, "%s:%u", name, lineno);
 	}
-	return check_consistency(cfg, name, err, errlen);
+	if (config_check(cfg, e))
+		return err_prefix(e, "%s", name);
+	return 0;
 }
 
 int config_load_file(struct sosafe_config *cfg, const char *path, bool missing_ok,
-		     char *err, size_t errlen)
+		     struct sosafe_err *e)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ENOENT && missing_ok)
 			return 0;
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-		return -1;
+		return err_set(e, "cannot open %s: %s", path, strerror(errno));
 	}
 	struct stat st;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s is not a regular file", path);
-		return -1;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(err, errlen, "%s is group- or world-writable; run: chmod go-w %s", path, path);
-		return -1;
-	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		snprintf(err, errlen, "%s is owned by uid %u, not root; run: chown root %s", path,
-			 (unsigned)st.st_uid, path);
-		return -1;
-	}
-	if (st.st_size > 1024 * 1024) {
-		snprintf(err, errlen, "%s is larger than 1 MiB", path);
-		return -1;
-	}
-	_cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		snprintf(err, errlen, "out of memory reading %s", path);
-		return -1;
-	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+		return err_set(e, "%s is not a regular file", path);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return err_set(e, "%s is group- or world-writable; run: chmod go-w %s", path, path);
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return err_set(e, "%s is owned by uid %u, not root; run: chown root %s", path,
+			       (unsigned)st.st_uid, path);
+	if (st.st_size > 1024 * 1024)
+		return err_set(e, "%s is larger than 1 MiB", path);
+	char *buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return err_set(e, "out of memory reading %s", path);
 	size_t got = 0;
 	while (got < (size_t)st.st_size) {
 		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
@@ -455,50 +412,110 @@ int config_load_file(struct sosafe_config *cfg, const char *path, bool missing_o
 		got += (size_t)r;
 	}
 	snprintf(cfg->conf_path, sizeof(cfg->conf_path), "%s", path);
-	return config_parse_text(cfg, buf, got, path, err, errlen);
+	int r = config_parse_text(cfg, buf, got, path, e);
+	free(buf);
+	return r;
 }
 
-static void dump_one(const struct sosafe_config *cfg, const struct key_desc *k, FILE *out)
+/* K's value in CFG as the file would say it (what config_dump prints). */
+static void format_value(const struct sosafe_config *cfg, const struct conf_key *k, char *buf,
+			 size_t len)
 {
-	const char *base = (const char *)cfg;
+	size_t offset = k->offset;
+	if (k->set_offset && k->fallback_offset && !*(const bool *)((const char *)cfg + k->set_offset))
+		offset = k->fallback_offset;
+	unsigned long v = k->type == CONF_STRING || k->type == CONF_PATH ? 0
+			  : load_num(cfg, offset, k->size);
 	switch (k->type) {
-	case K_BOOL:
-		fprintf(out, "%s = %s\n", k->name, *(const bool *)(base + k->offset) ? "yes" : "no");
-		break;
-	case K_UINT:
-	case K_SECONDS:
-		if (k->set_offset == OFF(root_unlock_time_set))
-			fprintf(out, "%s = %u\n", k->name, config_root_unlock_time(cfg));
-		else
-			fprintf(out, "%s = %u\n", k->name, *(const unsigned *)(base + k->offset));
-		break;
-	case K_STRING:
-	case K_PATH:
-		fprintf(out, "%s = %s\n", k->name, base + k->offset);
-		break;
-	case K_FRACTION: {
-		unsigned v = *(const unsigned *)(base + k->offset);
-		fprintf(out, "%s = %u.%03u\n", k->name, v / 1000, v % 1000);
-		break;
+	case CONF_BOOL:
+		snprintf(buf, len, "%s", v ? "yes" : "no");
+		return;
+	case CONF_UINT:
+	case CONF_SECONDS:
+		snprintf(buf, len, "%lu", v);
+		return;
+	case CONF_DECIMAL:
+		snprintf(buf, len, "%lu.%03lu", v / DECIMAL_SCALE, v % DECIMAL_SCALE);
+		return;
+	case CONF_STRING:
+	case CONF_PATH:
+		snprintf(buf, len, "%s", (const char *)cfg + offset);
+		return;
+	case CONF_ENUM: {
+		const char *name = word_name(k->words, (unsigned)v);
+		snprintf(buf, len, "%s", name ? name : "");
+		return;
 	}
-	case K_LOG_IDENTITY:
-		fprintf(out, "%s = %s\n", k->name, *(const bool *)(base + k->offset) ? "pseudonym" : "name");
-		break;
-	case K_FOUR_EYES:
-		fprintf(out, "%s = ", k->name);
-		four_eyes_print(*(const unsigned *)(base + k->offset), out);
-		fputc('\n', out);
-		break;
-	case K_NO_SECRET: {
-		static const char *const names[] = { "deny", "allow", "enroll_window" };
-		fprintf(out, "%s = %s\n", k->name, names[*(const int *)(base + k->offset)]);
-		break;
+	case CONF_FLAGS: {
+		size_t used = 0;
+		buf[0] = '\0';
+		for (unsigned bit = 1; bit && bit <= k->all && used < len; bit <<= 1) {
+			const char *name = (v & bit) ? word_name(k->words, bit) : NULL;
+			if (!name)
+				continue;
+			int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", name);
+			used += n > 0 ? (size_t)n : 0;
+		}
+		return;
 	}
 	}
+	buf[0] = '\0';
 }
 
 void config_dump(const struct sosafe_config *cfg, FILE *out)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-		dump_one(cfg, &keys[i], out);
+	char value[PATH_MAX + 64];
+	for (size_t i = 0; i < conf_key_count; i++) {
+		format_value(cfg, &conf_keys[i], value, sizeof(value));
+		fprintf(out, "%s = %s\n", conf_keys[i].name, value);
+	}
+}
+
+/* "# one of: a, b, c" (enum) or "# any of: ..., all, none" (flags),
+ * wrapped before 78 columns. */
+static void template_words(const struct conf_key *k, FILE *out)
+{
+	static const struct conf_word set_words[] = { { "all", 0 }, { "none", 0 }, { NULL, 0 } };
+	int col = fprintf(out, "# %s:", k->type == CONF_FLAGS ? "any of" : "one of");
+	for (int list = 0; list < (k->type == CONF_FLAGS ? 2 : 1); list++) {
+		for (const struct conf_word *w = list ? set_words : k->words; w && w->name; w++) {
+			bool last = !w[1].name && (list || k->type != CONF_FLAGS);
+			int len = (int)strlen(w->name) + (last ? 0 : 1);
+			if (col + 1 + len > 78)
+				col = fprintf(out, "\n#");
+			col += fprintf(out, " %s%s", w->name, last ? "" : ",");
+		}
+	}
+	fputc('\n', out);
+}
+
+void config_write_template(FILE *out)
+{
+	struct sosafe_config def;
+	config_defaults(&def);
+	fputs("# sosafe.conf -- configuration of pam_sosafe, nss_sosafe and sosafectl.\n"
+	      "# Format: \"key = value\"; '#' starts a comment. Every key can also be given on\n"
+	      "# a PAM line as key=value (the PAM line wins). An unknown key or a bad value\n"
+	      "# makes the module refuse every login with a syslog error naming the key:\n"
+	      "# check with \"sosafectl config\" after editing. See sosafe.conf(5).\n"
+	      "# This file must be owned by root and not writable by group or others.\n"
+	      "# Every key is listed, commented out, with its default\n"
+	      "# (this file is the output of \"sosafectl config --template\").\n", out);
+	char value[PATH_MAX + 64];
+	for (unsigned sec = 0; sec < CONF_SEC_COUNT; sec++) {
+		fprintf(out, "\n## %s\n", conf_section_title[sec]);
+		for (size_t i = 0; i < conf_key_count; i++) {
+			const struct conf_key *k = &conf_keys[i];
+			if (k->section != sec)
+				continue;
+			fprintf(out, "# %s\n", k->doc);
+			if (k->words)
+				template_words(k, out);
+			format_value(&def, k, value, sizeof(value));
+			size_t n = strlen(value);
+			while (n && value[n - 1] == ' ')
+				value[--n] = '\0';   /* the parser drops trailing blanks too */
+			fprintf(out, "#%s =%s%s\n", k->name, n ? " " : "", value);
+		}
+	}
 }

@@ -1,6 +1,10 @@
 /* Configuration: /etc/security/sosafe.conf ("key = value", '#' comments)
  * and the same keys as "key=value" on the PAM line (the PAM line wins).
- * Unknown keys and bad values are errors: the caller fails closed. */
+ * Unknown keys and bad values are errors: the caller fails closed.
+ *
+ * THREAD SAFETY: every function reads or fills only the struct
+ * sosafe_config it is given (the key table is const), so threads with
+ * different PAM lines each hold their own configuration. */
 #ifndef SOSAFE_CONF_H
 #define SOSAFE_CONF_H
 
@@ -8,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+
+#include "base/err.h"
 
 #define SOSAFE_MAX_DENY 64
 #define SOSAFE_CONF_LINE_MAX 4096
@@ -95,31 +101,40 @@ struct sosafe_config {
 	char conf_path[PATH_MAX];
 };
 
-/* Fill CFG with the compiled-in defaults. */
+/* Fill CFG with the defaults of the key table (conf_keys.c). */
 void config_defaults(struct sosafe_config *cfg);
 
 /* Apply one "key=value" (or a bare boolean key) from the PAM line or the
- * command line. Returns 0, or -1 with a message naming the key in ERR. */
+ * command line. Returns 0, or -1 with a message naming the key in E. */
 int config_apply(struct sosafe_config *cfg, const char *key, const char *value,
-		 char *err, size_t errlen);
+		 struct sosafe_err *e);
 
 /* Apply a "key=value" or bare "key" word. */
-int config_apply_word(struct sosafe_config *cfg, const char *word, char *err, size_t errlen);
+int config_apply_word(struct sosafe_config *cfg, const char *word, struct sosafe_err *e);
+
+/* The rules between keys (uid_min <= uid_max). config_parse_text applies
+ * them to the file; a caller that applies more words (the PAM line) calls
+ * it again afterwards. Returns 0 or -1 + E. */
+int config_check(const struct sosafe_config *cfg, struct sosafe_err *e);
 
 /* Parse the file at PATH into CFG. MISSING_OK: a file that does not exist
  * is not an error (defaults stay). The file must not be group/world
- * writable and must be owned by root or the caller. Returns 0 or -1 + ERR. */
+ * writable and must be owned by root or the caller. Returns 0 or -1 + E. */
 int config_load_file(struct sosafe_config *cfg, const char *path, bool missing_ok,
-		     char *err, size_t errlen);
+		     struct sosafe_err *e);
 
 /* Parse configuration text (for tests and fuzzing); NAME is used in messages. */
 int config_parse_text(struct sosafe_config *cfg, const char *text, size_t len,
-		      const char *name, char *err, size_t errlen);
+		      const char *name, struct sosafe_err *e);
 
 /* Effective unlock time for a privileged (root/admin_group) account. */
 unsigned config_root_unlock_time(const struct sosafe_config *cfg);
 
 /* Print every key with its current value as "key = value" lines. */
 void config_dump(const struct sosafe_config *cfg, FILE *out);
+
+/* Print the example file: every key commented out with its default and
+ * its description, grouped as in sosafe.conf(5). */
+void config_write_template(FILE *out);
 
 #endif

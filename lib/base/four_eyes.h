@@ -6,10 +6,7 @@
 #ifndef SOSAFE_FOUR_EYES_H
 #define SOSAFE_FOUR_EYES_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdio.h>
-
+#include "base/conf_keys.h"
 
 enum four_eyes_action {
 	FE_UNLOCK = 1u << 0,          /* unlock USER */
@@ -25,15 +22,12 @@ enum four_eyes_action {
 };
 #define FE_ALL 0x3ffu
 
+/* The action names ("exempt" = enroll-window), NULL-terminated. */
+extern const struct conf_word four_eyes_actions[];
+
 /* Name of one action bit ("unlock", "reset-otp", ...), NULL if unknown. */
 const char *four_eyes_name(unsigned bit);
 /* Bit of NAME (also "exempt" = enroll-window); 0 if unknown. */
 unsigned four_eyes_bit(const char *name);
-
-/* Parse "unlock, reset-otp, ..." (commas and/or blanks; "all"; "none" or
- * empty = off). Returns 0 and the mask, or -1 with the bad word in ERR. */
-int four_eyes_parse(const char *list, unsigned *mask, char *err, size_t errlen);
-/* Print MASK as the list four_eyes_parse reads back ("" for none). */
-void four_eyes_print(unsigned mask, FILE *out);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/err.h"
 #include "base/util.h"
 
 bool fs_owner_trusted(const struct stat *st)
@@ -16,72 +17,67 @@ bool fs_owner_trusted(const struct stat *st)
 	return st->st_uid == 0 || st->st_uid == geteuid();
 }
 
-int fs_check_dir(const char *path, char *err, size_t errlen)
+/* lstat() PATH; 1 if it does not exist, -1 (with E) on any other error. */
+static int stat_path(const char *path, struct stat *st, struct sosafe_err *e)
+{
+	if (lstat(path, st) == 0)
+		return 0;
+	if (errno == ENOENT)
+		return 1;
+	return err_set(e, "cannot examine %s: %s", path, strerror(errno));
+}
+
+static int check_owner(const char *path, const struct stat *st, struct sosafe_err *e)
+{
+	if (fs_owner_trusted(st))
+		return 0;
+	return err_set(e, "%s is owned by uid %u; run: chown root: %s", path, (unsigned)st->st_uid,
+		       path);
+}
+
+int fs_check_dir(const char *path, struct sosafe_err *e)
 {
 	struct stat st;
-	if (lstat(path, &st)) {
-		if (errno == ENOENT)
-			snprintf(err, errlen, "state directory %s does not exist; run: sosafectl init", path);
-		else
-			snprintf(err, errlen, "cannot examine %s: %s", path, strerror(errno));
+	int r = stat_path(path, &st, e);
+	if (r > 0)
+		return err_set(e, "state directory %s does not exist; run: sosafectl init", path);
+	if (r < 0)
 		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s is not a directory (a symlink or file is refused)", path);
+	if (!S_ISDIR(st.st_mode))
+		return err_set(e, "%s is not a directory (a symlink or file is refused)", path);
+	if (check_owner(path, &st, e))
 		return -1;
-	}
-	if (!fs_owner_trusted(&st)) {
-		snprintf(err, errlen, "%s is owned by uid %u; run: chown root: %s", path,
-			 (unsigned)st.st_uid, path);
-		return -1;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(err, errlen, "%s is group- or world-writable; run: chmod 0755 %s", path, path);
-		return -1;
-	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return err_set(e, "%s is group- or world-writable; run: chmod 0755 %s", path, path);
 	return 0;
 }
 
-int fs_ensure_dir(const char *path, char *err, size_t errlen)
+int fs_ensure_dir(const char *path, struct sosafe_err *e)
 {
 	if (mkdir(path, 0755) == 0) {
 		/* the NSS snapshot is published here: readable by all, whatever the umask */
-		if (chmod(path, 0755)) {
-			snprintf(err, errlen, "cannot chmod %s: %s", path, strerror(errno));
-			return -1;
-		}
+		if (chmod(path, 0755))
+			return err_set(e, "cannot chmod %s: %s", path, strerror(errno));
 	} else if (errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
-		return -1;
+		return err_set(e, "cannot create %s: %s", path, strerror(errno));
 	}
-	return fs_check_dir(path, err, errlen);
+	return fs_check_dir(path, e);
 }
 
-int fs_check_file(const char *path, bool private_file, char *err, size_t errlen)
+int fs_check_file(const char *path, bool private_file, struct sosafe_err *e)
 {
 	struct stat st;
-	if (lstat(path, &st)) {
-		if (errno == ENOENT)
-			return 1;
-		snprintf(err, errlen, "cannot examine %s: %s", path, strerror(errno));
+	int r = stat_path(path, &st, e);
+	if (r)
+		return r;
+	if (!S_ISREG(st.st_mode))
+		return err_set(e, "%s is not a regular file (a symlink or directory is refused)", path);
+	if (check_owner(path, &st, e))
 		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s is not a regular file (a symlink or directory is refused)",
-			 path);
-		return -1;
-	}
-	if (!fs_owner_trusted(&st)) {
-		snprintf(err, errlen, "%s is owned by uid %u; run: chown root: %s", path,
-			 (unsigned)st.st_uid, path);
-		return -1;
-	}
 	mode_t bad = private_file ? (S_IRWXG | S_IRWXO) : (S_IWGRP | S_IWOTH);
-	if (st.st_mode & bad) {
-		snprintf(err, errlen, "%s has mode %04o; run: chmod %s %s", path,
-			 (unsigned)(st.st_mode & 07777), private_file ? "0600" : "go-w", path);
-		return -1;
-	}
+	if (st.st_mode & bad)
+		return err_set(e, "%s has mode %04o; run: chmod %s %s", path,
+			       (unsigned)(st.st_mode & 07777), private_file ? "0600" : "go-w", path);
 	return 0;
 }
 

@@ -5,19 +5,21 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
+#include "base/err.h"
+
 /* True if ST is owned by root or by the effective uid (tests run unprivileged). */
 bool fs_owner_trusted(const struct stat *st);
 
 /* PATH must be a real directory (no symlink), trusted owner, not writable by
- * group or others. Returns 0, or -1 with ERR saying what to do. */
-int fs_check_dir(const char *path, char *err, size_t errlen);
+ * group or others. Returns 0, or -1 with E saying what to do. */
+int fs_check_dir(const char *path, struct sosafe_err *e);
 
 /* Create PATH (mode 0755) if missing, then fs_check_dir(). */
-int fs_ensure_dir(const char *path, char *err, size_t errlen);
+int fs_ensure_dir(const char *path, struct sosafe_err *e);
 
 /* PATH (if it exists) must be a regular file, trusted owner, no access for
  * group/others (PRIVATE) or at least not writable by them. ENOENT -> 1. */
-int fs_check_file(const char *path, bool private_file, char *err, size_t errlen);
+int fs_check_file(const char *path, bool private_file, struct sosafe_err *e);
 
 /* fsync the directory holding PATH (after a rename into it). */
 int fs_sync_parent(const char *path);

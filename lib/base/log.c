@@ -20,15 +20,6 @@ log_sink_fn log_set_sink(log_sink_fn sink)
 	return old;
 }
 
-static log_user_fn user_filter;
-
-log_user_fn log_set_user_filter(log_user_fn fn)
-{
-	log_user_fn old = user_filter;
-	user_filter = fn;
-	return old;
-}
-
 /* Append " key=value" with VALUE escaped; quoted when it has spaces. */
 static size_t append_field(char *buf, size_t len, size_t pos, const char *key, const char *value,
 			   int quote)
@@ -67,8 +58,8 @@ void log_format(char *buf, size_t len, const struct log_ctx *ctx, const char *ev
 	/* cppcheck-suppress variableScope ; user may point into pseudo after the if */
 	char pseudo[64];
 	const char *user = ctx ? ctx->user : NULL;
-	if (user && *user && user_filter)
-		user = user_filter(user, pseudo, sizeof(pseudo));
+	if (user && *user && ctx->identity && ctx->identity->shown)
+		user = ctx->identity->shown(ctx->identity, user, pseudo, sizeof(pseudo));
 	pos = append_field(buf, len, pos, "user", user, 0);
 	pos = append_field(buf, len, pos, "service", ctx ? ctx->service : NULL, 0);
 	pos = append_field(buf, len, pos, "rhost", ctx ? ctx->rhost : NULL, 0);

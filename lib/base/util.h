@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Seconds in a day, for day-based settings and retention periods. */
+#define SOSAFE_DAY 86400
 #define SOSAFE_EXPORT __attribute__((visibility("default")))
 
 static inline void freep(void *p) { free(*(void **)p); }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base64.h"
 #include "base/util.h"
 
 void otp_answer_wipe(struct otp_answer *out)
@@ -76,60 +77,6 @@ bad:
 	return -1;
 }
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-char *otp_base64_decode(const char *in, size_t len, size_t *outlen)
-{
-	*outlen = 0;
-	if (len % 4)
-		return NULL;
-	char *out = malloc(len / 4 * 3 + 1);
-	if (!out)
-		return NULL;
-	size_t o = 0;
-	for (size_t i = 0; i < len; i += 4) {
-		int v[4];
-		unsigned pad = 0;
-		for (unsigned k = 0; k < 4; k++) {
-			unsigned char c = (unsigned char)in[i + k];
-			if (c == '=' && i + 4 == len && k >= 2) {
-				v[k] = 0;
-				pad++;
-				continue;
-			}
-			if (pad || (v[k] = b64_value(c)) < 0)
-				goto bad;
-		}
-		unsigned triple = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 |
-				  (unsigned)v[3];
-		out[o++] = (char)(triple >> 16);
-		if (pad < 2)
-			out[o++] = (char)(triple >> 8);
-		if (pad < 1)
-			out[o++] = (char)triple;
-	}
-	out[o] = '\0';
-	*outlen = o;
-	return out;
-bad:
-	explicit_bzero(out, len / 4 * 3 + 1);
-	free(out);
-	return NULL;
-}
-
 static int split_scrv1(const char *in, size_t len, unsigned digits, char **password,
 		       struct otp_answer *out)
 {
@@ -138,10 +85,10 @@ static int split_scrv1(const char *in, size_t len, unsigned digits, char **passw
 	if (!colon)
 		return -1;
 	size_t pwlen = 0, resplen = 0;
-	char *pw = otp_base64_decode(p, (size_t)(colon - p), &pwlen);
+	char *pw = base64_decode(p, (size_t)(colon - p), 0, &pwlen);
 	if (!pw)
 		return -1;
-	char *resp = otp_base64_decode(colon + 1, len - (size_t)(colon + 1 - in), &resplen);
+	char *resp = base64_decode(colon + 1, len - (size_t)(colon + 1 - in), 0, &resplen);
 	int rc = -1;
 	/* a password with a NUL byte would be cut short by every consumer */
 	if (resp && pwlen == strlen(pw) && otp_answer_parse(resp, resplen, digits, out) == 0) {

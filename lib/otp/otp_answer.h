@@ -43,8 +43,4 @@ int otp_answer_split(const char *in, unsigned digits, char **password, struct ot
 /* Wipe OUT. */
 void otp_answer_wipe(struct otp_answer *out);
 
-/* Base64 (RFC 4648, with padding) decode of LEN bytes of IN into a malloc'd
- * buffer with a terminating NUL; *OUTLEN = bytes decoded. NULL if invalid. */
-char *otp_base64_decode(const char *in, size_t len, size_t *outlen);
-
 #endif

@@ -8,9 +8,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "base/base32.h"
 #include "base/util.h"
-
-static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /* yescrypt cost: the codes carry 60 random bits, so the hash only has to
  * make an offline search of a stolen store hopeless, not stretch a weak
@@ -64,7 +63,7 @@ int recovery_generate(struct recovery_code *c)
 	if (fill_random(rnd, sizeof(rnd)))
 		return -1;
 	for (unsigned i = 0; i < RECOVERY_LEN; i++)
-		code[i] = alphabet[rnd[i] & 31];
+		code[i] = base32_digit(rnd[i]);
 	code[RECOVERY_LEN] = '\0';
 	explicit_bzero(rnd, sizeof(rnd));
 	for (unsigned i = 0, o = 0; i < RECOVERY_LEN; i++) {

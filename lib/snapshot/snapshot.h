@@ -8,7 +8,12 @@
  *
  * This header is shared by the NSS module, the PAM module and sosafectl.
  * snapshot_read.c has no dependency beyond libc and tinycdb; it never
- * allocates on the lookup path and never reads outside the mapped file. */
+ * allocates on the lookup path and never reads outside the mapped file.
+ *
+ * THREAD SAFETY: the reader keeps no global state; a struct snap is
+ * read-only once open, so lookups on it may run in parallel, while
+ * snap_open() and snap_close() of one struct are its owner's alone. The NSS
+ * module shares its views between threads behind its own lock (view.c). */
 #ifndef SOSAFE_SNAPSHOT_H
 #define SOSAFE_SNAPSHOT_H
 

@@ -223,10 +223,13 @@ static int build(int fd, unsigned kind, const struct snap_data *d, char *err, si
 	errno = 0;
 	if (cdb_make_add(&cm, SNAP_HEADER_KEY, SNAP_HEADER_KEYLEN, h, SNAP_HEADER_LEN) < 0) {
 		SET_ERR("cannot write snapshot header: %s", strerror(errno));
+		cdb_make_finish(&cm);   /* only it frees tinycdb's record lists; the file is discarded */
 		return -1;
 	}
-	if (add_records(&cm, kind, d, err, errlen))
+	if (add_records(&cm, kind, d, err, errlen)) {
+		cdb_make_finish(&cm);
 		return -1;
+	}
 	if (cdb_make_finish(&cm) < 0) {
 		SET_ERR("cannot finish snapshot: %s", strerror(errno));
 		return -1;

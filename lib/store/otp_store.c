@@ -5,11 +5,11 @@
 #include "store/schema_parts.h"
 #include "store/otp_store.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/util.h"
+#include "store/store_sql.h"
 
 static const char *const otp_steps[] = {
 	"CREATE TABLE otp ("
@@ -51,31 +51,29 @@ void otp_record_wipe(struct otp_record *r)
 	explicit_bzero(r, sizeof(*r));
 }
 
-static enum store_status prepare(struct store *st, const char *sql, sqlite3_stmt **q)
+/* Prepare SQL and bind ARGS; on success the caller steps Q and releases it. */
+static enum store_status query(struct store *st, const char *what, sqlite3_stmt **q, const char *sql,
+			       const struct sql_arg *args, unsigned n)
 {
-	int rc = sqlite3_prepare_v2(store_db(st), sql, -1, q, NULL);
-	return rc == SQLITE_OK ? ST_OK : store_fail(st, rc, "cannot query");
+	enum store_status s = sql_prepare(st, sql, q, what);
+	if (s == ST_OK)
+		s = sql_bind(st, *q, args, n, what);
+	return s;
 }
-
-static enum store_status step_done(struct store *st, sqlite3_stmt *q, const char *what)
-{
-	int rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? ST_OK : store_fail(st, rc, what);
-}
+#define QUERY(st, what, q, sql, ...) \
+	query(st, what, q, sql, (const struct sql_arg[]){ __VA_ARGS__ }, \
+	      (unsigned)ARRAY_SIZE(((const struct sql_arg[]){ __VA_ARGS__ })))
 
 enum store_status otp_get(struct store *st, const char *user, struct otp_record *r)
 {
 	sqlite3_stmt *q = NULL;
 	otp_record_wipe(r);
-	enum store_status s = prepare(st,
+	enum store_status s = QUERY(st, "cannot read", &q,
 		"SELECT secret, algorithm, digits, period, last_step, enrolled_at FROM otp WHERE user = ?",
-		&q);
-	if (s != ST_OK)
-		return s;
-	sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+		SQL_TEXT(user));
+	if (s == ST_OK)
+		s = sql_step(st, q, "cannot read");
+	if (s == ST_OK) {
 		const void *blob = sqlite3_column_blob(q, 0);
 		int n = sqlite3_column_bytes(q, 0);
 		r->params.algorithm = (enum totp_algorithm)sqlite3_column_int(q, 1);
@@ -86,72 +84,50 @@ enum store_status otp_get(struct store *st, const char *user, struct otp_record 
 		if (!blob || n < TOTP_SECRET_MIN || n > TOTP_SECRET_MAX ||
 		    !totp_params_valid(&r->params)) {
 			otp_record_wipe(r);
-			s = ST_CORRUPT;
 			store_fail(st, SQLITE_CORRUPT, "malformed otp row in");
+			s = ST_CORRUPT;
 		} else {
 			memcpy(r->secret, blob, (size_t)n);
 			r->secret_len = (size_t)n;
 		}
-	} else if (rc == SQLITE_DONE) {
-		s = ST_NOTFOUND;
-	} else {
-		s = store_fail(st, rc, "cannot read");
 	}
-	sqlite3_finalize(q);
+	sql_release(st, q);
 	return s;
 }
 
 enum store_status otp_put(struct store *st, const char *user, const struct otp_record *r,
 			  const char *by)
 {
-	sqlite3_stmt *q = NULL;
 	if (r->secret_len < TOTP_SECRET_MIN || r->secret_len > TOTP_SECRET_MAX ||
 	    !totp_params_valid(&r->params))
 		return ST_ERROR;
-	enum store_status s = prepare(st,
+	return sql_run(st, "cannot write", NULL,
 		"INSERT OR REPLACE INTO otp (user, secret, algorithm, digits, period, last_step,"
-		" enrolled_at, enrolled_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &q);
-	if (s != ST_OK)
-		return s;
-	sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 2, r->secret, (int)r->secret_len, SQLITE_STATIC);
-	sqlite3_bind_int(q, 3, (int)r->params.algorithm);
-	sqlite3_bind_int(q, 4, (int)r->params.digits);
-	sqlite3_bind_int(q, 5, (int)r->params.period);
-	sqlite3_bind_int64(q, 6, r->last_step);
-	sqlite3_bind_int64(q, 7, r->enrolled_at);
-	sqlite3_bind_text(q, 8, by ? by : "", -1, SQLITE_STATIC);
-	return step_done(st, q, "cannot write");
+		" enrolled_at, enrolled_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		SQL_TEXT(user), SQL_BLOB(r->secret, r->secret_len), SQL_INT(r->params.algorithm),
+		SQL_INT(r->params.digits), SQL_INT(r->params.period), SQL_INT(r->last_step),
+		SQL_INT(r->enrolled_at), SQL_TEXT(by ? by : ""));
 }
 
 enum store_status otp_advance_step(struct store *st, const char *user, int64_t step)
 {
-	sqlite3_stmt *q = NULL;
-	enum store_status s = prepare(st,
-		"UPDATE otp SET last_step = ?2 WHERE user = ?1 AND last_step < ?2", &q);
-	if (s != ST_OK)
-		return s;
-	sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, step);
-	s = step_done(st, q, "cannot write");
-	if (s == ST_OK && sqlite3_changes(store_db(st)) != 1)
-		s = ST_NOTFOUND;
-	return s;
+	long n = 0;
+	enum store_status s = sql_run(st, "cannot write", &n,
+		"UPDATE otp SET last_step = ?2 WHERE user = ?1 AND last_step < ?2",
+		SQL_TEXT(user), SQL_INT(step));
+	return s == ST_OK && n != 1 ? ST_NOTFOUND : s;
 }
 
+/* The per-user tables of this part, by name (never input). */
 static enum store_status delete_from(struct store *st, const char *table, const char *user,
 				     long *rows)
 {
 	char sql[96];
-	sqlite3_stmt *q = NULL;
+	long n = 0;
 	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE user = ?", table);
-	enum store_status s = prepare(st, sql, &q);
-	if (s != ST_OK)
-		return s;
-	sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
-	s = step_done(st, q, "cannot delete from");
+	enum store_status s = sql_run(st, "cannot delete from", &n, sql, SQL_TEXT(user));
 	if (s == ST_OK)
-		*rows += sqlite3_changes(store_db(st));
+		*rows += n;
 	return s;
 }
 
@@ -166,21 +142,8 @@ enum store_status otp_revoke(struct store *st, const char *user, long *rows)
 
 enum store_status otp_window_get(struct store *st, const char *user, int64_t *deadline)
 {
-	sqlite3_stmt *q = NULL;
-	*deadline = 0;
-	enum store_status s = prepare(st, "SELECT deadline FROM otp_enroll_window WHERE user = ?", &q);
-	if (s != ST_OK)
-		return s;
-	sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		*deadline = sqlite3_column_int64(q, 0);
-	else if (rc == SQLITE_DONE)
-		s = ST_NOTFOUND;
-	else
-		s = store_fail(st, rc, "cannot read");
-	sqlite3_finalize(q);
-	return s;
+	return sql_int(st, "cannot read", deadline,
+		       "SELECT deadline FROM otp_enroll_window WHERE user = ?", SQL_TEXT(user));
 }
 
 enum store_status otp_window_set(struct store *st, const char *user, int64_t deadline,
@@ -189,15 +152,9 @@ enum store_status otp_window_set(struct store *st, const char *user, int64_t dea
 	long rows = 0;
 	if (deadline == 0)
 		return delete_from(st, "otp_enroll_window", user, &rows);
-	sqlite3_stmt *q = NULL;
-	enum store_status s = prepare(st,
-		"INSERT OR REPLACE INTO otp_enroll_window (user, deadline, set_by) VALUES (?, ?, ?)", &q);
-	if (s != ST_OK)
-		return s;
-	sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, deadline);
-	sqlite3_bind_text(q, 3, by ? by : "", -1, SQLITE_STATIC);
-	return step_done(st, q, "cannot write");
+	return sql_run(st, "cannot write", NULL,
+		"INSERT OR REPLACE INTO otp_enroll_window (user, deadline, set_by) VALUES (?, ?, ?)",
+		SQL_TEXT(user), SQL_INT(deadline), SQL_TEXT(by ? by : ""));
 }
 
 enum store_status otp_recovery_replace(struct store *st, const char *user, unsigned n,
@@ -206,18 +163,10 @@ enum store_status otp_recovery_replace(struct store *st, const char *user, unsig
 {
 	long rows = 0;
 	enum store_status s = delete_from(st, "otp_recovery", user, &rows);
-	for (unsigned i = 0; i < n && s == ST_OK; i++) {
-		sqlite3_stmt *q = NULL;
-		s = prepare(st, "INSERT INTO otp_recovery (user, id, hash, created_at) VALUES (?, ?, ?, ?)",
-			    &q);
-		if (s != ST_OK)
-			break;
-		sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, ids[i], -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 3, hashes[i], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 4, now);
-		s = step_done(st, q, "cannot write");
-	}
+	for (unsigned i = 0; i < n && s == ST_OK; i++)
+		s = sql_run(st, "cannot write", NULL,
+			"INSERT INTO otp_recovery (user, id, hash, created_at) VALUES (?, ?, ?, ?)",
+			SQL_TEXT(user), SQL_TEXT(ids[i]), SQL_TEXT(hashes[i]), SQL_INT(now));
 	return s;
 }
 
@@ -226,45 +175,32 @@ enum store_status otp_recovery_hash(struct store *st, const char *user, const ch
 {
 	sqlite3_stmt *q = NULL;
 	hash[0] = '\0';
-	enum store_status s = prepare(st,
-		"SELECT hash FROM otp_recovery WHERE user = ? AND id = ? AND used_at = 0", &q);
-	if (s != ST_OK)
-		return s;
-	sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	enum store_status s = QUERY(st, "cannot read", &q,
+		"SELECT hash FROM otp_recovery WHERE user = ? AND id = ? AND used_at = 0",
+		SQL_TEXT(user), SQL_TEXT(id));
+	if (s == ST_OK)
+		s = sql_step(st, q, "cannot read");
+	if (s == ST_OK) {
 		const char *h = (const char *)sqlite3_column_text(q, 0);
 		if (!h || strlen(h) >= hashlen)
 			s = ST_CORRUPT;
 		else
 			snprintf(hash, hashlen, "%s", h);
-	} else if (rc == SQLITE_DONE) {
-		s = ST_NOTFOUND;
-	} else {
-		s = store_fail(st, rc, "cannot read");
 	}
-	sqlite3_finalize(q);
+	sql_release(st, q);
 	return s;
 }
 
 enum store_status otp_recovery_consume(struct store *st, const char *user, const char *id,
 				       const char *hash, int64_t now, bool *used)
 {
-	sqlite3_stmt *q = NULL;
+	long n = 0;
 	*used = false;
-	enum store_status s = prepare(st,
+	enum store_status s = sql_run(st, "cannot write", &n,
 		"UPDATE otp_recovery SET used_at = ? WHERE user = ? AND id = ? AND hash = ? AND used_at = 0",
-		&q);
-	if (s != ST_OK)
-		return s;
-	sqlite3_bind_int64(q, 1, now > 0 ? now : 1);
-	sqlite3_bind_text(q, 2, user, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, hash, -1, SQLITE_STATIC);
-	s = step_done(st, q, "cannot write");
+		SQL_INT(now > 0 ? now : 1), SQL_TEXT(user), SQL_TEXT(id), SQL_TEXT(hash));
 	if (s == ST_OK)
-		*used = sqlite3_changes(store_db(st)) == 1;
+		*used = n == 1;
 	return s;
 }
 
@@ -273,18 +209,17 @@ enum store_status otp_recovery_count(struct store *st, const char *user, unsigne
 {
 	sqlite3_stmt *q = NULL;
 	*unused = *total = 0;
-	enum store_status s = prepare(st,
-		"SELECT count(*), coalesce(sum(used_at = 0), 0) FROM otp_recovery WHERE user = ?", &q);
-	if (s != ST_OK)
-		return s;
-	sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	enum store_status s = QUERY(st, "cannot read", &q,
+		"SELECT count(*), coalesce(sum(used_at = 0), 0) FROM otp_recovery WHERE user = ?",
+		SQL_TEXT(user));
+	if (s == ST_OK)
+		s = sql_step(st, q, "cannot read");
+	if (s == ST_NOTFOUND)   /* an aggregate always has a row */
+		s = store_fail(st, SQLITE_INTERNAL, "cannot read");
+	if (s == ST_OK) {
 		*total = (unsigned)sqlite3_column_int(q, 0);
 		*unused = (unsigned)sqlite3_column_int(q, 1);
-	} else {
-		s = store_fail(st, rc, "cannot read");
 	}
-	sqlite3_finalize(q);
+	sql_release(st, q);
 	return s;
 }

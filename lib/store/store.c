@@ -434,11 +434,15 @@ static enum store_status create_file(const char *path, char *err, size_t errlen)
 enum store_status store_open(struct store **out, const char *state_dir, unsigned flags,
 			     unsigned timeout_ms, char *err, size_t errlen)
 {
+	struct sosafe_err fe = { "" };
 	*out = NULL;
 	if (flags & STORE_CREATE) {
-		if (fs_ensure_dir(state_dir, err, errlen))
+		if (fs_ensure_dir(state_dir, &fe)) {
+			snprintf(err, errlen, "%s", fe.msg);
 			return ST_PERM;
-	} else if (fs_check_dir(state_dir, err, errlen)) {
+		}
+	} else if (fs_check_dir(state_dir, &fe)) {
+		snprintf(err, errlen, "%s", fe.msg);
 		return access(state_dir, F_OK) ? ST_MISSING : ST_PERM;
 	}
 	struct store *st = calloc(1, sizeof(*st));
@@ -460,8 +464,9 @@ enum store_status store_open(struct store **out, const char *state_dir, unsigned
 			return s;
 		}
 	}
-	int chk = fs_check_file(st->path, true, err, errlen);
+	int chk = fs_check_file(st->path, true, &fe);
 	if (chk) {
+		snprintf(err, errlen, "%s", fe.msg);
 		if (chk > 0)
 			snprintf(err, errlen, "state store %s does not exist; run: sosafectl init "
 				 "(or restore a backup)", st->path);

@@ -3,8 +3,20 @@
  *
  * Every operation that decides (count, lock, accept a code) runs inside one
  * IMMEDIATE transaction, so N processes and N threads count exactly. All
- * callers go through these functions, so a network store for gateway fleets
- * can be added behind the same interface. */
+ * callers go through the headers of lib/store/, which speak of users,
+ * tallies and records, never of SQL, so a network store for gateway fleets
+ * can be added behind the same interface:
+ *   store.h          the connection, transactions, administration
+ *   lockout_store.h  tally rows        otp_store.h     TOTP secrets, codes
+ *   audit_store.h    the audit trail   report_store.h  the access review
+ * Each repository file also holds its feature's schema part, listed in
+ * store_schema.c; store_sql.h is the SQL toolkit they share.
+ *
+ * THREAD SAFETY: the module keeps no global state; each struct store is
+ * one connection (SQLite opened without its own mutex) and must be used by
+ * one thread at a time, reference count included: the PAM module keeps one
+ * per PAM handle, and a host serialises the calls on a handle. Threads that
+ * share the file each open their own; the transactions keep them exact. */
 #ifndef SOSAFE_STORE_H
 #define SOSAFE_STORE_H
 
@@ -100,7 +112,8 @@ enum store_status store_restore(struct store *st, const char *backup, const char
 /* Integrity check of the live store ("ok" or the first problem in ERR). */
 enum store_status store_check(struct store *st, char *err, size_t errlen);
 
-/* Raw handle for feature code in lib/ that keeps its own tables. */
+/* Raw handle and SQLite error recording, for SQL in lib/store/ only
+ * (store_sql.h); nothing above lib/store/ should need them. */
 struct sqlite3 *store_db(struct store *st);
 /* Map a SQLite result code to a status and record ERR for store_error(). */
 enum store_status store_fail(struct store *st, int sqlite_rc, const char *what);

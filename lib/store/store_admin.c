@@ -211,11 +211,11 @@ int sql_user_union(char *buf, size_t len)
 
 enum store_status store_foreach_user(struct store *st, store_user_fn fn, void *ctx)
 {
-	char sql[1024];
-	if (sql_user_union(sql, sizeof(sql) - 16))
+	char users[1024], sql[1040];
+	if (sql_user_union(users, sizeof(users)))
 		return sql_error(st, ST_ERROR, "too many per-user tables in the schema of %s",
 				 store_path(st));
-	strcat(sql, " ORDER BY 1");
+	snprintf(sql, sizeof(sql), "%s ORDER BY 1", users);
 	sqlite3_stmt *q;
 	enum store_status s = sql_prepare(st, sql, &q, "cannot read");
 	while (s == ST_OK && (s = sql_step(st, q, "cannot read")) == ST_OK)

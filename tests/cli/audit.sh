@@ -2,74 +2,61 @@
 # Audit trail, pseudonyms and the access-review report through sosafectl,
 # on a private state_dir (no root needed). TAP output.
 set -u
+. "$(dirname "$0")/../lib/tap.sh"
 ctl="${abs_top_builddir:-.}/sosafectl/sosafectl"
-tmp=$(mktemp -d /tmp/sosafe-audit-test.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-chmod 755 "$tmp"
+tap_tmpdir audit-test
 conf="$tmp/sosafe.conf"
 printf 'state_dir = %s/state\nnodelay = yes\n' "$tmp" >"$conf"
 chmod 644 "$conf"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); echo "not ok $n - $1"; }
-expect() {
-	local code=$1 what=$2
-	shift 3
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	local rc=$?
-	if [ "$rc" -eq "$code" ]; then ok "$what"; else nok "$what (exit $rc, want $code)"; sed 's/^/# /' "$tmp/err" "$tmp/out"; fi
-}
-has() { if grep -q -- "$2" "$tmp/$1"; then ok "$3"; else nok "$3"; sed 's/^/# /' "$tmp/$1"; fi; }
-hasnt() { if grep -q -- "$2" "$tmp/$1"; then nok "$3"; sed 's/^/# /' "$tmp/$1"; else ok "$3"; fi; }
 db="$tmp/state/state.db"
 sql() { sqlite3 "$db" "$1"; }
 C=(--conf "$conf")
 K=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
 
-echo "1..39"
-expect 0 "init" -- "$ctl" "${C[@]}" init
-expect 0 "verify of an empty trail passes" -- "$ctl" "${C[@]}" audit verify
+plan 39
+expect_exit 0 "init" -- "$ctl" "${C[@]}" init
+expect_exit 0 "verify of an empty trail passes" -- "$ctl" "${C[@]}" audit verify
 
 # admin actions write records: enroll, recovery-codes, unlock, review
-expect 0 "enroll alice" -- "$ctl" "${C[@]}" enroll alice --secret $K --no-confirm
-expect 0 "recovery codes for alice" -- "$ctl" "${C[@]}" recovery-codes alice --count 5
+expect_exit 0 "enroll alice" -- "$ctl" "${C[@]}" enroll alice --secret $K --no-confirm
+expect_exit 0 "recovery codes for alice" -- "$ctl" "${C[@]}" recovery-codes alice --count 5
 sql "INSERT INTO tally(user, locked_until, last_success) VALUES ('bob', $(( $(date +%s) + 600 )), 1700000000)"
-expect 0 "unlock bob" -- "$ctl" "${C[@]}" unlock bob
+expect_exit 0 "unlock bob" -- "$ctl" "${C[@]}" unlock bob
 sql "UPDATE tally SET locked_until = $(( $(date +%s) + 600 )) WHERE user = 'bob'"
-expect 0 "review alice" -- "$ctl" "${C[@]}" review alice --by dave
+expect_exit 0 "review alice" -- "$ctl" "${C[@]}" review alice --by dave
 [ "$(stat -c %a "$tmp/state/audit.key")" = 600 ] && ok "audit.key is 0600" || nok "audit.key is 0600"
 [ "$(stat -c %s "$tmp/state/audit.key")" = 32 ] && ok "audit.key holds 32 bytes" || nok "audit.key holds 32 bytes"
 
-expect 0 "export" -- "$ctl" "${C[@]}" audit export
+expect_exit 0 "export" -- "$ctl" "${C[@]}" audit export
 for ev in enroll recovery-codes unlock review; do
 	has out "event=\"$ev\"" "export has the $ev record"
 done
 has out 'actor="' "export names the acting admin"
 records=$(sql "SELECT count(*) FROM audit")
-expect 0 "untouched trail verifies" -- "$ctl" "${C[@]}" audit verify
+expect_exit 0 "untouched trail verifies" -- "$ctl" "${C[@]}" audit verify
 has out "$records records intact" "verify counts every record"
 
 cp "$db" "$tmp/pristine.db"
 restore() { rm -f "$db-wal" "$db-shm"; cp "$tmp/pristine.db" "$db"; }
 
 sql "UPDATE audit SET actor = 'nobody' WHERE seq = 2"
-expect 1 "edited record: verify exits 1" -- "$ctl" "${C[@]}" audit verify
+expect_exit 1 "edited record: verify exits 1" -- "$ctl" "${C[@]}" audit verify
 has out "record 2 altered" "verify names the edited record 2"
 restore
 sql "DELETE FROM audit WHERE seq = 3"
-expect 1 "deleted record: verify exits 1" -- "$ctl" "${C[@]}" audit verify
+expect_exit 1 "deleted record: verify exits 1" -- "$ctl" "${C[@]}" audit verify
 has out "record 3 missing" "verify names the deleted record 3"
 restore
 sql "UPDATE audit SET seq = 100 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 3; UPDATE audit SET seq = 3 WHERE seq = 100"
-expect 1 "reordered records: verify exits 1" -- "$ctl" "${C[@]}" audit verify
+expect_exit 1 "reordered records: verify exits 1" -- "$ctl" "${C[@]}" audit verify
 has out "record 2 " "verify names the first reordered record 2"
 restore
-expect 0 "restored copy verifies again" -- "$ctl" "${C[@]}" audit verify --json
+expect_exit 0 "restored copy verifies again" -- "$ctl" "${C[@]}" audit verify --json
 has out '"ok":true' "verify --json says ok"
 
-expect 0 "export --since tomorrow is empty" -- "$ctl" "${C[@]}" audit export --since "$(date -u -d tomorrow +%Y-%m-%d)"
+expect_exit 0 "export --since tomorrow is empty" -- "$ctl" "${C[@]}" audit export --since "$(date -u -d tomorrow +%Y-%m-%d)"
 [ ! -s "$tmp/out" ] && ok "nothing after tomorrow" || nok "nothing after tomorrow"
-expect 0 "export --json" -- "$ctl" "${C[@]}" audit export --since 0 --json
+expect_exit 0 "export --json" -- "$ctl" "${C[@]}" audit export --since 0 --json
 if python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; assert [x["seq"] for x in r]==list(range(1,len(r)+1)); assert any(x["event"]=="unlock" and x["user"]=="bob" for x in r)' "$tmp/out"; then
 	ok "JSON lines parse, in order, with the unlock of bob"; else nok "JSON lines parse, in order, with the unlock of bob"; fi
 
@@ -77,12 +64,12 @@ if python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; as
 pconf="$tmp/pseudo.conf"
 printf 'state_dir = %s/state\nlog_identity = pseudonym\n' "$tmp" >"$pconf"
 chmod 644 "$pconf"
-expect 0 "export in pseudonym mode" -- "$ctl" --conf "$pconf" audit export
+expect_exit 0 "export in pseudonym mode" -- "$ctl" --conf "$pconf" audit export
 hasnt out 'user="alice"\|user="bob"' "no user name in the pseudonymised export"
 p=$(grep -o 'user="pn:[0-9a-f]*"' "$tmp/out" | head -1 | sed 's/user="\(.*\)"/\1/')
-expect 0 "reveal maps the pseudonym back" -- "$ctl" --conf "$pconf" audit reveal "$p"
+expect_exit 0 "reveal maps the pseudonym back" -- "$ctl" --conf "$pconf" audit reveal "$p"
 has out '^alice$\|^bob$' "reveal prints the user name"
-expect 1 "reveal of an unknown pseudonym fails" -- "$ctl" --conf "$pconf" audit reveal pn:0000000000000000
+expect_exit 1 "reveal of an unknown pseudonym fails" -- "$ctl" --conf "$pconf" audit reveal pn:0000000000000000
 
 # access-review report against a fixture: alice (TOTP, 3 of 5 codes left,
 # reviewed by dave), bob (locked, last login 2023-11-14T22:13:20Z, one lock),
@@ -95,13 +82,13 @@ sql "INSERT INTO audit VALUES (1000, strftime('%s','now'), 'lock', 'bob', 'sshd'
 printf 'alice:x:5001:5001::/home/alice:/bin/sh\nbob:x:5002:27::/home/bob:/bin/sh\n' >"$tmp/passwd"
 printf 'alice:x:5001:\nsudo:x:27:\nwheel:x:10:alice\ndomain admins:x:5100:alice\nusers:x:100:alice,bob\n' >"$tmp/group"
 R=(env LD_PRELOAD=libnss_wrapper.so NSS_WRAPPER_PASSWD="$tmp/passwd" NSS_WRAPPER_GROUP="$tmp/group" "$ctl" "${C[@]}")
-expect 0 "report --csv" -- "${R[@]}" report --csv
+expect_exit 0 "report --csv" -- "${R[@]}" report --csv
 if [ "$(sed -n 1p "$tmp/out")" = "user,source,status,locked,totp,recovery_codes_left,last_success,locks_in_period,last_review,reviewer,privileged_groups" ] &&
    grep -qx 'alice,local,active,no,yes,3,,0,20[0-9-]*T[0-9:]*Z,dave,wheel;domain admins' "$tmp/out" &&
    grep -qx 'bob,local,active,yes,no,0,2023-11-14T22:13:20Z,1,,,sudo' "$tmp/out" &&
    grep -qx 'carol,directory,deactivated,no,no,0,,0,,,' "$tmp/out" && [ "$(wc -l <"$tmp/out")" = 4 ]; then
 	ok "CSV report matches the fixture"; else nok "CSV report matches the fixture"; sed 's/^/# /' "$tmp/out"; fi
-expect 0 "report --json" -- "${R[@]}" report --json
+expect_exit 0 "report --json" -- "${R[@]}" report --json
 if python3 - "$tmp/out" <<'EOF'
 import json, sys
 r = {x["user"]: x for x in json.load(open(sys.argv[1]))}
@@ -117,8 +104,9 @@ assert b["privileged"] is True and b["privileged_groups"] == ["sudo"], b
 assert c["privileged"] is False and c["privileged_groups"] == [], c
 EOF
 then ok "JSON report matches the fixture"; else nok "JSON report matches the fixture"; sed 's/^/# /' "$tmp/out"; fi
-expect 0 "report (text)" -- "${R[@]}" report
+expect_exit 0 "report (text)" -- "${R[@]}" report
 if grep -Eq '^alice +local +active +no +yes +3 +- +0 +20[0-9-]+T[0-9:]+Z +dave +wheel,domain admins$' "$tmp/out" &&
    grep -Eq '^bob +local +active +yes +no +0 +2023-11-14T22:13:20Z +1 +- +- +sudo$' "$tmp/out" &&
    grep -Eq '^carol +directory +deactivated +no +no +0 +- +0 +- +- +-$' "$tmp/out"; then
 	ok "text report matches the fixture"; else nok "text report matches the fixture"; sed 's/^/# /' "$tmp/out"; fi
+tap_done

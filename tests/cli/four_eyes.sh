@@ -4,14 +4,10 @@
 # which sosafectl honours only for uid 0: as root it is set directly, as
 # another user inside `unshare -r` (uid 0 in a user namespace). TAP output.
 set -u
+. "$(dirname "$0")/../lib/tap.sh"
 ctl="${abs_top_builddir:-.}/sosafectl/sosafectl"
-tmp=$(mktemp -d /tmp/sosafe-4eyes-test.XXXXXX)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
-chmod 755 "$tmp"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); echo "not ok $n - $1"; }
-check() { if eval "$2"; then ok "$1"; else nok "$1"; sed 's/^/# /' "$tmp/err" "$tmp/out" 2>/dev/null; fi; }
+tap_tmpdir 4eyes-test
+TAP_ON_FAIL='show "$tmp/err" "$tmp/out"'
 
 loginuid=$(cat /proc/self/loginuid 2>/dev/null || echo 4294967295)
 if [ "$(id -u)" = 0 ] && { [ "$loginuid" = 4294967295 ] || [ "$loginuid" = 0 ]; }; then
@@ -29,9 +25,7 @@ as() {
 run() {
 	local code=$1 who=$2 what=$3
 	shift 4
-	as "$who" "$ctl" --conf "$conf" "$@" >"$tmp/out" 2>"$tmp/err"
-	local rc=$?
-	if [ "$rc" -eq "$code" ]; then ok "$what"; else nok "$what (exit $rc, want $code)"; sed 's/^/# /' "$tmp/err" "$tmp/out"; fi
+	expect_exit "$code" "$what" -- as "$who" "$ctl" --conf "$conf" "$@"
 }
 mkconf() {
 	conf="$tmp/$1.conf"
@@ -45,52 +39,52 @@ lock() { sql "INSERT OR REPLACE INTO tally(user, locked_until) VALUES ('$1', $((
 locked() { [ "$(sql "SELECT locked_until > strftime('%s','now') FROM tally WHERE user = '$1'")" = 1 ]; }
 K=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
 
-echo "1..78"
+plan 78
 mkconf plain ""
 run 0 alice "init" -- init
 
 # --- not listed: runs directly -------------------------------------------
 lock bob
 run 0 alice "default (four_eyes empty): unlock runs directly" -- unlock bob
-check "bob is unlocked" '! locked bob'
+check "bob is unlocked" eval '! locked bob'
 mkconf some "four_eyes = reset-otp, recovery-codes"
 lock bob
 run 0 alice "unlock not listed (four_eyes = reset-otp, recovery-codes): runs directly" -- unlock bob
-check "bob is unlocked again" '! locked bob'
+check "bob is unlocked again" eval '! locked bob'
 run 2 alice "request of an action not listed is refused (run it directly)" -- request unlock bob
-check "and it says so" 'grep -q "not listed in four_eyes" "$tmp/err"'
+check "and it says so" eval 'grep -q "not listed in four_eyes" "$tmp/err"'
 
 # --- listed: refused directly, request / approve -----------------------------
 mkconf fe "four_eyes = unlock, reset-otp, recovery-codes, exempt, purge, audit-reveal
 four_eyes_ttl = 2h"
 lock bob
 run 1 alice "listed: direct unlock is refused" -- unlock bob
-check "the refusal points at 'sosafectl request unlock bob'" 'grep -q "sosafectl request unlock bob" "$tmp/err"'
-check "bob stays locked" 'locked bob'
-check "the refusal is an audit record" '[ "$(sql "SELECT count(*) FROM audit WHERE event = '"'four-eyes-refused'"' AND user = '"'bob'"'")" = 1 ]'
+check "the refusal points at 'sosafectl request unlock bob'" eval 'grep -q "sosafectl request unlock bob" "$tmp/err"'
+check "bob stays locked" eval 'locked bob'
+check "the refusal is an audit record" eval '[ "$(sql "SELECT count(*) FROM audit WHERE event = '"'four-eyes-refused'"' AND user = '"'bob'"'")" = 1 ]'
 run 0 alice "alice requests: unlock bob" -- request unlock bob
 id=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
-check "the request id is printed" '[ -n "$id" ]'
-check "the request expires after four_eyes_ttl (2h)" '[ "$(sql "SELECT expires - created FROM four_eyes_request WHERE id = $id")" = 7200 ]'
+check "the request id is printed" eval '[ -n "$id" ]'
+check "the request expires after four_eyes_ttl (2h)" eval '[ "$(sql "SELECT expires - created FROM four_eyes_request WHERE id = $id")" = 7200 ]'
 run 1 alice "alice cannot approve her own request" -- approve "$id"
-check "same admin: bob stays locked" 'locked bob'
-check "same admin: the request stays pending" '[ "$(sql "SELECT state FROM four_eyes_request WHERE id = $id")" = pending ]'
+check "same admin: bob stays locked" eval 'locked bob'
+check "same admin: the request stays pending" eval '[ "$(sql "SELECT state FROM four_eyes_request WHERE id = $id")" = pending ]'
 run 1 "" "root without login uid or SUDO_USER (cron) cannot approve" -- approve "$id"
-check "cron: bob stays locked" 'locked bob'
+check "cron: bob stays locked" eval 'locked bob'
 run 1 carol "unknown request id is refused" -- approve 999
-check "unknown id: the message names it" 'grep -q "no request 999" "$tmp/err"'
+check "unknown id: the message names it" eval 'grep -q "no request 999" "$tmp/err"'
 run 0 carol "requests lists the pending request" -- requests --json
-check "requests --json parses and shows 'unlock bob' by alice" \
+check "requests --json parses and shows 'unlock bob' by alice" eval \
 	'python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert [(x[\"id\"], x[\"command\"], x[\"requester\"]) for x in r] == [($id, \"unlock bob\", \"alice\")]" "$tmp/out"'
 run 0 carol "carol approves: the unlock happens" -- approve "$id"
-check "bob is unlocked after the approval" '! locked bob'
-check "the request is done, decided by carol" '[ "$(sql "SELECT state || decided_by FROM four_eyes_request WHERE id = $id")" = donecarol ]'
-check "audit: the approval names carol and the requester alice" \
+check "bob is unlocked after the approval" eval '! locked bob'
+check "the request is done, decided by carol" eval '[ "$(sql "SELECT state || decided_by FROM four_eyes_request WHERE id = $id")" = donecarol ]'
+check "audit: the approval names carol and the requester alice" eval \
 	'[ "$(sql "SELECT count(*) FROM audit WHERE event = '"'four-eyes-approve'"' AND actor = '"'carol'"' AND detail LIKE '"'request $id:%requested by alice'"'")" = 1 ]'
 lock bob
 run 1 dave "a second approval of the same request is refused" -- approve "$id"
-check "and does not unlock again" 'locked bob'
-check "exactly one unlock record carries request $id" \
+check "and does not unlock again" eval 'locked bob'
+check "exactly one unlock record carries request $id" eval \
 	'[ "$(sql "SELECT count(*) FROM audit WHERE event = '"'unlock'"' AND detail LIKE '"'%request $id of alice%'"'")" = 1 ]'
 
 # --- expiry ----------------------------------------------------------------------
@@ -98,8 +92,8 @@ run 0 alice "request: unlock bob (to expire)" -- request unlock bob
 eid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
 sql "UPDATE four_eyes_request SET expires = $((now - 1)) WHERE id = $eid"
 run 1 carol "an expired request cannot be approved" -- approve "$eid"
-check "expired: bob stays locked" 'locked bob'
-check "expired: state expired, with an audit record" \
+check "expired: bob stays locked" eval 'locked bob'
+check "expired: state expired, with an audit record" eval \
 	'[ "$(sql "SELECT state FROM four_eyes_request WHERE id = $eid")" = expired ] && [ "$(sql "SELECT count(*) FROM audit WHERE event = '"'four-eyes-expired'"' AND detail LIKE '"'request $eid %'"'")" = 1 ]'
 
 # --- racing approvals: exactly once ---------------------------------------------------
@@ -111,20 +105,20 @@ for who in carol dave erin frank gina hank; do
 done
 wait
 wins=$(cat "$tmp"/race.*.rc | grep -c '^0$')
-check "six racing approvals: exactly one succeeds (got $wins)" '[ "$wins" = 1 ]'
+check "six racing approvals: exactly one succeeds (got $wins)" eval '[ "$wins" = 1 ]'
 echo "# $(cat "$tmp"/race.*.out | grep -c 'no longer pending') of the 5 losers passed the checks and lost inside the store transaction"
-check "exactly one recovery-codes record for request $rid" \
+check "exactly one recovery-codes record for request $rid" eval \
 	'[ "$(sql "SELECT count(*) FROM audit WHERE event = '"'recovery-codes'"' AND detail LIKE '"'%request $rid of%'"'")" = 1 ]'
-check "exactly one approval record for request $rid" \
+check "exactly one approval record for request $rid" eval \
 	'[ "$(sql "SELECT count(*) FROM audit WHERE event = '"'four-eyes-approve'"' AND detail LIKE '"'request $rid:%'"'")" = 1 ]'
-check "alice holds the 3 codes printed to the winner" '[ "$(sql "SELECT count(*) FROM otp_recovery WHERE user = '"'alice'"'")" = 3 ]'
+check "alice holds the 3 codes printed to the winner" eval '[ "$(sql "SELECT count(*) FROM otp_recovery WHERE user = '"'alice'"'")" = 3 ]'
 
 # --- deny, exempt, other forms ---------------------------------------------------------
 run 0 alice "request: reset-otp alice" -- request reset-otp alice
 did=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
 run 0 alice "the requester withdraws it (deny)" -- deny "$did"
 run 1 carol "a denied request cannot be approved" -- approve "$did"
-check "denied: alice keeps her second factor" '[ "$(sql "SELECT count(*) FROM otp WHERE user = '"'alice'"'")" = 1 ]'
+check "denied: alice keeps her second factor" eval '[ "$(sql "SELECT count(*) FROM otp WHERE user = '"'alice'"'")" = 1 ]'
 run 1 alice "exempt listed: enroll-window --hours is refused directly" -- enroll-window zoe --hours 8
 run 0 alice "enroll-window --clear (no weakening) runs directly" -- enroll-window zoe --clear
 run 2 alice "request enroll-window --clear is refused (needs no approval)" -- request enroll-window zoe --clear
@@ -139,7 +133,7 @@ run 0 alice "purge --report is no weakening: runs directly" -- purge --report
 run 0 alice "request: purge" -- request purge
 pid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
 run 0 carol "carol approves the purge" -- approve "$pid"
-check "olduser purged, with a deletion report by carol" '[ "$(sql "SELECT count(*) FROM dir_user WHERE user = '"'olduser'"'")" = 0 ] && [ "$(sql "SELECT admin FROM deletion_report WHERE user = '"'olduser'"'")" = carol ]'
+check "olduser purged, with a deletion report by carol" eval '[ "$(sql "SELECT count(*) FROM dir_user WHERE user = '"'olduser'"'")" = 0 ] && [ "$(sql "SELECT admin FROM deletion_report WHERE user = '"'olduser'"'")" = carol ]'
 
 # --- import and backup through four-eyes -------------------------------------------------------
 mkconf ib "four_eyes = import, backup"
@@ -149,15 +143,15 @@ run 1 alice "import listed: direct import is refused" -- import --oath-usersfile
 run 0 alice "request: import" -- request import --oath-usersfile "$tmp/users.oath"
 iid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
 run 0 carol "carol approves the import" -- approve "$iid"
-check "ivan's secret was imported once" '[ "$(sql "SELECT count(*) FROM otp WHERE user = '"'ivan'"'")" = 1 ] && [ "$(sql "SELECT count(*) FROM audit WHERE event = '"'import'"' AND detail LIKE '"'%request $iid of alice%'"'")" = 1 ]'
+check "ivan's secret was imported once" eval '[ "$(sql "SELECT count(*) FROM otp WHERE user = '"'ivan'"'")" = 1 ] && [ "$(sql "SELECT count(*) FROM audit WHERE event = '"'import'"' AND detail LIKE '"'%request $iid of alice%'"'")" = 1 ]'
 run 0 alice "request: backup" -- request backup "$tmp/copy.db"
 bid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
 run 0 carol "carol approves the backup" -- approve "$bid"
-check "the copy exists, mode 0600" '[ "$(stat -c %a "$tmp/copy.db" 2>/dev/null)" = 600 ]'
+check "the copy exists, mode 0600" eval '[ "$(stat -c %a "$tmp/copy.db" 2>/dev/null)" = 600 ]'
 run 0 alice "request: backup to a file that exists already" -- request backup "$tmp/copy.db"
 fid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
 run 1 carol "the approved action fails (file exists): approve exits 1" -- approve "$fid"
-check "a failed action leaves the request pending, with no approval record" \
+check "a failed action leaves the request pending, with no approval record" eval \
 	'[ "$(sql "SELECT state FROM four_eyes_request WHERE id = $fid")" = pending ] && [ "$(sql "SELECT count(*) FROM audit WHERE event = '"'four-eyes-approve'"' AND detail LIKE '"'request $fid:%'"'")" = 0 ]'
 run 0 alice "the requester withdraws it" -- deny "$fid"
 
@@ -166,20 +160,20 @@ mkconf plain ""
 lock bob
 sql "CREATE TRIGGER audit_ro BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit table read-only (test)'); END"
 run 1 alice "audit write fails: unlock refused" -- unlock bob
-check "audit write fails: bob stays locked" 'locked bob'
+check "audit write fails: bob stays locked" eval 'locked bob'
 before=$(sql "SELECT group_concat(hash) FROM otp_recovery WHERE user = 'alice'")
 run 1 alice "audit write fails: reset-otp refused" -- reset-otp alice
 fails=0
 as alice "$ctl" --conf "$conf" recovery-codes alice --count 2 >/dev/null 2>&1 && fails=$((fails + 1))
 as alice "$ctl" --conf "$conf" enroll-window zoe --hours 4 >/dev/null 2>&1 && fails=$((fails + 1))
 as alice "$ctl" --conf "$conf" enroll zed --secret $K --no-confirm >/dev/null 2>&1 && fails=$((fails + 1))
-check "every one of them exited non-zero ($fails succeeded)" '[ "$fails" = 0 ]'
-check "nothing changed: alice's secret and codes, no window for zoe, no secret for zed" \
+check "every one of them exited non-zero ($fails succeeded)" eval '[ "$fails" = 0 ]'
+check "nothing changed: alice's secret and codes, no window for zoe, no secret for zed" eval \
 	'[ "$(sql "SELECT count(*) FROM otp WHERE user = '"'alice'"'")" = 1 ] && [ "$(sql "SELECT group_concat(hash) FROM otp_recovery WHERE user = '"'alice'"'")" = "$before" ] && [ "$(sql "SELECT count(*) FROM otp_enroll_window WHERE user = '"'zoe'"' AND deadline > 0")" = 0 ] && [ "$(sql "SELECT count(*) FROM otp WHERE user = '"'zed'"'")" = 0 ]'
 run 1 alice "audit write fails: sync refused" -- sync --from "$tmp/on.json"
-check "sync refused: olduser not created again" '[ "$(sql "SELECT count(*) FROM dir_user WHERE user = '"'olduser'"'")" = 0 ]'
+check "sync refused: olduser not created again" eval '[ "$(sql "SELECT count(*) FROM dir_user WHERE user = '"'olduser'"'")" = 0 ]'
 run 1 alice "audit write fails: backup refused" -- backup "$tmp/backup.db"
-check "and the backup file is removed again" '[ ! -e "$tmp/backup.db" ]'
+check "and the backup file is removed again" eval '[ ! -e "$tmp/backup.db" ]'
 sql "DROP TRIGGER audit_ro"
 run 0 alice "the trail still verifies" -- audit verify
 
@@ -190,5 +184,6 @@ lock quentin
 run 0 alice "pseudonym mode: request unlock quentin" -- request unlock quentin
 qid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
 run 0 carol "pseudonym mode: carol approves" -- approve "$qid"
-check "no audit record of request $qid names quentin" \
+check "no audit record of request $qid names quentin" eval \
 	'[ "$(sql "SELECT count(*) FROM audit WHERE (detail LIKE '"'%quentin%'"' OR user = '"'quentin'"')")" = 0 ] && [ "$(sql "SELECT count(*) FROM audit WHERE detail LIKE '"'request $qid: unlock pn:%'"'")" = 2 ]'
+tap_done

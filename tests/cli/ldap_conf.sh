@@ -1,15 +1,11 @@
 #!/bin/sh
-# The ldap_* configuration keys of `sosafectl sync` and the refusals that
-# happen before any network traffic (no root, no server). TAP output.
+# The ldap_* configuration keys of `sosafectl sync` (connection, attribute
+# map, SASL EXTERNAL, --quiet) and the refusals that happen before any
+# network traffic (no root, no server). TAP output.
 set -u
+. "$(dirname "$0")/../lib/tap.sh"
 ctl="${abs_top_builddir:-.}/sosafectl/sosafectl"
-tmp=$(mktemp -d /tmp/sosafe-ldapconf.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-t() { # NAME GOT WANT
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; echo "# got '$2', want '$3'"; fi
-}
+tap_tmpdir ldapconf
 # conf LINES: write the configuration
 conf() {
 	printf 'state_dir = %s/state\nentitled_group = g\n%s\n' "$tmp" "$1" >"$tmp/conf"
@@ -17,7 +13,11 @@ conf() {
 }
 val() { "$ctl" --conf "$tmp/conf" config 2>&1 | sed -n "s/^$1 = //p"; }
 rc() { "$ctl" --conf "$tmp/conf" "$@" >"$tmp/out" 2>&1; echo $?; }
-echo "1..16"
+# said PATTERN: yes when the last command's output has PATTERN
+said() { grep -q -- "$1" "$tmp/out" && echo yes || { sed 's/^/# /' "$tmp/out"; echo no; }; }
+plan 32
+
+# connection and sync fraction
 conf ""
 t "default min_sync_fraction" "$(val min_sync_fraction)" "0.500"
 t "default ldap_timeout" "$(val ldap_timeout)" "30"
@@ -60,3 +60,64 @@ ldap_base = dc=x"
 rc sync >/dev/null
 grep -q "only ldap:// and ldaps://" "$tmp/out"
 t "other URI schemes refused" "$?" "0"
+
+# attribute map, SASL EXTERNAL and --quiet
+conf ""
+t "default ldap_attr_name" "$(val ldap_attr_name)" "sAMAccountName"
+t "default ldap_attr_id" "$(val ldap_attr_id)" "objectSid,objectGUID,entryUUID"
+t "default ldap_attr_gecos" "$(val ldap_attr_gecos)" "gecos,displayName,cn"
+t "default ldap_attr_member_of" "$(val ldap_attr_member_of)" "memberOf"
+t "default ldap_disabled_filter (none)" "$(val ldap_disabled_filter)" ""
+conf "ldap_attr_member_of =
+ldap_attr_name = uid"
+t "an empty ldap_attr_member_of is accepted" "$(val ldap_attr_member_of):$(val ldap_attr_name)" ":uid"
+"$ctl" --conf "$tmp/conf" config >"$tmp/dump" 2>&1
+cp "$tmp/dump" "$tmp/conf"
+t "  ... and the dump parses back" "$(val ldap_attr_member_of):$(val ldap_attr_name)" ":uid"
+"$ctl" --conf "$tmp/conf" init >/dev/null 2>&1
+base="ldap_uri = ldaps://127.0.0.1:1
+ldap_base = dc=x"
+conf "$base
+ldap_attr_name = sAMAccountName,b@d"
+t "a bad attribute name is refused before connecting" "$(rc sync)" "1"
+t "  ... naming it" "$(said "ldap_attr_name: 'b@d' is not an attribute name")" "yes"
+conf "$base
+ldap_sasl_mech = GSSAPI"
+rc sync >/dev/null
+t "only SASL EXTERNAL is accepted" "$(said "only EXTERNAL")" "yes"
+conf "$base
+ldap_sasl_mech = EXTERNAL"
+rc sync >/dev/null
+t "EXTERNAL without a client certificate is refused" "$(said "needs ldap_tls_cert and ldap_tls_key")" "yes"
+printf 'cert\n' >"$tmp/c.pem"
+printf 'key\n' >"$tmp/c.key"
+chmod 644 "$tmp/c.key"
+conf "$base
+ldap_sasl_mech = EXTERNAL
+ldap_tls_cert = $tmp/c.pem
+ldap_tls_key = $tmp/c.key"
+rc sync >/dev/null
+t "a world-readable client key is refused" "$(said "ldap_tls_key .*readable by group or others")" "yes"
+chmod 600 "$tmp/c.key"
+conf "$base
+ldap_sasl_mech = EXTERNAL
+ldap_bind_dn = cn=x
+ldap_bind_password_file = $tmp/c.key
+ldap_tls_cert = $tmp/c.pem
+ldap_tls_key = $tmp/c.key"
+rc sync >/dev/null
+t "EXTERNAL with ldap_bind_dn is refused" "$(said "exclude each other")" "yes"
+conf "ldap_uri = ldap://127.0.0.1:1
+ldap_base = dc=x
+ldap_insecure = yes
+ldap_sasl_mech = EXTERNAL
+ldap_tls_cert = $tmp/c.pem
+ldap_tls_key = $tmp/c.key"
+rc sync >/dev/null
+t "EXTERNAL without TLS is refused" "$(said "EXTERNAL needs TLS")" "yes"
+"$ctl" --conf "$tmp/conf" sync --help >"$tmp/out" 2>&1
+t "sync --help names --quiet" "$(said "\-\-quiet")" "yes"
+conf "$base"
+rc sync --quiet --bogus >/dev/null
+t "unknown sync options stay usage errors" "$(rc sync --bogus)" "2"
+tap_done

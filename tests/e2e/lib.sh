@@ -16,7 +16,7 @@
 #
 #   . "$abs_top_srcdir/tests/e2e/lib.sh"
 #   e2e_enter "$0"          # re-runs the script inside the sandbox
-#   e2e_plan 5; ok "name" test ...; ...
+#   plan 5; ok "name" test ...; ...
 
 : "${abs_top_srcdir:?run through make check-e2e}"
 : "${abs_top_builddir:?run through make check-e2e}"
@@ -133,39 +133,9 @@ status_field() {
 failures_are() {
 	[ "$(status_field "$1" failures)" = "$2" ]
 }
-# quiet COMMAND...: run with output only in the log when it fails
-quiet() {
-	"$@" >"$T/quiet.out" 2>&1 && return 0
-	sed 's/^/#   /' "$T/quiet.out"
-	return 1
-}
 
-# ---- TAP ---------------------------------------------------------------
-e2e_n=0
-e2e_plan() {
-	echo "1..$1"
-}
-# ok NAME COMMAND...: passes when COMMAND exits 0
-ok() {
-	e2e_name=$1
-	shift
-	e2e_n=$((e2e_n + 1))
-	if "$@"; then
-		echo "ok $e2e_n - $e2e_name"
-	else
-		echo "not ok $e2e_n - $e2e_name"
-	fi
-}
-# diag TEXT: a comment line for the log
-diag() {
-	printf '%s\n' "$*" | sed 's/^/# /'
-}
-# eq A B: string equality that says what it saw when it fails
-eq() {
-	[ "$1" = "$2" ] && return 0
-	diag "expected '$2', got '$1'"
-	return 1
-}
+# ---- TAP (tests/lib/tap.sh: plan, ok NAME [COMMAND...], diag, eq, quiet) ----
+. "$abs_top_srcdir/tests/lib/tap.sh"
 # contains FILE PATTERN (grep -E)
 contains() {
 	grep -Eq -- "$2" "$1" && return 0

@@ -57,10 +57,10 @@ static void check_round_trip(const struct sosafe_config *c)
 	config_dump(c, f);
 	fclose(f);
 	struct sosafe_config again;
-	char err[512];
+	struct sosafe_err err;
 	config_defaults(&again);
-	int rc = config_parse_text(&again, text, len, "dump", err, sizeof(err));
-	fuzz_require(rc == 0, "dump does not parse back: %s", err);
+	int rc = config_parse_text(&again, text, len, "dump", &err);
+	fuzz_require(rc == 0, "dump does not parse back: %s", err.msg);
 	fuzz_require(again.deny == c->deny && again.fail_interval == c->fail_interval &&
 			     again.unlock_time == c->unlock_time &&
 			     again.max_locks == c->max_locks &&
@@ -85,17 +85,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size)
 		memcpy(copy, data, size);
 	struct sosafe_config cfg;
-	char err[256];
-	memset(err, 'X', sizeof(err));
+	struct sosafe_err err;
+	memset(err.msg, 'X', sizeof(err.msg));
 	config_defaults(&cfg);
-	int rc = config_parse_text(&cfg, copy, size, "fuzz.conf", err, sizeof(err));
+	int rc = config_parse_text(&cfg, copy, size, "fuzz.conf", &err);
 	if (rc == 0) {
 		check_accepted(&cfg);
 		check_round_trip(&cfg);
 	} else {
 		fuzz_require(rc == -1, "rc=%d", rc);
-		fuzz_require(memchr(err, '\0', sizeof(err)) != NULL, "error text not terminated");
-		fuzz_require(err[0] != '\0', "failure without a message");
+		fuzz_require(memchr(err.msg, '\0', sizeof(err.msg)) != NULL, "error text not terminated");
+		fuzz_require(err.msg[0] != '\0', "failure without a message");
 	}
 	free(copy);
 	return 0;

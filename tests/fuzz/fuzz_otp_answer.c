@@ -1,6 +1,6 @@
 /* Fuzz what a user types at the code prompt: otp_answer_parse() (a code or
  * a recovery code), otp_answer_split() (single-field "password+code" and
- * OpenVPN's SCRV1:<b64>:<b64>) and otp_base64_decode().
+ * OpenVPN's SCRV1:<b64>:<b64>) and base64_decode().
  *
  * Input: byte 0 picks the digit count (1..8 via its low 3 bits + 1); the
  * rest is the typed text, handed over in a buffer of exactly its size. */
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base64.h"
 #include "fuzz_util.h"
 #include "otp/otp_answer.h"
 #include "base/util.h"
@@ -58,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	otp_answer_wipe(&a);
 
 	size_t dlen = 0;
-	char *dec = otp_base64_decode(raw, len, &dlen);
+	char *dec = base64_decode(raw, len, 0, &dlen);
 	if (dec) {
 		fuzz_require(len % 4 == 0 && dlen <= len / 4 * 3, "decoded %zu from %zu", dlen, len);
 		fuzz_require(dec[dlen] == '\0', "decoded text not terminated");

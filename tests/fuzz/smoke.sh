@@ -21,7 +21,9 @@ mkdir -p "$build" || exit 1
 build=$(cd "$build" && pwd)
 log=$build/fuzz-build.log
 
-bail() { echo "1..1"; echo "not ok 1 - $1"; [ -f "$log" ] && tail -30 "$log" | sed 's/^/# /'; exit 1; }
+. "$srcdir/tests/lib/tap.sh"
+# bail DESC: the harnesses cannot run; one failing case with the end of the log
+bail() { [ -f "$log" ] && tail -30 "$log" | diag; tap_abort "$1"; }
 
 command -v clang >/dev/null 2>&1 || bail "clang not installed (apt-get install clang libclang-rt-14-dev)"
 if [ ! -x "$srcdir/configure" ]; then
@@ -45,11 +47,10 @@ targets=$(for n in $harnesses; do printf 'tests/fuzz/fuzz_%s ' "$n"; done)
 make -j"$jobs" $targets >>"$log" 2>&1 || bail "building the harnesses failed (see $log)"
 
 set -- $harnesses
-echo "1..$#"
-i=0 fail=0 total=0
+plan $#
+total=0
 mkdir -p fuzz-artifacts fuzz-work
 for n in $harnesses; do
-	i=$((i + 1))
 	bin=tests/fuzz/fuzz_$n
 	work=fuzz-work/$n
 	seeds=$srcdir/tests/fuzz/corpus/$n
@@ -73,13 +74,12 @@ for n in $harnesses; do
 	units=$(find "$work" -type f | wc -l)
 	total=$((total + execs))
 	if [ "$rc" -eq 0 ] && [ "$after" -eq "$before" ] && [ "$execs" -gt 0 ]; then
-		echo "ok $i - fuzz_$n: $execs execs in ${secs}s, coverage ${cov:-?} edges, corpus $units"
+		ok "fuzz_$n: $execs execs in ${secs}s, coverage ${cov:-?} edges, corpus $units"
 	else
-		fail=1
-		echo "not ok $i - fuzz_$n: exit $rc after $execs execs (reproducer in $build/fuzz-artifacts/)"
+		nok "fuzz_$n: exit $rc after $execs execs (reproducer in $build/fuzz-artifacts/)"
 		grep -E 'ERROR|SUMMARY|property violated|runtime error|Test unit written' "$out" |
-			head -15 | sed 's/^/# /'
+			head -15 | diag
 	fi
 done
-echo "# total: $total execs"
-exit $fail
+diag "total: $total execs"
+tap_done

@@ -2,14 +2,7 @@
 # The built binaries: exported symbols and hardening flags. TAP output.
 set -u
 top=${abs_top_builddir:-.}
-n=0
-failed=0
-check() { # description, then a command that must succeed
-	local what=$1
-	shift
-	n=$((n + 1))
-	if "$@" >/dev/null 2>&1; then echo "ok $n - $what"; else echo "not ok $n - $what"; failed=1; fi
-}
+. "$(dirname "$0")/../lib/tap.sh"
 only_exports() { # file, allowed regex
 	local syms bad
 	syms=$(nm -D --defined-only "$1" | awk '$2 ~ /^[TDBRVWi]$/ {print $3}')
@@ -29,7 +22,7 @@ ctl=$top/sosafectl/sosafectl
 nss=$(ls "$top"/nss_sosafe/.libs/libnss_sosafe.so.2 2>/dev/null)
 total=9
 [ -n "$nss" ] && total=13
-echo "1..$total"
+plan "$total"
 check "pam_sosafe.so exports only pam_sm_*" only_exports "$pam" '^pam_sm_(authenticate|setcred|acct_mgmt|open_session|close_session|chauthtok)$'
 check "pam_sosafe.so has RELRO and BIND_NOW" relro_now "$pam"
 check "pam_sosafe.so has no executable stack" no_execstack "$pam"
@@ -45,4 +38,4 @@ if [ -n "$nss" ]; then
 	check "libnss_sosafe.so.2 has no executable stack" no_execstack "$nss"
 	check "libnss_sosafe.so.2 links no SQLite, OpenSSL or libldap" sh -c "! readelf -dW '$nss' | grep NEEDED | grep -E 'sqlite|ssl|crypto|ldap|pam'"
 fi
-exit $failed
+tap_done

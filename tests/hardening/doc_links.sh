@@ -5,18 +5,14 @@ set -u
 top=${abs_top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$top" || exit 1
 
-n=0
-failed=0
+. "$top/tests/lib/tap.sh"
 report() { # description, then the broken targets (none = ok)
-	local what=$1
-	shift
-	n=$((n + 1))
-	if [ $# -eq 0 ]; then
-		echo "ok $n - $what"
+	if [ $# -eq 1 ]; then
+		ok "$1"
 	else
-		echo "not ok $n - $what"
+		nok "$1"
+		shift
 		printf '#   missing: %s\n' "$@"
-		failed=1
 	fi
 }
 
@@ -27,7 +23,7 @@ mapfile -t sources < <(find lib pam_sosafe nss_sosafe sosafectl tests man contri
 	-type f \( -name '*.[ch]' -o -name '*.sh' -o -name '*.test' -o -name '*.inc' \
 	-o -name '*.[58]' -o -name '*.conf' -o -name '*.py' \) 2>/dev/null | LC_ALL=C sort)
 
-echo "1..$((${#mds[@]} + 1))"
+plan $((${#mds[@]} + 1))
 
 for md in "${mds[@]}"; do
 	dir=$(dirname "$md")
@@ -50,4 +46,4 @@ done < <(grep -ho 'docs/[A-Za-z0-9_.-]*\.md' "${sources[@]}" Makefile.am configu
 	LC_ALL=C sort -u)
 report "docs/*.md named in code, man pages and build files exist" ${bad[@]+"${bad[@]}"}
 
-exit $failed
+tap_done

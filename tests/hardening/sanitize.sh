@@ -17,14 +17,13 @@ jobs=${SAN_JOBS:-2}
 mkdir -p "$build" && build=$(cd "$build" && pwd) || exit 1
 log=$build/sanitize.log
 : >"$log"
-n=0 fail=0
-echo "1..4"
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; tail -25 "$log" | sed 's/^/# /'; }
-skip_rest() { while [ "$n" -lt 4 ]; do notok "$1"; done; exit 1; }
+. "$srcdir/tests/lib/tap.sh"
+plan 4
+# notok DESC: a failing step, with the end of the log
+notok() { nok "$1"; tail -25 "$log" | diag; }
 
 if [ ! -x "$srcdir/configure" ]; then
-	(cd "$srcdir" && autoreconf -fi) >>"$log" 2>&1 || { notok "autoreconf"; skip_rest "not reached"; }
+	(cd "$srcdir" && autoreconf -fi) >>"$log" 2>&1 || { notok "autoreconf"; tap_fill "not reached"; }
 fi
 cd "$build" || exit 1
 extra=
@@ -33,12 +32,12 @@ if grep -q -- '--enable-sanitizers' config.status 2>/dev/null ||
    CC=$cc CFLAGS="-g -O1 $extra" "$srcdir/configure" --enable-sanitizers >>"$log" 2>&1; then
 	ok "configure --enable-sanitizers (CC=$cc)"
 else
-	notok "configure --enable-sanitizers (CC=$cc)"; skip_rest "not reached"
+	notok "configure --enable-sanitizers (CC=$cc)"; tap_fill "not reached"
 fi
 if make -j"$jobs" >>"$log" 2>&1 && make -j"$jobs" check TESTS= >>"$log" 2>&1; then
 	ok "build with -fsanitize=address,undefined"
 else
-	notok "build with -fsanitize=address,undefined"; skip_rest "not reached"
+	notok "build with -fsanitize=address,undefined"; tap_fill "not reached"
 fi
 
 # libpam_wrapper/nss_wrapper are LD_PRELOADed ahead of the ASan runtime by the
@@ -65,4 +64,4 @@ if [ -z "$reports" ]; then
 else
 	notok "sanitizer reports in: $(echo $reports)"
 fi
-exit $fail
+tap_done

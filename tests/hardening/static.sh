@@ -15,11 +15,11 @@ tools=${STATIC_TOOLS:-cppcheck clang-tidy scan-build}
 mkdir -p "$work" && work=$(cd "$work" && pwd) || exit 1
 log=$work/static.log
 : >"$log"
+. "$srcdir/tests/lib/tap.sh"
 set -- $tools
-echo "1..$#"
-n=0 fail=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; sed 's/^/# /' "$2" | head -40; }
+plan $#
+# notok DESC FILE: a failing tool, with the start of its findings
+notok() { nok "$1"; head -40 "$2" | diag; }
 
 if [ ! -x "$srcdir/configure" ]; then
 	(cd "$srcdir" && autoreconf -fi) >>"$log" 2>&1
@@ -94,8 +94,8 @@ for tool in $tools; do
 		fi
 		;;
 	*)
-		n=$((n + 1)); fail=1; echo "not ok $n - unknown tool $tool"
+		nok "unknown tool $tool"
 		;;
 	esac
 done
-exit $fail
+tap_done

@@ -24,22 +24,21 @@ jobs=${VG_JOBS:-2}
 mkdir -p "$build" && build=$(cd "$build" && pwd) || exit 1
 log=$build/valgrind.log
 : >"$log"
-n=0 fail=0
-echo "1..3"
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; tail -25 "$log" | sed 's/^/# /'; }
-skip_rest() { while [ "$n" -lt 3 ]; do notok "$1"; done; exit 1; }
+. "$srcdir/tests/lib/tap.sh"
+plan 3
+# notok DESC: a failing step, with the end of the log
+notok() { nok "$1"; tail -25 "$log" | diag; }
 
-command -v valgrind >/dev/null 2>&1 || { notok "valgrind not installed (apt-get install valgrind)"; skip_rest "not reached"; }
+command -v valgrind >/dev/null 2>&1 || { notok "valgrind not installed (apt-get install valgrind)"; tap_fill "not reached"; }
 if [ ! -x "$srcdir/configure" ]; then
-	(cd "$srcdir" && autoreconf -fi) >>"$log" 2>&1 || { notok "autoreconf"; skip_rest "not reached"; }
+	(cd "$srcdir" && autoreconf -fi) >>"$log" 2>&1 || { notok "autoreconf"; tap_fill "not reached"; }
 fi
 cd "$build" || exit 1
 if { [ -f config.status ] || "$srcdir/configure" >>"$log" 2>&1; } &&
    make -j"$jobs" >>"$log" 2>&1 && make -j"$jobs" check TESTS= >>"$log" 2>&1; then
 	ok "plain build for memcheck"
 else
-	notok "plain build for memcheck"; skip_rest "not reached"
+	notok "plain build for memcheck"; tap_fill "not reached"
 fi
 vg="$build/libtool --mode=execute valgrind --tool=memcheck --error-exitcode=99 --leak-check=full"
 vg="$vg --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect"
@@ -80,4 +79,4 @@ if [ -z "$bad" ]; then
 else
 	notok "memcheck reports in: $(echo $bad)"
 fi
-exit $fail
+tap_done

@@ -1,5 +1,10 @@
 /* Drive the real libpam with a private service directory (pam_start_confdir)
- * and users from nss_wrapper, recording every conversation message. */
+ * against the built pam_sosafe.so, with users from nss_wrapper (no root).
+ *
+ * Users (passwd): root, alice .. grace (uid 2001 .. 2007, each with a group
+ * of its own; carol is in wheel), r00 .. r39 (uid 3000 ..). Shadow: erin's
+ * password is "correct horse" (yescrypt), frank's hash is locked ("!").
+ * pam_matrix passwords (@PASSDB@): "right" for alice .. grace, "rootpw" for root. */
 #ifndef SOSAFE_TEST_HARNESS_H
 #define SOSAFE_TEST_HARNESS_H
 
@@ -7,37 +12,73 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "otp/totp.h"
+#include "store/store.h"
+#include "tmp_dir.h"
+
+/* libpam-wrapper's password module (passdb=FILE of user:password:service) */
+#define PAM_MATRIX "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_matrix.so"
+
+struct harness {
+	char dir[TMP_DIR_LEN];   /* temp root, removed when the program ends */
+	char confdir[TMP_DIR_LEN + 16];   /* PAM service files */
+	char state_dir[TMP_DIR_LEN + 16];
+	char conf[TMP_DIR_LEN + 16];      /* sosafe.conf */
+	char passdb[TMP_DIR_LEN + 16];    /* pam_matrix password file */
+	char module[512];                 /* built pam_sosafe.so */
+};
+
+/* Call first in main(): runs the program again under nss_wrapper (the first
+ * run waits for it and exits with its status), then creates the service
+ * directory, sosafe.conf (state_dir, nodelay and the lines CONF_EXTRA, may
+ * be NULL) and an initialised store. */
+void harness_setup(struct harness *h, char **argv, const char *conf_extra);
+
+/* Write service NAME with TEXT (PAM lines; "@MODULE@", "@CONF@" and
+ * "@PASSDB@" are replaced with the paths). */
+void harness_service(const struct harness *h, const char *name, const char *text);
+
+/* Write service NAME as the Debian common-auth pattern around pam_matrix
+ * (every failure comes out of pam_deny), OPTS added to each sosafe line:
+ *   auth preauth / pam_matrix / pam_deny / auth authsucc / account. */
+void harness_password_stack(const struct harness *h, const char *name, const char *opts);
+
+/* pam_authenticate for USER on SERVICE answering each prompt with the next
+ * of ANSWERS (NULL-terminated; the last one repeats). Fills T if not NULL. */
 struct transcript {
 	char text[4096];   /* "P:Password: |I:message|" style record of the conversation */
 	int nprompts;
 };
-
-struct harness {
-	char dir[256];       /* temp root */
-	char confdir[300];   /* PAM service files */
-	char state_dir[300];
-	char conf[300];      /* sosafe.conf */
-	char passdb[300];    /* pam_matrix password file */
-	char module[512];    /* built pam_sosafe.so */
-};
-
-/* Re-exec under nss_wrapper with the test users if not done yet, then
- * create the temp tree and an initialised store. */
-void harness_setup(struct harness *h, int argc, char **argv);
-void harness_teardown(struct harness *h);
-
-/* Write service NAME with TEXT (PAM lines, "@MODULE@" and "@CONF@" and "@PASSDB@"
- * replaced). */
-void harness_service(struct harness *h, const char *name, const char *text);
-
-/* Run pam_authenticate for USER on SERVICE answering each prompt with the next
- * of ANSWERS (NULL-terminated; the last one repeats). Fills T if not NULL. */
-int harness_auth(struct harness *h, const char *service, const char *user,
+int harness_auth(const struct harness *h, const char *service, const char *user,
 		 const char *const *answers, struct transcript *t);
-int harness_acct(struct harness *h, const char *service, const char *user);
+int harness_acct(const struct harness *h, const char *service, const char *user);
 
-/* Read the tally of USER from the store (returns false if no row). */
+/* A login as a client sees it: pam_authenticate and, if it succeeds,
+ * pam_acct_mgmt for USER on SERVICE, prompts answered from SCRIPT (then
+ * empty answers). If AUTHTOK is non-NULL it receives the PAM_AUTHTOK
+ * exported by pam_get_items.so (when the service has it). */
+struct conv_script {
+	const char *answers[4];
+	unsigned nanswers, asked;
+	char prompts[8][128];
+	int styles[8];
+	unsigned nmsgs;
+	unsigned info_msgs, error_msgs, multi_msg_calls;
+};
+int harness_login(const struct harness *h, const char *service, const char *user,
+		  struct conv_script *script, char *authtok, size_t authtok_len);
+
+/* The store (caller closes); exits the test on error. */
+struct store *harness_store(const struct harness *h);
+/* The tally of USER (false if no row). */
 struct tally;
-bool harness_tally(struct harness *h, const char *user, struct tally *t);
+bool harness_tally(const struct harness *h, const char *user, struct tally *t);
+/* Forget every record of USER. */
+void harness_forget(const struct harness *h, const char *user);
+/* (Re-)enroll USER with SECRET/PARAMS, last_step -1, and clear the tally. */
+void harness_enroll(const struct harness *h, const char *user, const char *secret, size_t len,
+		    struct totp_params p);
+/* The code of now for SECRET/PARAMS, OFFSET steps later. */
+void harness_code(const char *secret, size_t len, struct totp_params p, int offset, char *out);
 
 #endif

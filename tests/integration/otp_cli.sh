@@ -5,16 +5,13 @@
 set -u
 B=${abs_top_builddir:-.}
 CTL="$B/sosafectl/sosafectl"
-T=$(mktemp -d /tmp/sosafe-otp-cli-XXXXXX)
-chmod 755 "$T"
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib/tap.sh"
+tap_tmpdir otp-cli
+T=$tmp
 printf 'state_dir = %s/state\nissuer = ACME Corp\n' "$T" > "$T/conf"
 chmod 600 "$T/conf"
 ctl() { "$CTL" --conf "$T/conf" "$@"; }
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-check() { desc=$1; shift; if "$@" >/dev/null 2>&1; then ok 0 "$desc"; else ok 1 "$desc"; fi; }
-echo "1..19"
+plan 19
 
 ctl init >/dev/null 2>&1
 check "init creates a 0600 store" test "$(stat -c %a "$T/state/state.db")" = 600
@@ -41,7 +38,7 @@ check "enroll --json --no-confirm" grep -q '"algorithm":"SHA256","digits":8,"per
 s=$(sed -n 's/.*"secret":"\([A-Z2-7]*\)".*/\1/p' "$T/json")
 check "generated SHA256 secret is >= 256 bits" test "${#s}" -ge 52
 ctl enroll carol --no-confirm --no-qr | grep -q '^otpauth://totp/ACME%20Corp:carol?secret=[A-Z2-7]\{32\}&' 
-ok $? "generated SHA1 secret has 160 bits (32 base32 characters)"
+t "generated SHA1 secret has 160 bits (32 base32 characters)" $? 0
 
 ctl recovery-codes alice --count 5 > "$T/codes" 2>&1
 check "recovery-codes prints 5 codes XXXX-XXXX-XXXX-XXXX" test "$(grep -c '^  [A-Z2-7]\{4\}-[A-Z2-7]\{4\}-[A-Z2-7]\{4\}-[A-Z2-7]\{4\}$' "$T/codes")" = 5
@@ -70,3 +67,4 @@ ctl reset-otp alice > "$T/out" 2>&1
 check "reset-otp revokes secret and recovery codes" grep -q "revoked (6 record" "$T/out"
 ctl enroll-window zoe --hours 24 > "$T/out" 2>&1
 check "enroll-window opens a window" grep -q "open until" "$T/out"
+tap_done

@@ -13,8 +13,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "otp_env.h"
+#include "harness.h"
 #include "otp/recovery.h"
+#include "store/lockout_store.h"
+#include "store/otp_store.h"
+
+static struct harness H;
 
 static const char k1[] = "12345678901234567890";
 static const char k256[] = "12345678901234567890123456789012";
@@ -25,7 +29,7 @@ static const struct totp_params P8 = { TOTP_SHA256, 8, 30 };
 
 static int auth(const char *service, const char *user, struct conv_script *s)
 {
-	int rc = otp_env_auth(service, user, s, NULL, 0);
+	int rc = harness_login(&H, service, user, s, NULL, 0);
 	/* never an error message: FreeRADIUS rlm_pam fails the conversation on one */
 	assert_int_equal(s->error_msgs, 0);
 	assert_int_equal(s->multi_msg_calls, 0);
@@ -34,7 +38,7 @@ static int auth(const char *service, const char *user, struct conv_script *s)
 
 static struct tally tally_of(const char *user)
 {
-	struct store *st = otp_env_store();
+	struct store *st = harness_store(&H);
 	struct tally t;
 	store_tally_get(st, user, &t);
 	store_close(st);
@@ -43,9 +47,9 @@ static struct tally tally_of(const char *user)
 
 static void otp_prompt_flow(void **state)
 {
-	otp_env_enroll("alice", k1, 20, P6);
+	harness_enroll(&H, "alice", k1, 20, P6);
 	char code[9];
-	otp_env_code(k1, 20, P6, 0, code);
+	harness_code(k1, 20, P6, 0, code);
 	struct conv_script s = SCRIPT(code);
 	assert_int_equal(auth("otp", "alice", &s), PAM_SUCCESS);
 	assert_int_equal(s.asked, 1);
@@ -67,7 +71,7 @@ static void otp_prompt_flow(void **state)
 	assert_int_equal(tally_of("alice").nfails, 2);
 	/* the next step's code (clock skew within the window) still works once */
 	char next[9];
-	otp_env_code(k1, 20, P6, 1, next);
+	harness_code(k1, 20, P6, 1, next);
 	struct conv_script s4 = SCRIPT(next);
 	assert_int_equal(auth("otp", "alice", &s4), PAM_SUCCESS);
 	/* ... and now the current code, older than the accepted one, is refused */
@@ -77,9 +81,9 @@ static void otp_prompt_flow(void **state)
 
 static void hostile_answers(void **state)
 {
-	otp_env_enroll("alice", k1, 20, P6);
+	harness_enroll(&H, "alice", k1, 20, P6);
 	char code[9], padded[32], seven[16];
-	otp_env_code(k1, 20, P6, 0, code);
+	harness_code(k1, 20, P6, 0, code);
 	char *big = malloc(10241);
 	memset(big, '1', 10240);
 	big[10240] = '\0';
@@ -95,9 +99,9 @@ static void hostile_answers(void **state)
 	struct conv_script s = SCRIPT(padded);
 	assert_int_equal(auth("otp-nolock", "alice", &s), PAM_SUCCESS);
 	/* the enrolled digit count decides: 6 digits to an 8-digit token */
-	otp_env_enroll("bob", k256, 32, P8);
+	harness_enroll(&H, "bob", k256, 32, P8);
 	char c8[9], c6[7];
-	otp_env_code(k256, 32, P8, 0, c8);
+	harness_code(k256, 32, P8, 0, c8);
 	memcpy(c6, c8 + 2, 7);
 	struct conv_script s6 = SCRIPT(c6);
 	assert_int_equal(auth("otp", "bob", &s6), PAM_AUTH_ERR);
@@ -107,30 +111,30 @@ static void hostile_answers(void **state)
 
 static void forward_pass(void **state)
 {
-	otp_env_enroll("alice", k1, 20, P6);
+	harness_enroll(&H, "alice", k1, 20, P6);
 	char code[9], field[64], tok[128];
-	otp_env_code(k1, 20, P6, 0, code);
+	harness_code(k1, 20, P6, 0, code);
 	snprintf(field, sizeof(field), "hunter2%s", code);
 	struct conv_script s = SCRIPT(field);
-	assert_int_equal(otp_env_auth("fwd", "alice", &s, tok, sizeof(tok)), PAM_SUCCESS);
+	assert_int_equal(harness_login(&H, "fwd", "alice", &s, tok, sizeof(tok)), PAM_SUCCESS);
 	assert_int_equal(s.asked, 1);                 /* one field only */
 	assert_int_equal(s.styles[0], PAM_PROMPT_ECHO_OFF);
 	assert_string_equal(tok, "hunter2");          /* handed on without the code */
 	/* password alone (no code): refused */
 	struct conv_script s2 = SCRIPT("hunter2");
-	assert_int_equal(otp_env_auth("fwd", "alice", &s2, tok, sizeof(tok)), PAM_AUTH_ERR);
+	assert_int_equal(harness_login(&H, "fwd", "alice", &s2, tok, sizeof(tok)), PAM_AUTH_ERR);
 	/* a right code alone does not clear the attempt: the password is checked
 	 * below forward_pass, so only a later authsucc line does */
-	struct store *st = otp_env_store();
+	struct store *st = harness_store(&H);
 	struct tally t;
 	store_tally_get(st, "alice", &t);
 	store_close(st);
 	unsigned before = t.nfails;
-	otp_env_code(k1, 20, P6, 1, code);
+	harness_code(k1, 20, P6, 1, code);
 	snprintf(field, sizeof(field), "hunter2%s", code);
 	struct conv_script s3 = SCRIPT(field);
-	assert_int_equal(otp_env_auth("fwd-nosucc", "alice", &s3, tok, sizeof(tok)), PAM_SUCCESS);
-	st = otp_env_store();
+	assert_int_equal(harness_login(&H, "fwd-nosucc", "alice", &s3, tok, sizeof(tok)), PAM_SUCCESS);
+	st = harness_store(&H);
 	assert_int_equal(store_tally_get(st, "alice", &t), ST_OK);
 	store_close(st);
 	assert_int_equal(t.nfails, before + 1);
@@ -138,9 +142,9 @@ static void forward_pass(void **state)
 
 static void scrv1(void **state)
 {
-	otp_env_enroll("alice", k1, 20, P6);
+	harness_enroll(&H, "alice", k1, 20, P6);
 	char code[9], field[128], tok[128], b64[16];
-	otp_env_code(k1, 20, P6, 0, code);
+	harness_code(k1, 20, P6, 0, code);
 	/* base64 of the 6 ASCII digits */
 	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	const unsigned char *c = (const unsigned char *)code;
@@ -154,17 +158,17 @@ static void scrv1(void **state)
 	}
 	snprintf(field, sizeof(field), "SCRV1:aHVudGVyMg==:%s", b64);   /* "hunter2" */
 	struct conv_script s = SCRIPT(field);
-	assert_int_equal(otp_env_auth("fwd", "alice", &s, tok, sizeof(tok)), PAM_SUCCESS);
+	assert_int_equal(harness_login(&H, "fwd", "alice", &s, tok, sizeof(tok)), PAM_SUCCESS);
 	assert_string_equal(tok, "hunter2");
 	struct conv_script s2 = SCRIPT(field);   /* replayed */
-	assert_int_equal(otp_env_auth("fwd", "alice", &s2, tok, sizeof(tok)), PAM_AUTH_ERR);
+	assert_int_equal(harness_login(&H, "fwd", "alice", &s2, tok, sizeof(tok)), PAM_AUTH_ERR);
 }
 
 static void check_password(void **state)
 {
-	otp_env_enroll("erin", k1, 20, P6);
+	harness_enroll(&H, "erin", k1, 20, P6);
 	char code[9];
-	otp_env_code(k1, 20, P6, 0, code);
+	harness_code(k1, 20, P6, 0, code);
 	/* wrong password with the right code: refused, and the code is NOT spent */
 	struct conv_script s = SCRIPT("wrong horse", code);
 	assert_int_equal(auth("onel", "erin", &s), PAM_AUTH_ERR);
@@ -177,7 +181,7 @@ static void check_password(void **state)
 	assert_int_equal(tally_of("erin").nfails, 0);
 	/* single field: password + code, checked against shadow */
 	char next[9], field[64];
-	otp_env_code(k1, 20, P6, 1, next);
+	harness_code(k1, 20, P6, 1, next);
 	snprintf(field, sizeof(field), "wrong horse%s", next);
 	struct conv_script s3 = SCRIPT(field);
 	assert_int_equal(auth("onel-fwd", "erin", &s3), PAM_AUTH_ERR);
@@ -185,7 +189,7 @@ static void check_password(void **state)
 	struct conv_script s4 = SCRIPT(field);
 	assert_int_equal(auth("onel-fwd", "erin", &s4), PAM_SUCCESS);
 	/* a locked shadow hash ("!") never passes, nor does an unknown user */
-	otp_env_enroll("frank", k1, 20, P6);
+	harness_enroll(&H, "frank", k1, 20, P6);
 	struct conv_script s5 = SCRIPT("correct horse", code);
 	assert_int_equal(auth("onel", "frank", &s5), PAM_AUTH_ERR);
 	struct conv_script s6 = SCRIPT("correct horse", code);
@@ -195,9 +199,9 @@ static void check_password(void **state)
 
 static void no_secret(void **state)
 {
-	otp_env_forget("carol");
-	otp_env_forget("dave");
-	otp_env_enroll("alice", k1, 20, P6);
+	harness_forget(&H, "carol");
+	harness_forget(&H, "dave");
+	harness_enroll(&H, "alice", k1, 20, P6);
 	/* deny (default): same single prompt as an enrolled user, then refused */
 	struct conv_script s = SCRIPT("123456");
 	assert_int_equal(auth("otp", "carol", &s), PAM_AUTH_ERR);
@@ -211,16 +215,16 @@ static void no_secret(void **state)
 	/* single field without a secret: the whole field is the password */
 	char tok[64];
 	struct conv_script sf = SCRIPT("pass123456");
-	assert_int_equal(otp_env_auth("fwd-allow", "carol", &sf, tok, sizeof(tok)), PAM_SUCCESS);
+	assert_int_equal(harness_login(&H, "fwd-allow", "carol", &sf, tok, sizeof(tok)), PAM_SUCCESS);
 	assert_string_equal(tok, "pass123456");
 	/* an enrolled user under allow still needs the code */
 	struct conv_script s3 = SCRIPT("000000");
 	char code[9];
-	otp_env_code(k1, 20, P6, 0, code);
+	harness_code(k1, 20, P6, 0, code);
 	if (strcmp(code, "000000"))
 		assert_int_equal(auth("otp-allow", "alice", &s3), PAM_AUTH_ERR);
 	/* enrollment window: only users with an open window pass */
-	struct store *st = otp_env_store();
+	struct store *st = harness_store(&H);
 	assert_int_equal(otp_window_set(st, "dave", time(NULL) + 3600, "test"), ST_OK);
 	assert_int_equal(otp_window_set(st, "carol", time(NULL) - 10, "test"), ST_OK);
 	store_close(st);
@@ -234,7 +238,7 @@ static void no_secret(void **state)
 
 static void recovery_codes(void **state)
 {
-	otp_env_enroll("alice", k1, 20, P6);
+	harness_enroll(&H, "alice", k1, 20, P6);
 	struct recovery_code c[2];
 	const char *ids[2], *hashes[2];
 	for (int i = 0; i < 2; i++) {
@@ -244,7 +248,7 @@ static void recovery_codes(void **state)
 		ids[i] = c[i].id;
 		hashes[i] = c[i].hash;
 	}
-	struct store *st = otp_env_store();
+	struct store *st = harness_store(&H);
 	assert_int_equal(store_begin(st), ST_OK);
 	assert_int_equal(otp_recovery_replace(st, "alice", 2, ids, hashes, time(NULL)), ST_OK);
 	assert_int_equal(store_commit(st), ST_OK);
@@ -268,15 +272,15 @@ static void recovery_codes(void **state)
 	char field[64], tok[64];
 	snprintf(field, sizeof(field), "pw%s", c[1].shown);
 	struct conv_script s4 = SCRIPT(field);
-	assert_int_equal(otp_env_auth("fwd", "alice", &s4, tok, sizeof(tok)), PAM_SUCCESS);
+	assert_int_equal(harness_login(&H, "fwd", "alice", &s4, tok, sizeof(tok)), PAM_SUCCESS);
 	assert_string_equal(tok, "pw");
 }
 
 static void lockout(void **state)
 {
-	otp_env_enroll("alice", k1, 20, P6);
+	harness_enroll(&H, "alice", k1, 20, P6);
 	char code[9], wrong[9];
-	otp_env_code(k1, 20, P6, 0, code);
+	harness_code(k1, 20, P6, 0, code);
 	memcpy(wrong, code, 9);
 	wrong[5] = wrong[5] == '9' ? '0' : (char)(wrong[5] + 1);
 	for (int i = 0; i < 6; i++) {
@@ -292,7 +296,7 @@ static void lockout(void **state)
 	struct conv_script s2 = SCRIPT(code);
 	assert_int_equal(auth("otp-nopre", "alice", &s2), PAM_AUTH_ERR);
 	/* the one-line mode counts attempts itself: 6 wrong codes lock */
-	otp_env_enroll("bob", k1, 20, P6);
+	harness_enroll(&H, "bob", k1, 20, P6);
 	for (int i = 0; i < 6; i++) {
 		struct conv_script w = SCRIPT(wrong);
 		assert_int_equal(auth("otp-nopre", "bob", &w), PAM_AUTH_ERR);
@@ -306,25 +310,26 @@ static void lockout(void **state)
 
 int main(int argc, char **argv)
 {
-	otp_env_init(argc, argv);
-	otp_env_service("otp", "auth requisite %M preauth %C\nauth required %M otp %C\n"
-			       "account required %M %C");
-	otp_env_service("otp-nolock", "auth required %M otp deny=64 %C\naccount required %M %C");
-	otp_env_service("otp-nopre", "auth required %M otp %C\naccount required %M %C");
-	otp_env_service("otp-allow", "auth required %M otp no_secret=allow %C\naccount required %M %C");
-	otp_env_service("otp-window", "auth required %M otp no_secret=enroll_window %C\naccount required %M %C");
-	otp_env_service("fwd", "auth requisite %M preauth %C\nauth required %M forward_pass %C\n"
+	(void)argc;
+	harness_setup(&H, argv, "window = 1\ndeny = 6\nunlock_time = 600\n");
+	harness_service(&H, "otp", "auth requisite @MODULE@ preauth conf=@CONF@\nauth required @MODULE@ otp conf=@CONF@\n"
+			       "account required @MODULE@ conf=@CONF@");
+	harness_service(&H, "otp-nolock", "auth required @MODULE@ otp deny=64 conf=@CONF@\naccount required @MODULE@ conf=@CONF@");
+	harness_service(&H, "otp-nopre", "auth required @MODULE@ otp conf=@CONF@\naccount required @MODULE@ conf=@CONF@");
+	harness_service(&H, "otp-allow", "auth required @MODULE@ otp no_secret=allow conf=@CONF@\naccount required @MODULE@ conf=@CONF@");
+	harness_service(&H, "otp-window", "auth required @MODULE@ otp no_secret=enroll_window conf=@CONF@\naccount required @MODULE@ conf=@CONF@");
+	harness_service(&H, "fwd", "auth requisite @MODULE@ preauth conf=@CONF@\nauth required @MODULE@ forward_pass conf=@CONF@\n"
 			       "auth optional /usr/lib/x86_64-linux-gnu/pam_wrapper/pam_get_items.so\n"
-			       "auth required %M authsucc %C\n"
-			       "account required %M %C");
-	otp_env_service("fwd-nosucc", "auth requisite %M preauth %C\nauth required %M forward_pass %C\n"
+			       "auth required @MODULE@ authsucc conf=@CONF@\n"
+			       "account required @MODULE@ conf=@CONF@");
+	harness_service(&H, "fwd-nosucc", "auth requisite @MODULE@ preauth conf=@CONF@\nauth required @MODULE@ forward_pass conf=@CONF@\n"
 				      "auth optional /usr/lib/x86_64-linux-gnu/pam_wrapper/pam_get_items.so\n"
-				      "account required %M %C");
-	otp_env_service("fwd-allow", "auth required %M forward_pass no_secret=allow %C\n"
+				      "account required @MODULE@ conf=@CONF@");
+	harness_service(&H, "fwd-allow", "auth required @MODULE@ forward_pass no_secret=allow conf=@CONF@\n"
 				     "auth optional /usr/lib/x86_64-linux-gnu/pam_wrapper/pam_get_items.so\n"
-				     "account required %M %C");
-	otp_env_service("onel", "auth required %M check_password %C\naccount required %M %C");
-	otp_env_service("onel-fwd", "auth required %M check_password forward_pass %C\naccount required %M %C");
+				     "account required @MODULE@ conf=@CONF@");
+	harness_service(&H, "onel", "auth required @MODULE@ check_password conf=@CONF@\naccount required @MODULE@ conf=@CONF@");
+	harness_service(&H, "onel-fwd", "auth required @MODULE@ check_password forward_pass conf=@CONF@\naccount required @MODULE@ conf=@CONF@");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(otp_prompt_flow),
 		cmocka_unit_test(hostile_answers),

@@ -17,7 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "otp_env.h"
+#include "harness.h"
+#include "store/lockout_store.h"
+#include "store/otp_store.h"
+
+static struct harness H;
 
 #define NPROC 32
 #define NTHREAD 16
@@ -39,7 +43,7 @@ static int run_one(int start_fd, const char *user, const char *code)
 	while (read(start_fd, &b, 1) < 0 && errno == EINTR)
 		;
 	struct conv_script s = { .answers = { code }, .nanswers = 1 };
-	return otp_env_auth("replay", user, &s, NULL, 0);
+	return harness_login(&H, "replay", user, &s, NULL, 0);
 }
 
 static void *thread_main(void *arg)
@@ -67,8 +71,8 @@ static void replay_rounds(void **state)
 	for (int round = 0; round < rounds; round++) {
 		char user[8], code[9];
 		snprintf(user, sizeof(user), "r%02d", round % 40);
-		otp_env_enroll(user, key, 20, P6);
-		otp_env_code(key, 20, P6, 0, code);
+		harness_enroll(&H, user, key, 20, P6);
+		harness_code(key, 20, P6, 0, code);
 		int64_t step = totp_step_of(&P6, time(NULL));
 		int pfd[2];
 		assert_int_equal(pipe(pfd), 0);
@@ -124,7 +128,7 @@ static void replay_rounds(void **state)
 		assert_int_equal(ok, 1);
 		assert_int_equal(fail, NPROC + NTHREAD - 1);
 		/* the store agrees: every attempt counted, 47 failures left, step spent */
-		struct store *st = otp_env_store();
+		struct store *st = harness_store(&H);
 		struct tally t;
 		assert_int_equal(store_tally_get(st, user, &t), ST_OK);
 		struct otp_record rec;
@@ -142,12 +146,13 @@ static void replay_rounds(void **state)
 
 int main(int argc, char **argv)
 {
-	otp_env_init(argc, argv);
+	(void)argc;
+	harness_setup(&H, argv, "window = 1\ndeny = 6\nunlock_time = 600\n");
 	/* a long store timeout: on a loaded machine a busy store would refuse
 	 * (fail closed) without counting, and this test counts every attempt */
-	otp_env_service("replay", "auth requisite %M preauth deny=64 deny_per_period=0 store_timeout_ms=60000 %C\n"
-				  "auth required %M otp deny=64 deny_per_period=0 store_timeout_ms=60000 %C\n"
-				  "account required %M deny=64 deny_per_period=0 store_timeout_ms=60000 %C");
+	harness_service(&H, "replay", "auth requisite @MODULE@ preauth deny=64 deny_per_period=0 store_timeout_ms=60000 conf=@CONF@\n"
+				  "auth required @MODULE@ otp deny=64 deny_per_period=0 store_timeout_ms=60000 conf=@CONF@\n"
+				  "account required @MODULE@ deny=64 deny_per_period=0 store_timeout_ms=60000 conf=@CONF@");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(replay_rounds),
 	};

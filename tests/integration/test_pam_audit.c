@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -16,22 +17,13 @@
 #include "lockout/lockout.h"
 #include "store/store.h"
 
-#define MATRIX "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_matrix.so"
-
 static struct harness H;
 static const char *const WRONG[] = { "wrong", NULL };
 static const char *const RIGHT[] = { "right", NULL };
 
 static void stack(const char *name, const char *opts)
 {
-	char text[2048];
-	snprintf(text, sizeof(text),
-		 "auth requisite @MODULE@ preauth conf=@CONF@ %s\n"
-		 "auth [success=1 default=ignore] " MATRIX " passdb=@PASSDB@\n"
-		 "auth requisite pam_deny.so\n"
-		 "auth required @MODULE@ authsucc conf=@CONF@ %s\n",
-		 opts, opts);
-	harness_service(&H, name, text);
+	harness_password_stack(&H, name, opts);
 }
 
 /* Number of records with EVENT for USER (name or pseudonym). */
@@ -66,13 +58,14 @@ static void exec_sql(const char *sql)
 static int verify_chain(void)
 {
 	struct store *st = NULL;
-	char err[512], why[512];
+	char err[512];
+	struct sosafe_err why;
 	unsigned char key[AUDIT_KEY_LEN];
 	assert_int_equal(store_open(&st, H.state_dir, STORE_RDONLY, 5000, err, sizeof(err)), ST_OK);
-	assert_int_equal(audit_key_load(H.state_dir, false, key, err, sizeof(err)), 0);
+	assert_int_equal(audit_key_load(H.state_dir, false, key, NULL), 0);
 	long n;
 	long long bad;
-	int r = audit_verify(st, key, &n, &bad, why, sizeof(why));
+	int r = audit_verify(st, key, &n, &bad, &why);
 	store_close(st);
 	return r;
 }
@@ -110,6 +103,42 @@ static void audit_failure_fails_closed(void **state)
 	assert_int_equal(verify_chain(), 1);
 }
 
+static int answer_right(int n, const struct pam_message **msg, struct pam_response **resp,
+			void *data)
+{
+	(void)data;
+	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+	if (!r)
+		return PAM_BUF_ERR;
+	for (int i = 0; i < n; i++)
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
+			r[i].resp = strdup("right");
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+/* A refused record must not leave the handle's connection inside its write
+ * transaction: the lock would block every other login and sosafectl until
+ * the application ends the PAM handle (in sshd: the end of the session). */
+static void audit_failure_releases_the_store(void **state)
+{
+	(void)state;
+	stack("std", "");
+	exec_sql("UPDATE audit_head SET mac = zeroblob(32)");
+	struct pam_conv pc = { answer_right, NULL };
+	pam_handle_t *pamh = NULL;
+	assert_int_equal(pam_start_confdir("std", "bob", &pc, H.confdir, &pamh), PAM_SUCCESS);
+	assert_int_equal(pam_authenticate(pamh, 0), PAM_AUTH_ERR);   /* authsucc's record failed */
+	struct store *st = NULL;
+	char err[512];
+	assert_int_equal(store_open(&st, H.state_dir, 0, 200, err, sizeof(err)), ST_OK);
+	enum store_status s = store_begin(st);   /* the handle still lives */
+	store_rollback(st);
+	store_close(st);
+	pam_end(pamh, PAM_AUTH_ERR);
+	assert_int_equal(s, ST_OK);
+}
+
 static void pseudonyms_in_records(void **state)
 {
 	(void)state;
@@ -118,8 +147,8 @@ static void pseudonyms_in_records(void **state)
 	assert_int_equal(harness_auth(&H, "pseudo", "bob", RIGHT, NULL), PAM_SUCCESS);
 	assert_int_equal(count_events("success", "bob"), 0);
 	unsigned char key[AUDIT_KEY_LEN];
-	char err[256], p[AUDIT_PSEUDO_LEN];
-	assert_int_equal(audit_key_load(H.state_dir, false, key, err, sizeof(err)), 0);
+	char p[AUDIT_PSEUDO_LEN];
+	assert_int_equal(audit_key_load(H.state_dir, false, key, NULL), 0);
 	audit_pseudonym(key, "bob", p);
 	assert_int_equal(count_events("success", p), 1);
 	assert_int_equal(verify_chain(), 0);
@@ -127,13 +156,13 @@ static void pseudonyms_in_records(void **state)
 
 int main(int argc, char **argv)
 {
-	harness_setup(&H, argc, argv);
+	(void)argc;
+	harness_setup(&H, argv, NULL);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(decisions_are_audited),
 		cmocka_unit_test(audit_failure_fails_closed),
+		cmocka_unit_test(audit_failure_releases_the_store),
 		cmocka_unit_test(pseudonyms_in_records),
 	};
-	int rc = cmocka_run_group_tests_name("pam_audit", tests, NULL, NULL);
-	harness_teardown(&H);
-	return rc;
+	return cmocka_run_group_tests_name("pam_audit", tests, NULL, NULL);
 }

@@ -20,22 +20,12 @@
 #include "harness.h"
 #include "lockout/lockout.h"
 
-#define MATRIX "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_matrix.so"
-
 static struct harness H;
 
 /* The Debian common-auth pattern: every failure comes out of pam_deny. */
 static void stack(const char *name, const char *opts)
 {
-	char text[2048];
-	snprintf(text, sizeof(text),
-		 "auth requisite @MODULE@ preauth conf=@CONF@ %s\n"
-		 "auth [success=1 default=ignore] " MATRIX " passdb=@PASSDB@\n"
-		 "auth requisite pam_deny.so\n"
-		 "auth required @MODULE@ authsucc conf=@CONF@ %s\n"
-		 "account required @MODULE@ conf=@CONF@ %s\n",
-		 opts, opts, opts);
-	harness_service(&H, name, text);
+	harness_password_stack(&H, name, opts);
 }
 
 static const char *const WRONG[] = { "wrong", NULL };
@@ -394,7 +384,8 @@ static void concurrent_threads(void **state)
 
 int main(int argc, char **argv)
 {
-	harness_setup(&H, argc, argv);
+	(void)argc;
+	harness_setup(&H, argv, NULL);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(lockout_at_exactly_six),
 		cmocka_unit_test(sixth_attempt_right_is_accepted),
@@ -409,7 +400,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(concurrent_processes),
 		cmocka_unit_test(concurrent_threads),
 	};
-	int rc = cmocka_run_group_tests_name("pam_lockout", tests, NULL, NULL);
-	harness_teardown(&H);
-	return rc;
+	return cmocka_run_group_tests_name("pam_lockout", tests, NULL, NULL);
 }

@@ -10,29 +10,13 @@ MODULE="$abs_top_builddir/pam_sosafe/.libs/pam_sosafe.so"
 SOSAFECTL="$abs_top_builddir/sosafectl/sosafectl"
 MATRIX=$(ls /usr/lib/*/pam_wrapper/pam_matrix.so 2>/dev/null | head -n 1)
 
-n=0
-ok() {
-	name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n - $name"; else echo "not ok $n - $name"; fi
-}
-eq() {
-	[ "$1" = "$2" ] && return 0
-	echo "# expected '$2', got '$1'"
-	return 1
-}
-bail() {
-	echo "Bail out! $*"
-	exit 1
-}
+. "$abs_top_srcdir/tests/lib/tap.sh"
 [ -x "$DRIVER" ] || bail "not built: $DRIVER"
 [ -n "$MATRIX" ] || bail "pam_matrix.so not found (Debian package libpam-wrapper)"
 command -v jq >/dev/null || bail "jq not found (Debian package jq)"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/sosafe-threads.XXXXXX") || bail mktemp
-trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
-chmod 755 "$T"
+tap_tmpdir threads
+T=$tmp
 mkdir "$T/pam.d"
 cat >"$T/sosafe.conf" <<EOF
 state_dir = $T/state
@@ -83,7 +67,7 @@ all_users() {
 	done
 }
 
-echo "1..17"
+plan 17
 
 # 16 users, one thread each, 5 wrong passwords each: 5 failures each, no lock
 specs=""
@@ -141,3 +125,4 @@ for i in $(seq 1 6); do specs="$specs s3:pw-s3:5"; done
 run $specs
 ok "6 (= deny) threads x 5 right passwords, same user: all 30 succeed" every_thread "success=5 fail=0"
 ok "... not locked, 0 failures" eq "$(st s3 locked)/$(st s3 failures)" "false/0"
+tap_done

@@ -4,33 +4,35 @@
 #define SOSAFE_TEST_TMP_STORE_H
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 
 #include "store/store.h"
+#include "tmp_dir.h"
 
-/* DIR (at least 64 bytes) gets /tmp/sosafe-TAG-XXXXXX; 0 or -1. */
-static inline int tmp_store_open(char *dir, size_t len, const char *tag, struct store **s)
+/* A new store in STATE_DIR (created if missing); 0 or -1. */
+static inline int tmp_store_create(const char *state_dir, struct store **s)
 {
-	snprintf(dir, len, "/tmp/sosafe-%s-XXXXXX", tag);
-	if (!mkdtemp(dir))
-		return -1;
-	chmod(dir, 0755);   /* the store refuses a group/world-writable parent */
 	char err[256];
 	*s = NULL;
-	if (store_open(s, dir, STORE_CREATE, 2000, err, sizeof(err)) != ST_OK) {
+	if (store_open(s, state_dir, STORE_CREATE, 2000, err, sizeof(err)) != ST_OK) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
 	return 0;
 }
 
+/* DIR (at least TMP_DIR_LEN bytes) gets /tmp/sosafe-TAG-XXXXXX with a
+ * store in it; 0 or -1. */
+static inline int tmp_store_open(char *dir, size_t len, const char *tag, struct store **s)
+{
+	if (len < TMP_DIR_LEN || tmp_dir_make(dir, tag))
+		return -1;
+	return tmp_store_create(dir, s);
+}
+
 static inline int tmp_store_remove(struct store *s, const char *dir)
 {
 	store_close(s);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return tmp_dir_remove(dir);
 }
 
 #endif

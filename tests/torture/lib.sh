@@ -6,25 +6,17 @@
 MOD=$abs_top_builddir/pam_sosafe/.libs/pam_sosafe.so
 CTL=$abs_top_builddir/sosafectl/sosafectl
 DRIVE=$abs_top_builddir/tests/torture/pam_drive
-T_N=0
-T_FAIL=0
-
-ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
-notok() { T_N=$((T_N + 1)); T_FAIL=1; echo "not ok $T_N - $*"; }
-check() { # check "name" command...: ok if the command succeeds
-	_name=$1; shift
-	if "$@"; then ok "$_name"; else notok "$_name"; fi
-}
+. "$abs_top_srcdir/tests/lib/tap.sh"
+notok() { nok "$*"; }
 not() { ! "$@"; }
-diag() { sed 's/^/# /'; }
 
 require_root() {
 	if [ "$(id -u)" != 0 ]; then
-		echo "1..1"; echo "not ok 1 - $(basename "$0") must run as root (make check-e2e)"; exit 1
+		tap_abort "$(basename "$0") must run as root (make check-e2e)"
 	fi
 	for f in "$MOD" "$CTL" "$DRIVE"; do
 		if [ ! -x "$f" ] && [ ! -f "$f" ]; then
-			echo "1..1"; echo "not ok 1 - $f not built (run make check first)"; exit 1
+			tap_abort "$f not built (run make check first)"
 		fi
 	done
 }

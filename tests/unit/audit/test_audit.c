@@ -18,7 +18,9 @@
 #include "base/log.h"
 #include "store/store.h"
 
-static char dir[256];
+#include "tmp_dir.h"
+
+static char dir[TMP_DIR_LEN];
 static char lines[64][1024];
 static int nlines;
 
@@ -32,9 +34,7 @@ static void capture(int prio, const char *line)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/sosafe-audit-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	chmod(dir, 0755);
+	assert_int_equal(tmp_dir_make(dir, "audit"), 0);
 	nlines = 0;
 	log_set_sink(capture);
 	return 0;
@@ -43,11 +43,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmp_dir_remove(dir), 0);
 	log_set_sink(NULL);
-	log_set_user_filter(NULL);
 	return 0;
 }
 
@@ -62,7 +59,7 @@ static struct store *open_store(void)
 /* Append N records, each with time NOW (in its own transaction). */
 static void append_n(struct store *st, int n, const char *user)
 {
-	struct log_ctx c = { "test", user, "sshd", "192.0.2.1" };
+	struct log_ctx c = { "test", user, "sshd", "192.0.2.1", NULL };
 	for (int i = 0; i < n; i++) {
 		assert_int_equal(store_begin(st), ST_OK);
 		assert_int_equal(audit_append(st, &c, "fail", NULL, "attempt %d", i), 0);
@@ -73,9 +70,11 @@ static void append_n(struct store *st, int n, const char *user)
 static int verify(struct store *st, long *count, long long *bad, char *why, size_t len)
 {
 	unsigned char key[AUDIT_KEY_LEN];
-	char err[256];
-	assert_int_equal(audit_key_load(dir, false, key, err, sizeof(err)), 0);
-	return audit_verify(st, key, count, bad, why, len);
+	struct sosafe_err e;
+	assert_int_equal(audit_key_load(dir, false, key, NULL), 0);
+	int r = audit_verify(st, key, count, bad, &e);
+	snprintf(why, len, "%s", e.msg);
+	return r;
 }
 
 /* Tamper with the store file as an intruder would: through a connection
@@ -205,7 +204,7 @@ static void forged_chain_without_key_fails(void **state)
 	char why[512];
 	assert_int_equal(verify(st, &n, &bad, why, sizeof(why)), 1);
 	/* and appending refuses (fails closed) */
-	struct log_ctx c = { "test", "alice", "sshd", NULL };
+	struct log_ctx c = { "test", "alice", "sshd", NULL, NULL };
 	assert_int_equal(store_begin(st), ST_OK);
 	assert_int_equal(audit_append(st, &c, "success", NULL, NULL), -1);
 	store_rollback(st);
@@ -240,7 +239,7 @@ static void prune_keeps_chain_green(void **state)
 	snprintf(cmd, sizeof(cmd), "rm -f '%s'/state.db* '%s'/audit.key", dir, dir);
 	assert_int_equal(system(cmd), 0);
 	st = open_store();
-	struct log_ctx c = { "test", "bob", "sshd", NULL };
+	struct log_ctx c = { "test", "bob", "sshd", NULL, NULL };
 	/* audit_prune appends its checkpoint at NOW; use a NOW 100 days ahead
 	 * so records written today are "old" */
 	append_n(st, 4, "bob");
@@ -267,7 +266,7 @@ static void retention_never_below_90_days(void **state)
 	(void)state;
 	struct store *st = open_store();
 	append_n(st, 3, "carol");
-	struct log_ctx c = { "test", NULL, NULL, NULL };
+	struct log_ctx c = { "test", NULL, NULL, NULL, NULL };
 	long pruned = -1;
 	/* 89 days later with a retention of 10 days asked: clamped to 90, nothing goes */
 	assert_int_equal(store_begin(st), ST_OK);
@@ -277,11 +276,10 @@ static void retention_never_below_90_days(void **state)
 	assert_int_equal(records_of(st).n, 3);
 	/* and the config refuses a smaller value */
 	struct sosafe_config cfg;
-	char err[256];
 	config_defaults(&cfg);
 	assert_int_equal(cfg.audit_retention_days, 90);
-	assert_int_equal(config_apply(&cfg, "audit_retention_days", "30", err, sizeof(err)), -1);
-	assert_int_equal(config_apply(&cfg, "audit_retention_days", "365", err, sizeof(err)), 0);
+	assert_int_equal(config_apply(&cfg, "audit_retention_days", "30", NULL), -1);
+	assert_int_equal(config_apply(&cfg, "audit_retention_days", "365", NULL), 0);
 	store_close(st);
 }
 
@@ -289,21 +287,21 @@ static void pseudonym_mode_hides_names(void **state)
 {
 	(void)state;
 	struct sosafe_config cfg;
-	char err[256];
 	config_defaults(&cfg);
 	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", dir);
-	assert_int_equal(config_apply(&cfg, "log_identity", "pseudonym", err, sizeof(err)), 0);
-	assert_int_equal(config_apply(&cfg, "log_identity", "bogus", err, sizeof(err)), -1);
+	assert_int_equal(config_apply(&cfg, "log_identity", "pseudonym", NULL), 0);
+	assert_int_equal(config_apply(&cfg, "log_identity", "bogus", NULL), -1);
 	struct store *st = open_store();
-	audit_configure(&cfg);
-	struct log_ctx c = { "pam_sosafe", "alice.smith", "sshd", "192.0.2.9" };
+	struct audit_identity id;
+	audit_identity_init(&id, &cfg);
+	struct log_ctx c = { "pam_sosafe", "alice.smith", "sshd", "192.0.2.9", &id.log };
 	nlines = 0;
 	log_event(LOG_NOTICE, &c, "fail", "wrong code");
 	assert_int_equal(nlines, 1);
 	assert_null(strstr(lines[0], "alice"));
 	unsigned char key[AUDIT_KEY_LEN];
 	char p[AUDIT_PSEUDO_LEN], want[64];
-	assert_int_equal(audit_key_load(dir, false, key, err, sizeof(err)), 0);
+	assert_int_equal(audit_key_load(dir, false, key, NULL), 0);
 	audit_pseudonym(key, "alice.smith", p);
 	snprintf(want, sizeof(want), "user=%s ", p);
 	assert_non_null(strstr(lines[0], want));
@@ -314,14 +312,17 @@ static void pseudonym_mode_hides_names(void **state)
 	audit_pseudonym(key, "bob", p2);
 	assert_string_not_equal(p, p2);
 	/* the stored audit record carries the pseudonym too */
-	append_n(st, 1, "alice.smith");
+	assert_int_equal(store_begin(st), ST_OK);
+	assert_int_equal(audit_append(st, &c, "fail", NULL, "wrong code"), 0);
+	assert_int_equal(store_commit(st), ST_OK);
 	assert_string_equal(records_of(st).user, p);
 	/* back to names */
 	cfg.log_pseudonym = false;
-	audit_configure(&cfg);
+	audit_identity_init(&id, &cfg);
 	nlines = 0;
 	log_event(LOG_NOTICE, &c, "fail", NULL);
 	assert_non_null(strstr(lines[0], "user=alice.smith "));
+	audit_identity_wipe(&id);
 	store_close(st);
 }
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/log.h"
@@ -20,7 +21,7 @@ static void capture(int prio, const char *line)
 
 static void fields_in_order(void **state)
 {
-	struct log_ctx c = { "pam_sosafe", "alice", "sshd", "192.0.2.7" };
+	struct log_ctx c = { "pam_sosafe", "alice", "sshd", "192.0.2.7", NULL };
 	log_set_sink(capture);
 	log_event(LOG_WARNING, &c, "lock", "%u failures within %u s", 6u, 900u);
 	assert_int_equal(last_prio, LOG_WARNING);
@@ -31,7 +32,7 @@ static void fields_in_order(void **state)
 
 static void missing_values_are_dashes(void **state)
 {
-	struct log_ctx c = { "sosafectl", NULL, NULL, NULL };
+	struct log_ctx c = { "sosafectl", NULL, NULL, NULL, NULL };
 	char buf[256];
 	log_format(buf, sizeof(buf), &c, "unlock", NULL);
 	assert_string_equal(buf, "event=unlock user=- service=- rhost=-");
@@ -39,7 +40,7 @@ static void missing_values_are_dashes(void **state)
 
 static void hostile_values_cannot_forge_fields(void **state)
 {
-	struct log_ctx c = { "pam_sosafe", "x user=root event=success\nfake", "s s", "h\"" };
+	struct log_ctx c = { "pam_sosafe", "x user=root event=success\nfake", "s s", "h\"", NULL };
 	char buf[512];
 	log_format(buf, sizeof(buf), &c, "fail", "quote \" and newline \n here");
 	assert_null(strchr(buf, '\n'));
@@ -58,12 +59,38 @@ static void long_values_are_cut(void **state)
 	char big[5000];
 	memset(big, 'u', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	struct log_ctx c = { "pam_sosafe", big, "sshd", NULL };
+	struct log_ctx c = { "pam_sosafe", big, "sshd", NULL, NULL };
 	log_set_sink(capture);
 	log_event(LOG_NOTICE, &c, "bad-user", "%s", big);
 	assert_true(strlen(last_line) < 1024);
 	assert_non_null(strstr(last_line, "..."));
 	log_set_sink(NULL);
+}
+
+static const char *masked(const struct log_identity *id, const char *user, char *buf, size_t len)
+{
+	snprintf(buf, len, "pn:%zu", strlen(user));
+	return buf;
+}
+
+/* Each line names its user the way its own context says, whatever the
+ * context before it said: nothing carries over between callers. */
+static void identity_comes_from_the_ctx(void **state)
+{
+	static const struct log_identity pseudonyms = { .pseudonym = true, .shown = masked };
+	struct log_ctx hidden = { "pam_sosafe", "alice", "radiusd", NULL, &pseudonyms };
+	struct log_ctx plain = { "pam_sosafe", "bob", "openvpn", NULL, NULL };
+	char buf[256];
+	for (int i = 0; i < 2; i++) {
+		log_format(buf, sizeof(buf), &hidden, "success", NULL);
+		assert_string_equal(buf, "event=success user=pn:5 service=radiusd rhost=-");
+		log_format(buf, sizeof(buf), &plain, "success", NULL);
+		assert_string_equal(buf, "event=success user=bob service=openvpn rhost=-");
+	}
+	/* an empty user stays "-": there is nobody to hide */
+	hidden.user = "";
+	log_format(buf, sizeof(buf), &hidden, "error", NULL);
+	assert_string_equal(buf, "event=error user=- service=radiusd rhost=-");
 }
 
 int main(void)
@@ -73,6 +100,7 @@ int main(void)
 		cmocka_unit_test(missing_values_are_dashes),
 		cmocka_unit_test(hostile_values_cannot_forge_fields),
 		cmocka_unit_test(long_values_are_cut),
+		cmocka_unit_test(identity_comes_from_the_ctx),
 	};
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);
 }

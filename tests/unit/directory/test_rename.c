@@ -20,24 +20,27 @@
 #include "base/conf.h"
 #include "directory/directory.h"
 #include "store/store.h"
-#include "sync_env.h"
+
+#include "sync_run.h"
 
 #define DAY 86400
 #define T0 1700000000LL
 
-static struct sync_env env;
+static struct dir_fixture fx;
+static struct sosafe_config cfg;
+static struct store *st;
 
 static int setup(void **state)
 {
 	(void)state;
-	return sync_env_open(&env, "rename", "root:x:0:0:root:/root:/bin/sh\n",
-			     "root:x:0:\n");
+	return dir_fixture_open(&fx, "rename", "root:x:0:0:root:/root:/bin/sh\n", "root:x:0:\n",
+				&cfg, &st);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	return sync_env_close(&env);
+	return dir_fixture_close(&fx, st);
 }
 
 /* LDIF of "name:id name:id ..." (id "-" = none), every user entitled */
@@ -65,7 +68,7 @@ static char *ldif(const char *spec)
 static int sync_at(const char *spec, int dayno, struct sync_result *r, struct sosafe_err *e)
 {
 	char *text = ldif(spec);
-	int rc = sync_env_run(&env, text, T0 + (int64_t)dayno * DAY, r, e);
+	int rc = sync_run(&fx, st, &cfg, text, T0 + (int64_t)dayno * DAY, r, e);
 	free(text);
 	return rc;
 }
@@ -91,7 +94,7 @@ static const char *must_sync(const char *spec, int dayno)
 static long long sql_ll(const char *sql, const char *arg)
 {
 	sqlite3_stmt *q;
-	assert_int_equal(sqlite3_prepare_v2(store_db(env.st), sql, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(store_db(st), sql, -1, &q, NULL), SQLITE_OK);
 	if (arg)
 		sqlite3_bind_text(q, 1, arg, -1, SQLITE_TRANSIENT);
 	long long v = -1;
@@ -104,7 +107,7 @@ static long long sql_ll(const char *sql, const char *arg)
 static void sql(const char *s)
 {
 	char *e = NULL;
-	if (sqlite3_exec(store_db(env.st), s, NULL, NULL, &e) != SQLITE_OK)
+	if (sqlite3_exec(store_db(st), s, NULL, NULL, &e) != SQLITE_OK)
 		fail_msg("%s: %s", s, e);
 }
 
@@ -187,7 +190,7 @@ static void test_name_taken_by_another_account(void **state)
 	assert_string_equal(must_sync("pat:guid:bbbb keep:guid:k", 2), "");
 	assert_true(deact_of("pat") > 0);
 	/* after grace_days the old row is purged; the new account is new */
-	const char *c = must_sync("pat:guid:bbbb keep:guid:k", 1 + (int)env.cfg.grace_days + 1);
+	const char *c = must_sync("pat:guid:bbbb keep:guid:k", 1 + (int)cfg.grace_days + 1);
 	assert_non_null(strstr(c, "purged:pat"));
 	assert_non_null(strstr(c, "new:pat"));
 	assert_int_not_equal(uid_of("pat"), up);

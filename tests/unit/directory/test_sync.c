@@ -21,32 +21,35 @@
 #include "snapshot/snapshot.h"
 #include "store/lockout_store.h"
 #include "store/store.h"
-#include "sync_env.h"
+
+#include "sync_run.h"
 
 #define DAY 86400
 #define T0 1700000000LL
 
-static struct sync_env env;
+static struct dir_fixture fx;
+static struct sosafe_config cfg;
+static struct store *st;
 
 static int setup(void **state)
 {
 	(void)state;
-	return sync_env_open(&env, "life",
-			     "root:x:0:0:root:/root:/bin/sh\nlocaluser:x:1000:1000::/home/l:/bin/sh\n"
-			     "highlocal:x:200005:200005::/home/h:/bin/sh\n",
-			     "root:x:0:\nsudo:x:27:localuser\nlocaluser:x:1000:\n");
+	return dir_fixture_open(&fx, "life",
+				"root:x:0:0:root:/root:/bin/sh\nlocaluser:x:1000:1000::/home/l:/bin/sh\n"
+				"highlocal:x:200005:200005::/home/h:/bin/sh\n",
+				"root:x:0:\nsudo:x:27:localuser\nlocaluser:x:1000:\n", &cfg, &st);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	return sync_env_close(&env);
+	return dir_fixture_close(&fx, st);
 }
 
 /* sync a JSON export at day DAYNO; returns 0 or -1 with ERR */
 static int sync_at(const char *json, int dayno, struct sync_result *r, struct sosafe_err *e)
 {
-	return sync_env_run(&env, json, T0 + (int64_t)dayno * DAY, r, e);
+	return sync_run(&fx, st, &cfg, json, T0 + (int64_t)dayno * DAY, r, e);
 }
 
 static void must_sync(const char *json, int dayno)
@@ -80,14 +83,14 @@ static long long snap_uid(const char *name, bool *deact)
 	struct snap s;
 	struct snap_pw pw;
 	struct snap_sp sp;
-	snprintf(path, sizeof(path), "%s/%s", env.cfg.state_dir, SNAP_PASSWD_FILE);
+	snprintf(path, sizeof(path), "%s/%s", cfg.state_dir, SNAP_PASSWD_FILE);
 	assert_int_equal(snap_open(&s, path, SNAP_KIND_PASSWD, NULL, 0), SNAP_OK);
 	enum snap_status r = snap_pw_by_name(&s, name, &pw);
 	snap_close(&s);
 	if (r == SNAP_NOTFOUND)
 		return -1;
 	assert_int_equal(r, SNAP_OK);
-	snprintf(path, sizeof(path), "%s/%s", env.cfg.state_dir, SNAP_SHADOW_FILE);
+	snprintf(path, sizeof(path), "%s/%s", cfg.state_dir, SNAP_SHADOW_FILE);
 	assert_int_equal(snap_open(&s, path, SNAP_KIND_SHADOW, NULL, 0), SNAP_OK);
 	assert_int_equal(snap_sp_by_name(&s, name, &sp), SNAP_OK);
 	snap_close(&s);
@@ -100,7 +103,7 @@ static uint64_t snap_serial(void)
 {
 	char path[400];
 	struct snap s;
-	snprintf(path, sizeof(path), "%s/%s", env.cfg.state_dir, SNAP_PASSWD_FILE);
+	snprintf(path, sizeof(path), "%s/%s", cfg.state_dir, SNAP_PASSWD_FILE);
 	assert_int_equal(snap_open(&s, path, SNAP_KIND_PASSWD, NULL, 0), SNAP_OK);
 	uint64_t v = s.hdr.serial;
 	snap_close(&s);
@@ -125,12 +128,12 @@ static void test_lifecycle(void **state)
 	/* day 0: alice and bob active */
 	must_sync(export(true, true), 0);
 	long long uid = snap_uid("alice", &deact);
-	assert_true(uid >= env.cfg.uid_min && uid <= env.cfg.uid_max);
+	assert_true(uid >= cfg.uid_min && uid <= cfg.uid_max);
 	assert_false(deact);
 	assert_int_not_equal(uid, 200005);   /* a local uid is skipped */
 	/* alice has state: a tally row (as TOTP and counters would be) */
 	struct tally t = { .attempts = 7, .last_success = T0 + 10 };
-	assert_int_equal(store_tally_put(env.st, "alice", &t), ST_OK);
+	assert_int_equal(store_tally_put(st, "alice", &t), ST_OK);
 
 	/* day 1: disabled in AD -> deactivated, still resolvable, sp_expire = 1 */
 	must_sync(export(false, true), 1);
@@ -146,7 +149,7 @@ static void test_lifecycle(void **state)
 	assert_int_equal(snap_uid("alice", &deact), uid);
 	assert_false(deact);
 	struct tally t2;
-	assert_int_equal(store_tally_get(env.st, "alice", &t2), ST_OK);
+	assert_int_equal(store_tally_get(st, "alice", &t2), ST_OK);
 	assert_int_equal(t2.attempts, 7);
 
 	/* deactivated again on day 31; day 31 + 30 is still within grace */
@@ -154,7 +157,7 @@ static void test_lifecycle(void **state)
 	must_sync(export(false, true), 61);
 	assert_int_equal(snap_uid("alice", NULL), uid);
 	struct rep rep = { 0 };
-	assert_int_equal(dir_report_foreach(env.st, count_rows, &rep), ST_OK);
+	assert_int_equal(dir_report_foreach(st, count_rows, &rep), ST_OK);
 	assert_int_equal(rep.n, 0);
 
 	/* day 31 + 31: purged - gone from the snapshot, state deleted, report */
@@ -167,10 +170,10 @@ static void test_lifecycle(void **state)
 	assert_true(purged);
 	sync_result_free(&r);
 	assert_int_equal(snap_uid("alice", NULL), -1);
-	assert_int_equal(store_tally_get(env.st, "alice", &t2), ST_NOTFOUND);
+	assert_int_equal(store_tally_get(st, "alice", &t2), ST_NOTFOUND);
 	struct dir_state ds;
-	assert_int_equal(dir_user_get(env.st, "alice", &ds), ST_NOTFOUND);
-	assert_int_equal(dir_report_foreach(env.st, count_rows, &rep), ST_OK);
+	assert_int_equal(dir_user_get(st, "alice", &ds), ST_NOTFOUND);
+	assert_int_equal(dir_report_foreach(st, count_rows, &rep), ST_OK);
 	assert_int_equal(rep.n, 1);
 	assert_string_equal(rep.last.user, "alice");
 	assert_int_equal(rep.last.uid, uid);
@@ -178,7 +181,7 @@ static void test_lifecycle(void **state)
 	assert_int_equal(rep.last.deactivated_at, T0 + 31 * DAY);
 	assert_true(rep.last.records >= 2);   /* tally + lifecycle row */
 	assert_non_null(strstr(rep.last.rule, "grace_days=30"));
-	assert_true(dir_uid_tombstoned(env.st, uid));
+	assert_true(dir_uid_tombstoned(st, uid));
 
 	/* day 63: alice returns -> a new uid, none of the old data */
 	must_sync(export(true, true), 63);
@@ -186,7 +189,7 @@ static void test_lifecycle(void **state)
 	assert_true(uid2 > 0);
 	assert_int_not_equal(uid2, uid);
 	assert_false(deact);
-	assert_int_equal(store_tally_get(env.st, "alice", &t2), ST_NOTFOUND);
+	assert_int_equal(store_tally_get(st, "alice", &t2), ST_NOTFOUND);
 	/* bob was never touched */
 	assert_false(snap_uid("bob", &deact) < 0 || deact);
 
@@ -208,17 +211,17 @@ static void test_purge_command(void **state)
 	struct sync_opts o = { .now = T0 + 120 * DAY, .admin = "test" };
 	struct sync_result r;
 	struct sosafe_err err;
-	assert_int_equal(directory_purge(env.st, &env.cfg, &o, &r, &err), 0);
+	assert_int_equal(directory_purge(st, &cfg, &o, &r, &err), 0);
 	assert_int_equal(r.nchanges, 0);   /* within grace */
 	sync_result_free(&r);
 	assert_int_equal(snap_uid("alice", NULL), uid);
 	o.now = T0 + 132 * DAY;
-	assert_int_equal(directory_purge(env.st, &env.cfg, &o, &r, &err), 0);
+	assert_int_equal(directory_purge(st, &cfg, &o, &r, &err), 0);
 	assert_int_equal(r.nchanges, 1);
 	sync_result_free(&r);
 	assert_int_equal(snap_uid("alice", NULL), -1);
 	assert_true(snap_uid("bob", NULL) > 0);
-	assert_true(dir_uid_tombstoned(env.st, uid));
+	assert_true(dir_uid_tombstoned(st, uid));
 }
 
 /* collisions with local accounts are refused and change nothing */

@@ -138,24 +138,6 @@ static void scrv1(void **st)
 	assert_null(pw);
 }
 
-static void base64(void **st)
-{
-	size_t n;
-	char *d = otp_base64_decode("Zm9vYmFy", 8, &n);
-	assert_non_null(d);
-	assert_int_equal(n, 6);
-	assert_string_equal(d, "foobar");
-	free(d);
-	d = otp_base64_decode("Zm9vYg==", 8, &n);
-	assert_non_null(d);
-	assert_string_equal(d, "foob");
-	free(d);
-	assert_null(otp_base64_decode("Zm9", 3, &n));
-	assert_null(otp_base64_decode("Zm=v", 4, &n));
-	assert_null(otp_base64_decode("Z===", 4, &n));
-	assert_null(otp_base64_decode("Zm9v=m9v", 8, &n));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,7 +146,6 @@ int main(void)
 		cmocka_unit_test(recovery_codes),
 		cmocka_unit_test(split),
 		cmocka_unit_test(scrv1),
-		cmocka_unit_test(base64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,137 @@
+/* The shape every admin action shares: change, four-eyes claim, audit
+ * record and commit in one transaction (see action.h). */
+#include <config.h>
+#include "action.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "audit/audit.h"
+#include "store/four_eyes_store.h"
+
+int action_exit(enum action_result r)
+{
+	switch (r) {
+	case ACTION_DONE:
+	case ACTION_UNCHANGED:
+		return EXIT_OK;
+	case ACTION_REFUSED:
+		return EXIT_FAIL;
+	case ACTION_STORE_ERROR:
+	default:
+		return EXIT_STORE;
+	}
+}
+
+static int record_v(struct cli *cli, struct store *st, int priority, const char *user,
+		    const char *event, const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+static int record_v(struct cli *cli, struct store *st, int priority, const char *user,
+		    const char *event, const char *fmt, va_list ap)
+{
+	char detail[1024];
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	struct log_ctx lc = cli->log;
+	lc.user = user && *user ? user : NULL;
+	log_event(priority, &lc, event, "%s (by %s)", detail, cli->admin);
+	if (!st)
+		return 0;
+	return audit_append(st, &lc, event, cli->admin, "%s", detail);
+}
+
+int action_record(struct cli *cli, struct store *st, const char *user, const char *event,
+		  const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = record_v(cli, st, LOG_NOTICE, user, event, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void action_record_refusal(struct cli *cli, const char *user, const char *event, const char *fmt, ...)
+{
+	struct store *st = NULL;
+	char err[512];
+	if (store_open(&st, cli->cfg.state_dir, 0, cli->cfg.store_timeout_ms, err, sizeof(err)) != ST_OK)
+		st = NULL;
+	else if (store_begin(st) != ST_OK) {
+		store_close(st);
+		st = NULL;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	int r = record_v(cli, st, LOG_WARNING, user, event, fmt, ap);
+	va_end(ap);
+	if (st) {
+		if (r || store_commit(st) != ST_OK)
+			store_rollback(st);
+		store_close(st);
+	}
+}
+
+int cli_four_eyes_claim(struct cli *cli, struct store *st)
+{
+	if (!cli->fe_request || cli->fe_claimed)
+		return 0;
+	enum store_status s = four_eyes_claim(st, cli->fe_request, cli->admin, time(NULL));
+	if (s == ST_NOTFOUND) {
+		cli_err("request %lld is no longer pending (approved by someone else meanwhile, denied "
+			"or expired): nothing done", cli->fe_request);
+		return -1;
+	}
+	if (s != ST_OK) {
+		cli_err("cannot claim request %lld: %s", cli->fe_request, store_error(st));
+		return -1;
+	}
+	if (action_record(cli, st, cli->fe_target, "four-eyes-approve", "request %lld: %s, requested by %s",
+			  cli->fe_request, cli->fe_line, cli->fe_requester))
+		return -1;
+	cli->fe_claimed = true;
+	return 0;
+}
+
+int cli_action_audit(struct cli *cli, struct store *st, const char *user, const char *event,
+		     const char *fmt, ...)
+{
+	char detail[900];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	if (cli_four_eyes_claim(cli, st))
+		return -1;
+	struct log_ctx lc = cli->log;
+	lc.user = user;
+	if (cli->fe_request)
+		return audit_append(st, &lc, event, cli->admin, "%s (four-eyes request %lld of %s)", detail,
+				    cli->fe_request, cli->fe_requester);
+	return audit_append(st, &lc, event, cli->admin, "%s", detail);
+}
+
+enum action_result action_run(struct cli *cli, struct store *st, struct action *a)
+{
+	enum store_status s = store_begin(st);
+	if (s == ST_OK && a->change)
+		s = a->change(st, a);
+	if (s == ST_NOTFOUND) {
+		store_rollback(st);
+		return ACTION_UNCHANGED;
+	}
+	if (s == ST_OK && cli_action_audit(cli, st, a->user, a->event, "%s", a->detail)) {
+		store_rollback(st);
+		cli_err("%s", a->refused);
+		return ACTION_REFUSED;
+	}
+	if (s == ST_OK)
+		s = store_commit(st);
+	if (s == ST_OK)
+		return ACTION_DONE;
+	store_rollback(st);
+	if (a->fail_closed) {
+		cli_err("%s", a->refused);
+		return ACTION_REFUSED;
+	}
+	cli_err("%s%s", store_error(st), a->store_note ? a->store_note : "");
+	return ACTION_STORE_ERROR;
+}

@@ -1,0 +1,141 @@
+/* Two PAM stacks in one process, one with log_identity=pseudonym and one
+ * without, run from two threads at once (the FreeRADIUS/OpenVPN model):
+ * each must name its users its own way in syslog lines and audit records,
+ * never the other's. Syslog lines are caught by defining syslog() here
+ * (the test is linked with --export-dynamic so the module binds to it). */
+#include <config.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <security/pam_appl.h>
+#include <stdbool.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "harness.h"
+
+#define ROUNDS 60
+#define MAX_LINES 4096
+
+static struct harness H;
+static pthread_mutex_t lines_lock = PTHREAD_MUTEX_INITIALIZER;
+static char lines[MAX_LINES][256];
+static int nlines;
+
+static void keep(const char *fmt, va_list ap)
+{
+	char line[1024];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (!strstr(line, "pam_sosafe:"))
+		return;
+	pthread_mutex_lock(&lines_lock);
+	if (nlines < MAX_LINES)
+		snprintf(lines[nlines++], sizeof(lines[0]), "%s", line);
+	pthread_mutex_unlock(&lines_lock);
+}
+
+/* What the module calls for syslog(3), with and without _FORTIFY_SOURCE. */
+SOSAFE_EXPORT void syslog(int priority, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+SOSAFE_EXPORT void __syslog_chk(int priority, int flag, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+void syslog(int priority, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	keep(fmt, ap);
+	va_end(ap);
+}
+
+void __syslog_chk(int priority, int flag, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	keep(fmt, ap);
+	va_end(ap);
+}
+
+struct job {
+	const char *service, *user;
+	int unexpected;
+};
+
+/* ROUNDS logins with the right password: a success line and record each. */
+static void *run(void *arg)
+{
+	static const char *const right[] = { "right", NULL };
+	struct job *j = arg;
+	for (int i = 0; i < ROUNDS; i++)
+		if (harness_auth(&H, j->service, j->user, right, NULL) != PAM_SUCCESS)
+			j->unexpected++;
+	return NULL;
+}
+
+static int count_records(const char *where)
+{
+	sqlite3 *db = NULL;
+	char path[400], sql[300];
+	snprintf(path, sizeof(path), "%s/state.db", H.state_dir);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit WHERE %s", where);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *q = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	int n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+static void each_handle_names_users_its_own_way(void **state)
+{
+	(void)state;
+	harness_password_stack(&H, "pseudo", "log_identity=pseudonym");
+	harness_password_stack(&H, "plain", "");
+	struct job a = { "pseudo", "alice", 0 }, b = { "plain", "bob", 0 };
+	pthread_t ta, tb;
+	assert_int_equal(pthread_create(&ta, NULL, run, &a), 0);
+	assert_int_equal(pthread_create(&tb, NULL, run, &b), 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	assert_int_equal(a.unexpected, 0);
+	assert_int_equal(b.unexpected, 0);
+
+	int pseudo_lines = 0, plain_lines = 0, wrong = 0;
+	for (int i = 0; i < nlines; i++) {
+		bool misnamed = false;
+		if (strstr(lines[i], " service=pseudo")) {
+			pseudo_lines++;
+			misnamed = !strstr(lines[i], " user=pn:") || strstr(lines[i], "alice");
+		} else if (strstr(lines[i], " service=plain")) {
+			plain_lines++;
+			misnamed = !strstr(lines[i], " user=bob ");
+		}
+		if (misnamed && wrong++ == 0)
+			print_message("# first misnamed line: %s\n", lines[i]);
+	}
+	assert_true(pseudo_lines >= ROUNDS);
+	assert_true(plain_lines >= ROUNDS);
+	assert_int_equal(wrong, 0);
+
+	assert_true(count_records("service = 'pseudo'") >= ROUNDS);
+	assert_true(count_records("service = 'plain'") >= ROUNDS);
+	assert_int_equal(count_records("service = 'pseudo' AND user NOT LIKE 'pn:%'"), 0);
+	assert_int_equal(count_records("service = 'plain' AND user != 'bob'"), 0);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	harness_setup(&H, argv, NULL);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(each_handle_names_users_its_own_way),
+	};
+	return cmocka_run_group_tests_name("identity_threads", tests, NULL, NULL);
+}
