@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "directory/directory.h"
-#include "ldap_source.h"
+#include "ldap/ldap_pull.h"
 #include "base/names.h"
 
 /* --now and the local account files can be moved only for a state_dir
@@ -18,6 +18,28 @@
 static bool test_options_allowed(const struct cli *cli)
 {
 	return strcmp(cli->cfg.state_dir, SOSAFE_STATE_DIR) != 0;
+}
+
+/* min_sync_fraction: refuse a pull whose active users are fewer than that
+ * share of the users active in the store now. */
+static int check_fraction(struct store *st, const struct sosafe_config *cfg,
+			  const struct directory *d, long long now, struct sosafe_err *e)
+{
+	long long known = 0;
+	if (dir_users_active_count(st, &known) != ST_OK)
+		return err_set(e, "cannot read the store: %s", store_error(st));
+	size_t active = 0;
+	for (size_t i = 0; i < d->nusers; i++) {
+		const char *why;
+		if (directory_user_active(d, &d->users[i], cfg->entitled_group, now, &why))
+			active++;
+	}
+	if (known > 0 && (long long)active * 1000 < known * (long long)cfg->min_sync_permille)
+		return err_set(e, "the directory gave %zu active user(s) where %lld are active "
+			    "now (below min_sync_fraction %u.%03u): refusing to deactivate them "
+			    "(wrong filter or base, or an empty replica?)", active, known,
+			    cfg->min_sync_permille / 1000, cfg->min_sync_permille % 1000);
+	return 0;
 }
 
 struct common_opts {
@@ -251,10 +273,11 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	int rc = parse_opts(cli, argc, argv, &c, true);
 	if (rc)
 		return rc;
-	char err[2048];
+	struct sosafe_err e = { "" };
+	const char *err = e.msg;
 	struct directory d;
 	if (c.from) {
-		if (directory_parse_file(c.from, &d, err, sizeof(err))) {
+		if (directory_parse_file(c.from, &d, &e)) {
 			cli_err("export refused, snapshot unchanged: %s", err);
 			log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
 			return EXIT_FAIL;
@@ -267,7 +290,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		}
 		struct ldap_pull_info info;
 		bool progress = !c.quiet && !cli->json && isatty(STDERR_FILENO);
-		if (ldap_pull(&cli->cfg, &d, &info, progress, err, sizeof(err))) {
+		if (ldap_pull(&cli->cfg, &d, &info, progress, &e)) {
 			cli_err("directory pull failed, snapshot unchanged: %s", err);
 			log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
 			return EXIT_FAIL;
@@ -297,7 +320,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		directory_free(&d);
 		return EXIT_STORE;
 	}
-	if (!c.from && ldap_check_fraction(st, &cli->cfg, &d, c.o.now, err, sizeof(err))) {
+	if (!c.from && check_fraction(st, &cli->cfg, &d, c.o.now, &e)) {
 		directory_free(&d);
 		cli_err("sync refused, snapshot unchanged: %s", err);
 		log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
@@ -307,7 +330,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	struct audit_hook hook = { cli, "sync" };
 	c.o.in_tx = audit_in_tx;
 	c.o.in_tx_ctx = &hook;
-	rc = directory_sync(st, &cli->cfg, &d, &c.o, &r, err, sizeof(err));
+	rc = directory_sync(st, &cli->cfg, &d, &c.o, &r, &e);
 	directory_free(&d);
 	if (rc) {
 		cli_err("sync refused, snapshot unchanged: %s", err);
@@ -379,7 +402,7 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 		struct report_ctx ctx = { cli, 0 };
 		if (cli->json)
 			printf("[");
-		enum store_status s = directory_report_foreach(st, print_row, &ctx);
+		enum store_status s = dir_report_foreach(st, print_row, &ctx);
 		if (cli->json)
 			printf("]\n");
 		else if (ctx.n == 0)
@@ -393,13 +416,13 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 	_cleanup_store_ struct store *st = cli_open_store(cli, 0);
 	if (!st)
 		return EXIT_STORE;
-	char err[1024];
+	struct sosafe_err e = { "" };
 	struct sync_result r;
 	struct audit_hook hook = { cli, "purge" };
 	c.o.in_tx = audit_in_tx;
 	c.o.in_tx_ctx = &hook;
-	if (directory_purge(st, &cli->cfg, &c.o, &r, err, sizeof(err))) {
-		cli_err("purge failed, nothing changed: %s", err);
+	if (directory_purge(st, &cli->cfg, &c.o, &r, &e)) {
+		cli_err("purge failed, nothing changed: %s", e.msg);
 		sync_result_free(&r);
 		return EXIT_FAIL;
 	}

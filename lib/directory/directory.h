@@ -1,5 +1,5 @@
 /* A directory export (Active Directory LDIF as ldapsearch prints it, or the
- * simple JSON form of docs/directory-json.md) and the user lifecycle that
+ * JSON form described in sosafectl(8)) and the user lifecycle that
  * `sosafectl sync` and `sosafectl purge` drive. */
 #ifndef SOSAFE_DIRECTORY_H
 #define SOSAFE_DIRECTORY_H
@@ -10,6 +10,8 @@
 #include <stdio.h>
 
 #include "base/conf.h"
+#include "base/err.h"
+#include "store/dir_store.h"
 #include "store/store.h"
 
 #define DIR_NO_ID (-1LL)
@@ -58,11 +60,11 @@ struct directory {
  * JSON, anything else LDIF). Membership is resolved to names both ways
  * (memberOf of users and member of groups). Names are checked, duplicates
  * (case-insensitive, as AD compares them) refused. On error returns -1 and
- * ERR names the line and what is wrong. */
-int directory_parse(const char *text, size_t len, struct directory *d, char *err, size_t errlen);
+ * E names the line and what is wrong. */
+int directory_parse(const char *text, size_t len, struct directory *d, struct sosafe_err *e);
 int directory_parse_flags(const char *text, size_t len, struct directory *d, unsigned flags,
-			  char *err, size_t errlen);
-int directory_parse_file(const char *path, struct directory *d, char *err, size_t errlen);
+			  struct sosafe_err *e);
+int directory_parse_file(const char *path, struct directory *d, struct sosafe_err *e);
 void directory_free(struct directory *d);
 
 /* A name acceptable as a Unix user or group name from a directory: 1..32
@@ -108,38 +110,19 @@ void sync_result_free(struct sync_result *r);
 /* Apply the export D at opts->now: purge users deactivated longer than
  * grace_days, update the lifecycle rows, allocate ids, write the snapshot
  * into cfg->state_dir (unless dry_run). All or nothing: on error the store
- * is rolled back and the old snapshot stays. Returns 0 or -1 + ERR. */
+ * is rolled back and the old snapshot stays. Returns 0 or -1 + E. */
 int directory_sync(struct store *st, const struct sosafe_config *cfg, const struct directory *d,
-		   const struct sync_opts *opts, struct sync_result *res, char *err, size_t errlen);
+		   const struct sync_opts *opts, struct sync_result *res, struct sosafe_err *e);
 
 /* Purge without an export: users deactivated longer than grace_days are
  * deleted from the store (with a deletion report) and from the snapshot. */
 int directory_purge(struct store *st, const struct sosafe_config *cfg, const struct sync_opts *opts,
-		    struct sync_result *res, char *err, size_t errlen);
+		    struct sync_result *res, struct sosafe_err *e);
 
-/* Deletion report rows, oldest first. */
-struct deletion_row {
-	long long id;
-	char user[257];
-	long long uid;
-	int64_t deactivated_at, purged_at;
-	long long records;
-	char rule[256];
-	char admin[128];
-};
-typedef int (*deletion_fn)(const struct deletion_row *row, void *ctx);
-enum store_status directory_report_foreach(struct store *st, deletion_fn fn, void *ctx);
-
-/* Lifecycle row of USER (for status and the account phase). */
-struct dir_state {
-	long long uid;
-	int64_t first_seen, deactivated_at;
-};
-enum store_status directory_state_get(struct store *st, const char *user, struct dir_state *s);
-bool directory_uid_tombstoned(struct store *st, long long uid);
+/* The lifecycle rows themselves (a user's state, tombstones, the deletion
+ * report) are read with store/dir_store.h. */
 
 /* Tell nscd (if it runs) to drop its passwd and group caches. */
 void directory_invalidate_nscd(void);
-
 
 #endif

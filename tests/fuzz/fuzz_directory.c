@@ -49,10 +49,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size)
 		memcpy(text, data, size);
 	struct directory d;
-	char err[512];
+	struct sosafe_err err;
 	memset(&d, 0, sizeof(d));
-	memset(err, 0, sizeof(err));
-	if (directory_parse(text, size, &d, err, sizeof(err)) == 0) {
+	memset(&err, 0, sizeof(err));
+	if (directory_parse(text, size, &d, &err) == 0) {
 		check_directory(&d);
 		int64_t now = 1700000000;
 		for (size_t i = 0; i < d.nusers; i++) {
@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)directory_user_active(&d, &d.users[i], "sosafe-users", now, &why);
 		}
 	} else {
-		fuzz_require(err[0] != '\0', "refused without a reason");
+		fuzz_require(err.msg[0] != '\0', "refused without a reason");
 	}
 	directory_free(&d);
 	free(text);

@@ -21,7 +21,7 @@
 #include "directory/directory.h"
 #include "store/store.h"
 
-#include "dir_fixture.h"
+#include "sync_run.h"
 
 #define DAY 86400
 #define T0 1700000000LL
@@ -33,9 +33,8 @@ static struct store *st;
 static int setup(void **state)
 {
 	(void)state;
-	return dir_fixture_open(&fx, "rename",
-				"root:x:0:0:root:/root:/bin/sh\n",
-				"root:x:0:\n", &cfg, &st);
+	return dir_fixture_open(&fx, "rename", "root:x:0:0:root:/root:/bin/sh\n", "root:x:0:\n",
+				&cfg, &st);
 }
 
 static int teardown(void **state)
@@ -66,18 +65,11 @@ static char *ldif(const char *spec)
 }
 
 /* sync SPEC at day DAYNO into R; returns 0 or -1 + ERR */
-static int sync_at(const char *spec, int dayno, struct sync_result *r, char *err, size_t errlen)
+static int sync_at(const char *spec, int dayno, struct sync_result *r, struct sosafe_err *e)
 {
 	char *text = ldif(spec);
-	struct directory d;
-	int rc = directory_parse(text, strlen(text), &d, err, errlen);
+	int rc = sync_run(&fx, st, &cfg, text, T0 + (int64_t)dayno * DAY, r, e);
 	free(text);
-	if (rc)
-		return -1;
-	struct sync_opts o = { .now = T0 + (int64_t)dayno * DAY, .passwd_path = fx.pwfile,
-			       .group_path = fx.grfile, .admin = "test" };
-	rc = directory_sync(st, &cfg, &d, &o, r, err, errlen);
-	directory_free(&d);
 	return rc;
 }
 
@@ -86,9 +78,9 @@ static const char *must_sync(const char *spec, int dayno)
 {
 	static char buf[2048];
 	struct sync_result r;
-	char err[512];
-	if (sync_at(spec, dayno, &r, err, sizeof(err)))
-		fail_msg("sync '%s': %s", spec, err);
+	struct sosafe_err err;
+	if (sync_at(spec, dayno, &r, &err))
+		fail_msg("sync '%s': %s", spec, err.msg);
 	buf[0] = 0;
 	for (size_t i = 0; i < r.nchanges; i++) {
 		size_t n = strlen(buf);
@@ -176,9 +168,9 @@ static void test_chain_and_swap(void **state)
 	assert_int_equal(uid_of("xa"), -1);
 	/* a swap cannot be done in place: refused, nothing changes */
 	struct sync_result r;
-	char err[512];
-	assert_int_equal(sync_at("za:uuid:1 ya:uuid:2", 2, &r, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "still held by another account"));
+	struct sosafe_err err;
+	assert_int_equal(sync_at("za:uuid:1 ya:uuid:2", 2, &r, &err), -1);
+	assert_non_null(strstr(err.msg, "still held by another account"));
 	assert_int_equal(uid_of("ya"), ux);
 	assert_int_equal(uid_of("za"), uy);
 }
@@ -226,9 +218,9 @@ static void test_duplicate_id_refused(void **state)
 {
 	(void)state;
 	struct sync_result r;
-	char err[512];
-	assert_int_equal(sync_at("d1:same d2:same", 0, &r, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "same stable id"));
+	struct sosafe_err err;
+	assert_int_equal(sync_at("d1:same d2:same", 0, &r, &err), -1);
+	assert_non_null(strstr(err.msg, "same stable id"));
 }
 
 int main(void)

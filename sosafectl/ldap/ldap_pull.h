@@ -1,14 +1,14 @@
 /* Live pull of users and groups from LDAP / Active Directory with libldap
  * (only sosafectl links libldap; the PAM and NSS modules never do). */
-#ifndef SOSAFE_LDAP_SOURCE_H
-#define SOSAFE_LDAP_SOURCE_H
+#ifndef SOSAFE_LDAP_PULL_H
+#define SOSAFE_LDAP_PULL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "base/conf.h"
+#include "base/err.h"
 #include "directory/directory.h"
-#include "store/store.h"
 
 struct ldap_pull_info {
 	char uri[256];        /* the server that answered */
@@ -24,13 +24,8 @@ struct ldap_pull_info {
  * certificate), read users and groups page by page through the attribute
  * map (ldap_attr_*) and build the same model directory_parse() gives.
  * SHOW_PROGRESS: a one-line counter on stderr (for a terminal).
- * Returns 0, or -1 with ERR (D empty). */
+ * Returns 0, or -1 with E (D empty). */
 int ldap_pull(const struct sosafe_config *cfg, struct directory *d, struct ldap_pull_info *info,
-	      bool show_progress, char *err, size_t errlen);
-
-/* min_sync_fraction: refuse a pull whose active users are fewer than that
- * share of the users active in the store now. Returns 0 or -1 + ERR. */
-int ldap_check_fraction(struct store *st, const struct sosafe_config *cfg,
-			const struct directory *d, long long now, char *err, size_t errlen);
+	      bool show_progress, struct sosafe_err *e);
 
 #endif

@@ -1,0 +1,412 @@
+/* The LDIF reader (RFC 2849, as ldapsearch prints Active Directory
+ * entries, and as the live pull writes them): entries of objectClass
+ * user/person/posixAccount and group/posixGroup, with AD semantics
+ * (userAccountControl, accountExpires, memberOf). Everything is checked
+ * at the edge; an error names the line. */
+#include <config.h>
+#include "directory/parse.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z') return c - 'A';
+	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+	if (c >= '0' && c <= '9') return c - '0' + 52;
+	if (c == '+') return 62;
+	if (c == '/') return 63;
+	return -1;
+}
+
+/* Decode base64 into a new NUL-terminated string; refuses embedded NULs. */
+static char *b64_decode(const char *s, size_t n)
+{
+	char *out = malloc(n / 4 * 3 + 4);
+	size_t o = 0;
+	unsigned acc = 0;
+	int bits = 0, pad = 0;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '=') {
+			pad++;
+			continue;
+		}
+		int v = b64val((unsigned char)s[i]);
+		if (v < 0 || pad) {
+			free(out);
+			return NULL;
+		}
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	if (pad > 2 || memchr(out, 0, o)) {
+		free(out);
+		return NULL;
+	}
+	out[o] = 0;
+	return out;
+}
+
+struct ldif_entry {
+	unsigned line;
+	char *dn;
+	bool is_user, is_group, is_computer;
+	char *sam, *uid, *gid, *uac, *expires, *display, *cn, *home, *shell, *gecos, *ext_id;
+	unsigned sam_line, uid_line, gid_line, uac_line, exp_line, ext_line;
+	char **member_of;
+	size_t nmember_of;
+	char **member;
+	size_t nmember;
+};
+
+static void entry_clear(struct ldif_entry *e)
+{
+	free(e->dn);
+	free(e->sam);
+	free(e->uid);
+	free(e->gid);
+	free(e->uac);
+	free(e->expires);
+	free(e->display);
+	free(e->cn);
+	free(e->home);
+	free(e->shell);
+	free(e->gecos);
+	free(e->ext_id);
+	free_strs(e->member_of, e->nmember_of);
+	free_strs(e->member, e->nmember);
+	memset(e, 0, sizeof(*e));
+}
+
+/* Set a single-valued attribute once. */
+static int set_once(char **slot, unsigned *lslot, char *v, unsigned line, const char *attr,
+		    struct sosafe_err *err)
+{
+	if (*slot) {
+		free(v);
+		return fail_at(err, line, "%s given twice in one entry", attr);
+	}
+	*slot = v;
+	if (lslot)
+		*lslot = line;
+	return 0;
+}
+
+/* Windows FILETIME (100 ns since 1601) to unix time; 0 = never. */
+static int parse_filetime(const char *v, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (v[0] == '-' && !strcmp(v, "-1")) {    /* some tools print "never" as -1 */
+		*out = 0;
+		return 0;
+	}
+	if (!isdigit((unsigned char)v[0]))
+		return -1;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (errno || *end)
+		return -1;
+	if (n == 0 || n >= 0x7FFFFFFFFFFFFFFFULL) {
+		*out = 0;
+		return 0;
+	}
+	long long t = (long long)(n / 10000000ULL) - 11644473600LL;
+	*out = t <= 0 ? 1 : t;   /* a date before 1970 is simply "passed" */
+	return 0;
+}
+
+static int add_entry(struct directory *d, struct ldif_entry *e, struct sosafe_err *err)
+{
+	if (!e->dn) {
+		if (e->sam)
+			return fail_at(err, e->line, "entry without dn");
+		return 0;   /* "search:"/"result:" trailers and the like */
+	}
+	if (e->is_computer || !(e->is_user || e->is_group))
+		return 0;
+	if (!e->sam)
+		return fail_at(err, e->line, "entry %s has no sAMAccountName", e->dn);
+	lower(e->sam);
+	/* AD's own groups ("Domain Users") have names no Unix group may have:
+	 * they are kept for membership, and published only if they are safe */
+	if (e->is_user && !directory_name_ok(e->sam) && (d->flags & DIR_PARSE_SKIP_UNSAFE)) {
+		if (!d->skipped_unsafe++)
+			d->skipped_line = e->sam_line;
+		return 0;
+	}
+	if (e->is_user && !directory_name_ok(e->sam))
+		return fail_at(err, e->sam_line,
+			    "sAMAccountName is not a safe Unix name (1-32 of A-Z a-z 0-9 . _ -, "
+			    "not starting with - or ., not all digits)");
+	long long uid = DIR_NO_ID, gid = DIR_NO_ID;
+	if (e->uid && parse_id(e->uid, &uid))
+		return fail_at(err, e->uid_line, "uidNumber must be 1000..4294967294 (not 65534)");
+	if (e->gid && parse_id(e->gid, &gid))
+		return fail_at(err, e->gid_line, "gidNumber must be 1000..4294967294 (not 65534)");
+	if (e->is_group) {
+		if (!e->sam[0])
+			return fail_at(err, e->sam_line, "group %s has an empty sAMAccountName",
+				    e->dn);
+		struct dir_group *g = realloc(d->groups, (d->ngroups + 1) * sizeof(*g));
+		if (!g)
+			return err_set(err, "out of memory");
+		d->groups = g;
+		g = &g[d->ngroups++];
+		memset(g, 0, sizeof(*g));
+		g->name = e->sam;
+		e->sam = NULL;
+		g->dn = e->dn;
+		e->dn = NULL;
+		g->gid = gid;
+		g->line = e->line;
+		/* members stay DNs until resolve() */
+		g->members = e->member;
+		g->nmembers = e->nmember;
+		e->member = NULL;
+		e->nmember = 0;
+		return 0;
+	}
+	struct dir_user *u = realloc(d->users, (d->nusers + 1) * sizeof(*u));
+	if (!u)
+		return err_set(err, "out of memory");
+	d->users = u;
+	u = &u[d->nusers++];
+	memset(u, 0, sizeof(*u));
+	u->line = e->line;
+	u->name = e->sam;
+	e->sam = NULL;
+	u->dn = e->dn;
+	e->dn = NULL;
+	u->uid = uid;
+	u->gid = gid;
+	if (e->uac) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(e->uac, &end, 10);
+		if (errno || *end || !isdigit((unsigned char)e->uac[0]))
+			return fail_at(err, e->uac_line, "userAccountControl is not a number");
+		u->disabled = (v & 0x2) != 0;
+	}
+	if (e->expires && parse_filetime(e->expires, &u->expires))
+		return fail_at(err, e->exp_line, "accountExpires is not a number");
+	const char *gecos = e->gecos ? e->gecos : e->display ? e->display : e->cn;
+	if (gecos && (strchr(gecos, ':') || strchr(gecos, '\n')))
+		gecos = NULL;   /* never break the passwd line format */
+	u->gecos = strdup(gecos ? gecos : "");
+	u->home = e->home ? e->home : NULL;
+	e->home = NULL;
+	u->shell = e->shell ? e->shell : NULL;
+	e->shell = NULL;
+	if (e->ext_id && (!e->ext_id[0] || strlen(e->ext_id) > 200))
+		return fail_at(err, e->ext_line, "sosafeStableId must be 1..200 bytes");
+	u->ext_id = e->ext_id;
+	e->ext_id = NULL;
+	u->groups = e->member_of;
+	u->ngroups = e->nmember_of;
+	e->member_of = NULL;
+	e->nmember_of = 0;
+	if (!u->gecos)
+		return err_set(err, "out of memory");
+	return 0;
+}
+
+static bool attr_is(const char *a, size_t n, const char *want)
+{
+	return strlen(want) == n && !strncasecmp(a, want, n);
+}
+
+static int ldif_attr(struct ldif_entry *e, const char *a, size_t an, char *v, unsigned line,
+		     struct sosafe_err *err)
+{
+	if (attr_is(a, an, "dn")) {
+		if (e->dn) {
+			free(v);
+			return fail_at(err, line, "second dn in one entry (missing blank line?)");
+		}
+		e->dn = v;
+		e->line = line;
+		return 0;
+	}
+	if (!e->dn && !attr_is(a, an, "version") && !attr_is(a, an, "search") &&
+	    !attr_is(a, an, "result") && !attr_is(a, an, "ref") && !attr_is(a, an, "control")) {
+		free(v);
+		return fail_at(err, line, "attribute before the entry's dn");
+	}
+	if (attr_is(a, an, "objectClass")) {
+		if (!strcasecmp(v, "user") || !strcasecmp(v, "person") ||
+		    !strcasecmp(v, "posixAccount"))
+			e->is_user = true;
+		else if (!strcasecmp(v, "group") || !strcasecmp(v, "posixGroup"))
+			e->is_group = true;
+		else if (!strcasecmp(v, "computer"))
+			e->is_computer = true;
+		free(v);
+		return 0;
+	}
+#define ONE(name, slot, lslot) \
+	if (attr_is(a, an, name)) return set_once(&e->slot, lslot, v, line, name, err)
+	ONE("sAMAccountName", sam, &e->sam_line);
+	ONE("uidNumber", uid, &e->uid_line);
+	ONE("gidNumber", gid, &e->gid_line);
+	ONE("userAccountControl", uac, &e->uac_line);
+	ONE("accountExpires", expires, &e->exp_line);
+	ONE("displayName", display, NULL);
+	ONE("cn", cn, NULL);
+	ONE("unixHomeDirectory", home, NULL);
+	ONE("loginShell", shell, NULL);
+	ONE("gecos", gecos, NULL);
+	ONE("sosafeStableId", ext_id, &e->ext_line);
+#undef ONE
+	int r = 0;
+	if (attr_is(a, an, "memberOf"))
+		r = push_str(&e->member_of, &e->nmember_of, v);
+	else if (attr_is(a, an, "member"))
+		r = push_str(&e->member, &e->nmember, v);
+	free(v);
+	return r ? err_set(err, "out of memory") : 0;
+}
+
+/* One logical (unfolded) line. */
+static int ldif_line(struct directory *d, struct ldif_entry *e, char *l, size_t n, unsigned line,
+		     struct sosafe_err *err)
+{
+	if (n == 0)
+		return 0;
+	if (l[0] == '#')
+		return 0;
+	char *colon = memchr(l, ':', n);
+	if (!colon || colon == l)
+		return fail_at(err, line, "not an 'attribute: value' line");
+	size_t an = (size_t)(colon - l);
+	char *semi = memchr(l, ';', an);
+	if (semi) {
+		/* attribute options: ";binary" and language tags are harmless; a
+		 * ";range=" means AD cut a long member list short */
+		if (strncasecmp(semi, ";range=", 7) == 0 ||
+		    (memchr(semi, '=', (size_t)(colon - semi)) != NULL))
+			return fail_at(err, line,
+				    "ranged attribute: the directory returned only part of a long "
+				    "list; export with a tool that follows ranges");
+		an = (size_t)(semi - l);
+	}
+	for (size_t i = 0; i < an; i++)
+		if (!isalnum((unsigned char)l[i]) && l[i] != '-')
+			return fail_at(err, line, "bad attribute name");
+	char *p = colon + 1, *end = l + n, *v;
+	if (p < end && *p == ':') {
+		p++;
+		while (p < end && *p == ' ')
+			p++;
+		v = b64_decode(p, (size_t)(end - p));
+		if (!v)
+			return fail_at(err, line, "bad base64 value (or a value with a NUL byte)");
+	} else if (p < end && *p == '<') {
+		return fail_at(err, line, "URL values (attr:< ...) are not read");
+	} else {
+		while (p < end && *p == ' ')
+			p++;
+		v = dir_strndup(p, (size_t)(end - p));
+		if (!v)
+			return err_set(err, "out of memory");
+	}
+	for (char *c = v; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			free(v);
+			return fail_at(err, line, "control character in a value");
+		}
+	(void)d;
+	return ldif_attr(e, l, an, v, line, err);
+}
+
+int parse_ldif(const char *text, size_t len, struct directory *d, struct sosafe_err *err)
+{
+	struct ldif_entry e = { 0 };
+	char *logical = NULL;
+	size_t llen = 0, lcap = 0;
+	unsigned lline = 0, line = 0;
+	bool have = false;
+	int rc = -1;
+	const char *p = text, *end = text + len;
+
+	while (p <= end) {
+		const char *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+		const char *le = nl ? nl : end;
+		bool last = !nl;
+		line++;
+		size_t n = (size_t)(le - p);
+		if (n && p[n - 1] == '\r')
+			n--;
+		if (memchr(p, 0, n)) {
+			fail_at(err, line, "NUL byte");
+			goto out;
+		}
+		if (n && p[0] == ' ') {
+			if (!have) {
+				fail_at(err, line, "continuation line without a line to continue");
+				goto out;
+			}
+			if (llen + n > lcap) {
+				lcap = (llen + n) * 2;
+				char *nb = realloc(logical, lcap + 1);
+				if (!nb)
+					goto oom;
+				logical = nb;
+			}
+			memcpy(logical + llen, p + 1, n - 1);
+			llen += n - 1;
+		} else {
+			if (have) {
+				logical[llen] = 0;
+				if (ldif_line(d, &e, logical, llen, lline, err))
+					goto out;
+				have = false;
+			}
+			if (n == 0) {
+				if (add_entry(d, &e, err))
+					goto out;
+				entry_clear(&e);
+			} else {
+				if (!logical || n + 1 > lcap) {
+					lcap = n * 2 + 16;
+					char *nb = realloc(logical, lcap + 1);
+					if (!nb)
+						goto oom;
+					logical = nb;
+				}
+				/* n > 0 here (n == 0 ends the entry above) and logical is set by the realloc */
+				/* cppcheck-suppress nullPointerRedundantCheck ; !logical above means: allocate now */
+				memcpy(logical, p, n);
+				llen = n;
+				lline = line;
+				have = true;
+			}
+		}
+		if (last)
+			break;
+		p = nl + 1;
+	}
+	if (have) {
+		logical[llen] = 0;
+		if (ldif_line(d, &e, logical, llen, lline, err))
+			goto out;
+	}
+	if (add_entry(d, &e, err))
+		goto out;
+	rc = 0;
+	goto out;
+oom:
+	err_set(err, "out of memory");
+out:
+	entry_clear(&e);
+	free(logical);
+	return rc;
+}
