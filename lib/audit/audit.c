@@ -18,8 +18,6 @@
 #include "base/util.h"
 #include "store/audit_store.h"
 
-#define DAY SOSAFE_DAY
-
 /* ---- key ---------------------------------------------------------------- */
 
 static int read_key(const char *path, unsigned char key[AUDIT_KEY_LEN], struct sosafe_err *e)
@@ -427,7 +425,7 @@ int audit_prune(struct store *st, const struct log_ctx *ctx, const char *actor, 
 	*pruned = 0;
 	if (days < 90)
 		days = 90;
-	int64_t cutoff = now - (int64_t)days * DAY;
+	int64_t cutoff = now - (int64_t)days * SOSAFE_DAY;
 	if (state_dir_of(st, dir, sizeof(dir)) || audit_key_load(dir, true, key, NULL)) {
 		log_event(LOG_CRIT, ctx, "audit-error", "audit prune refused: no audit key");
 		return -1;
