@@ -70,7 +70,7 @@ void action_record_refusal(struct cli *cli, const char *user, const char *event,
 	}
 }
 
-int cli_four_eyes_claim(struct cli *cli, struct store *st)
+int action_claim(struct cli *cli, struct store *st)
 {
 	if (!cli->fe_request || cli->fe_claimed)
 		return 0;
@@ -91,15 +91,15 @@ int cli_four_eyes_claim(struct cli *cli, struct store *st)
 	return 0;
 }
 
-int cli_action_audit(struct cli *cli, struct store *st, const char *user, const char *event,
-		     const char *fmt, ...)
+int action_audit(struct cli *cli, struct store *st, const char *user, const char *event,
+		 const char *fmt, ...)
 {
 	char detail[900];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	if (cli_four_eyes_claim(cli, st))
+	if (action_claim(cli, st))
 		return -1;
 	struct log_ctx lc = cli->log;
 	lc.user = user;
@@ -118,9 +118,11 @@ enum action_result action_run(struct cli *cli, struct store *st, struct action *
 		store_rollback(st);
 		return ACTION_UNCHANGED;
 	}
-	if (s == ST_OK && cli_action_audit(cli, st, a->user, a->event, "%s", a->detail)) {
+	if (s == ST_OK && (a->record ? action_claim(cli, st) || a->record(st, a)
+				     : action_audit(cli, st, a->user, a->event, "%s", a->detail))) {
 		store_rollback(st);
-		cli_err("%s", a->refused);
+		if (a->refused)
+			cli_err("%s", a->refused);
 		return ACTION_REFUSED;
 	}
 	if (s == ST_OK)
@@ -129,7 +131,8 @@ enum action_result action_run(struct cli *cli, struct store *st, struct action *
 		return ACTION_DONE;
 	store_rollback(st);
 	if (a->fail_closed) {
-		cli_err("%s", a->refused);
+		if (a->refused)
+			cli_err("%s", a->refused);
 		return ACTION_REFUSED;
 	}
 	cli_err("%s%s", store_error(st), a->store_note ? a->store_note : "");

@@ -19,15 +19,19 @@
 #include "cli.h"
 
 struct action {
-	const char *event;     /* audit event */
+	const char *event;     /* audit event (unused with RECORD) */
 	const char *user;      /* the user it concerns, or NULL */
 	/* The change, inside the transaction: ST_OK, ST_NOTFOUND if there
 	 * is nothing to change (then nothing is claimed or recorded), or a
 	 * store error. It may fill DETAIL. NULL: the record is the action. */
 	enum store_status (*change)(struct store *st, struct action *a);
-	void *ctx;             /* for CHANGE */
+	/* The action's own audit record, written after the claim instead of
+	 * EVENT and DETAIL (e.g. the checkpoint of a prune): 0, or -1 to refuse.
+	 * NULL: EVENT and DETAIL. */
+	int (*record)(struct store *st, struct action *a);
+	void *ctx;             /* for CHANGE and RECORD */
 	char detail[900];      /* text of the audit record */
-	const char *refused;   /* printed when the claim or the audit record fails */
+	const char *refused;   /* printed when the claim or the audit record fails, or NULL */
 	const char *store_note;/* appended to a store error message, or NULL */
 	bool fail_closed;      /* a store error is a refusal too (REFUSED message) */
 };
@@ -44,6 +48,18 @@ enum action_result action_run(struct cli *cli, struct store *st, struct action *
 
 /* The exit code for R: EXIT_OK, EXIT_OK, EXIT_FAIL, EXIT_STORE. */
 int action_exit(enum action_result r);
+
+/* The parts of an action, for a change whose transaction another module
+ * runs (the directory sync calls them from its in-transaction hook).
+ * Inside ST's open write transaction: when `approve` runs the action,
+ * mark its request done (fails if no longer pending). No-op otherwise.
+ * 0, or -1: the caller rolls back. */
+int action_claim(struct cli *cli, struct store *st);
+
+/* Inside ST's open write transaction: claim (as above) and append the
+ * action's audit record. 0, or -1: the caller rolls back. */
+int action_audit(struct cli *cli, struct store *st, const char *user, const char *event,
+		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Log EVENT (notice, "DETAIL (by ADMIN)") and append its audit record in
  * ST's open transaction. 0, or -1: the caller rolls back. */

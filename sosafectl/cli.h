@@ -82,16 +82,6 @@ int cmd_requests(struct cli *cli, int argc, char **argv);
  * returns 1) a command line that four_eyes reserves for two admins. */
 int four_eyes_gate(struct cli *cli, int argc, char **argv);
 
-/* The parts of an admin action (action.c; action_run in action.h puts
- * them together). Inside an admin action's open write transaction: when
- * `approve` runs the action, mark its request done (fails if no longer
- * pending: the caller rolls back). No-op otherwise. 0 or -1. */
-int cli_four_eyes_claim(struct cli *cli, struct store *st);
-/* Inside an admin action's open write transaction: claim (as above) and
- * append the action's audit record. 0, or -1: the caller rolls back. */
-int cli_action_audit(struct cli *cli, struct store *st, const char *user, const char *event,
-		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
 /* Append an audit record for an admin action already committed (its own
  * transaction); prints and logs loudly on failure. Returns 0 or -1. */
 int cli_audit(struct cli *cli, const char *user, const char *event, const char *fmt, ...)

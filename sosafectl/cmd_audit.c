@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "action.h"
 #include "audit/audit.h"
 #include "cli.h"
 #include "base/util.h"
@@ -220,18 +221,15 @@ static int audit_reveal_cmd(struct cli *cli, int argc, char **argv)
 	int hit = add_candidates(st, key, argv[2], found, sizeof(found));
 	explicit_bzero(key, sizeof(key));
 	/* revealing a person is itself audited */
+	struct action a = { .event = "audit-reveal", .fail_closed = true,
+			    .refused = "audit record not written: reveal refused" };
+	snprintf(a.detail, sizeof(a.detail), "%s %s", argv[2], hit ? "revealed" : "not found");
+	enum action_result r = action_run(cli, st, &a);
+	if (r != ACTION_DONE)
+		return action_exit(r);
 	struct log_ctx lc = cli->log;
 	lc.user = NULL;
-	if (store_begin(st) != ST_OK ||
-	    cli_action_audit(cli, st, NULL, "audit-reveal", "%s %s", argv[2],
-			     hit ? "revealed" : "not found") ||
-	    store_commit(st) != ST_OK) {
-		store_rollback(st);
-		cli_err("audit record not written: reveal refused");
-		return EXIT_FAIL;
-	}
-	log_event(LOG_NOTICE, &lc, "audit-reveal", "%s %s by %s", argv[2], hit ? "revealed" : "not found",
-		  cli->admin);
+	log_event(LOG_NOTICE, &lc, "audit-reveal", "%s by %s", a.detail, cli->admin);
 	if (!hit) {
 		printf("%s: no known user has this pseudonym\n", argv[2]);
 		return EXIT_FAIL;
@@ -240,9 +238,23 @@ static int audit_reveal_cmd(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+struct prune {
+	struct cli *cli;
+	int64_t now;
+	long pruned;
+};
+
+/* The prune's record is the chained checkpoint it appends. */
+static int prune_records(struct store *st, struct action *a)
+{
+	struct prune *p = a->ctx;
+	return audit_prune(st, &p->cli->log, p->cli->admin, p->cli->cfg.audit_retention_days, p->now,
+			   &p->pruned);
+}
+
 static int audit_prune_cmd(struct cli *cli, int argc, char **argv)
 {
-	int64_t now = time(NULL);
+	struct prune p = { cli, time(NULL), 0 };
 	if (argc != 2) {
 		cli_err("audit prune takes no arguments (retention: audit_retention_days)");
 		return EXIT_USAGE;
@@ -250,26 +262,15 @@ static int audit_prune_cmd(struct cli *cli, int argc, char **argv)
 	_cleanup_store_ struct store *st = cli_open_store(cli, 0);
 	if (!st)
 		return EXIT_STORE;
-	long pruned = 0;
-	enum store_status s = store_begin(st);
-	if (s != ST_OK) {
-		cli_err("%s", store_error(st));
-		return EXIT_STORE;
-	}
-	if (cli_four_eyes_claim(cli, st) ||
-	    audit_prune(st, &cli->log, cli->admin, cli->cfg.audit_retention_days, now, &pruned)) {
-		store_rollback(st);
-		cli_err("audit prune failed; nothing deleted");
-		return EXIT_FAIL;
-	}
-	if (store_commit(st) != ST_OK) {
-		cli_err("%s", store_error(st));
-		return EXIT_STORE;
-	}
-	if (pruned)
+	struct action a = { .record = prune_records, .ctx = &p,
+			    .refused = "audit prune failed; nothing deleted" };
+	enum action_result r = action_run(cli, st, &a);
+	if (r != ACTION_DONE)
+		return action_exit(r);
+	if (p.pruned)
 		log_event(LOG_NOTICE, &cli->log, "audit-prune", "%ld records older than %u days pruned by %s",
-			  pruned, cli->cfg.audit_retention_days, cli->admin);
-	printf("%ld audit records pruned (retention %u days)\n", pruned, cli->cfg.audit_retention_days);
+			  p.pruned, cli->cfg.audit_retention_days, cli->admin);
+	printf("%ld audit records pruned (retention %u days)\n", p.pruned, cli->cfg.audit_retention_days);
 	return EXIT_OK;
 }
 

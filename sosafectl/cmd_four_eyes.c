@@ -444,7 +444,7 @@ static int settle(struct cli *cli, const struct four_eyes_request *r, const char
 	}
 	if (after->state == FE_STATE_PENDING && rc == EXIT_OK) {
 		cli->fe_claimed = false;   /* any earlier claim was rolled back */
-		if (cli_four_eyes_claim(cli, st) == 0 &&
+		if (action_claim(cli, st) == 0 &&
 		    action_record(cli, st, r->target, "four-eyes-noop", "request %lld: %s changed nothing", id,
 				  logged) == 0 && store_commit(st) == ST_OK)
 			after->state = FE_STATE_DONE;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "action.h"
 #include "audit/audit.h"
 #include "cli.h"
 #include "base/util.h"
@@ -236,6 +237,16 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+struct review {
+	const char *user, *by;
+};
+
+static enum store_status put_review(struct store *st, struct action *a)
+{
+	const struct review *rv = a->ctx;
+	return report_review_put(st, rv->user, (int64_t)time(NULL), rv->by);
+}
+
 int cmd_review(struct cli *cli, int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv, "review USER --by NAME",
@@ -262,24 +273,13 @@ int cmd_review(struct cli *cli, int argc, char **argv)
 	_cleanup_store_ struct store *st = cli_open_store(cli, 0);
 	if (!st)
 		return EXIT_STORE;
-	enum store_status s = store_begin(st);
-	if (s != ST_OK) {
-		cli_err("%s", store_error(st));
-		return EXIT_STORE;
-	}
-	if (report_review_put(st, user, (int64_t)time(NULL), by) != ST_OK) {
-		cli_err("%s", store_error(st));
-		return EXIT_STORE;
-	}
+	struct review rv = { user, by };
+	struct action a = { .event = "review", .user = user, .change = put_review, .ctx = &rv };
+	snprintf(a.detail, sizeof(a.detail), "reviewed by %s", by);
 	cli->log.user = user;
-	if (cli_action_audit(cli, st, user, "review", "reviewed by %s", by)) {
-		store_rollback(st);
-		return EXIT_FAIL;
-	}
-	if (store_commit(st) != ST_OK) {
-		cli_err("%s", store_error(st));
-		return EXIT_STORE;
-	}
+	enum action_result r = action_run(cli, st, &a);
+	if (r != ACTION_DONE)
+		return action_exit(r);
 	log_event(LOG_NOTICE, &cli->log, "review", "reviewed by %s (recorded by %s)", by, cli->admin);
 	printf("review of %s by %s recorded\n", user, by);
 	return EXIT_OK;

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "cli.h"
 #include "directory/directory.h"
 #include "ldap/ldap_pull.h"
@@ -203,7 +204,7 @@ static int log_group(const char *line, size_t done, size_t total, void *vctx)
 static int audit_group(const char *line, size_t done, size_t total, void *vctx)
 {
 	struct group_log *g = vctx;
-	return cli_action_audit(g->cli, g->st, NULL, "new", "%s: new users %zu of %zu: %s", g->cmd,
+	return action_audit(g->cli, g->st, NULL, "new", "%s: new users %zu of %zu: %s", g->cmd,
 				done, total, line);
 }
 
@@ -235,21 +236,21 @@ struct audit_hook {
 static int audit_in_tx(struct store *st, const struct sync_result *r, void *vctx)
 {
 	struct audit_hook *h = vctx;
-	if (cli_four_eyes_claim(h->cli, st))   /* an approved purge: claimed with whatever it does */
+	if (action_claim(h->cli, st))   /* an approved purge: claimed with whatever it does */
 		return -1;
 	bool group_new = group_new_users(r);
 	for (size_t i = 0; i < r->nchanges; i++) {
 		const struct sync_change *c = &r->changes[i];
 		if (grouped(c, group_new))
 			continue;
-		if (cli_action_audit(h->cli, st, c->user, c->what, "%s: uid %lld; %s", h->cmd, c->uid, c->why))
+		if (action_audit(h->cli, st, c->user, c->what, "%s: uid %lld; %s", h->cmd, c->uid, c->why))
 			return -1;
 	}
 	struct group_log g = { h->cli, h->cmd, st };
 	if (group_new && foreach_new_group(r, audit_group, &g))
 		return -1;
 	if (!strcmp(h->cmd, "sync") &&
-	    cli_action_audit(h->cli, st, NULL, "sync", "%zu active, %zu deactivated, %zu change(s)",
+	    action_audit(h->cli, st, NULL, "sync", "%zu active, %zu deactivated, %zu change(s)",
 			     r->active, r->deactivated, r->nchanges))
 		return -1;
 	return 0;
