@@ -13,7 +13,7 @@ sql() { sqlite3 "$db" "$1"; }
 C=(--conf "$conf")
 K=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
 
-plan 39
+plan 50
 expect_exit 0 "init" -- "$ctl" "${C[@]}" init
 expect_exit 0 "verify of an empty trail passes" -- "$ctl" "${C[@]}" audit verify
 
@@ -109,4 +109,26 @@ if grep -Eq '^alice +local +active +no +yes +3 +- +0 +20[0-9-]+T[0-9:]+Z +dave +
    grep -Eq '^bob +local +active +yes +no +0 +2023-11-14T22:13:20Z +1 +- +- +sudo$' "$tmp/out" &&
    grep -Eq '^carol +directory +deactivated +no +no +0 +- +0 +- +- +-$' "$tmp/out"; then
 	ok "text report matches the fixture"; else nok "text report matches the fixture"; sed 's/^/# /' "$tmp/out"; fi
+
+# prune (on the intact trail, without the report's fixture record): nothing is
+# older than the retention; the trail stays intact
+restore
+expect_exit 0 "audit prune" -- "$ctl" "${C[@]}" audit prune
+has out '^0 audit records pruned (retention [0-9]* days)$' "prune says how many records it deleted"
+expect_exit 0 "the trail verifies after a prune" -- "$ctl" "${C[@]}" audit verify
+cp "$tmp/state/audit.key" "$tmp/key.saved"
+printf short >"$tmp/state/audit.key"
+expect_exit 1 "prune without a usable audit key is refused" -- "$ctl" "${C[@]}" audit prune
+has err 'audit prune failed; nothing deleted' "and says nothing was deleted"
+cp "$tmp/key.saved" "$tmp/state/audit.key"
+
+# fail closed: without its audit record there is no reveal and no review
+sql "CREATE TRIGGER audit_ro BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit table read-only (test)'); END"
+expect_exit 1 "audit write fails: reveal refused" -- "$ctl" --conf "$pconf" audit reveal "$p"
+has err 'audit record not written: reveal refused' "the refusal says why"
+hasnt out '^alice$\|^bob$' "the refused reveal names nobody"
+expect_exit 1 "audit write fails: review refused" -- "$ctl" "${C[@]}" review bob --by dave
+check "the refused review is not recorded" eval '[ "$(sql "SELECT count(*) FROM review WHERE user = '"'bob'"'")" = 0 ]'
+sql "DROP TRIGGER audit_ro"
+expect_exit 0 "the trail still verifies" -- "$ctl" "${C[@]}" audit verify
 tap_done
