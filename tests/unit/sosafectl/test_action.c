@@ -146,12 +146,58 @@ static void approval_claimed_once(void **state)
 	assert_int_equal(attempts(st), 1);
 }
 
+/* An action that writes its own record: the claim comes first, and a
+ * failing record takes the claim back with it. */
+static int own_record(struct store *st, struct action *a)
+{
+	(void)st;
+	int *calls = a->ctx;
+	(*calls)++;
+	return cli.fe_claimed ? 0 : -1;
+}
+
+static int failing_record(struct store *st, struct action *a)
+{
+	(void)st;
+	(void)a;
+	return -1;
+}
+
+static enum action_result approve_own_record(struct store *st, long long id,
+					     int (*record)(struct store *, struct action *), int *calls)
+{
+	cli.fe_request = id;
+	cli.fe_requester = "alice";
+	cli.fe_target = "bob";
+	cli.fe_line = "audit prune";
+	cli.fe_claimed = false;
+	struct action a = { .record = record, .ctx = calls, .refused = "test refused" };
+	enum action_result r = action_run(&cli, st, &a);
+	cli.fe_request = 0;
+	return r;
+}
+
+static void own_record_after_claim(void **state)
+{
+	struct store *st = *state;
+	int calls = 0;
+	long long failing = request(st, "alice", time(NULL) + 3600);
+	assert_int_equal(approve_own_record(st, failing, failing_record, &calls), ACTION_REFUSED);
+	assert_int_equal(fe_fixture_state(st, failing), FE_STATE_PENDING);
+
+	long long id = request(st, "alice", time(NULL) + 3600);
+	assert_int_equal(approve_own_record(st, id, own_record, &calls), ACTION_DONE);
+	assert_int_equal(calls, 1);
+	assert_int_equal(fe_fixture_state(st, id), FE_STATE_DONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(committed_with_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_record_no_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(approval_claimed_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(own_record_after_claim, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
