@@ -94,7 +94,7 @@ static int add_user(const struct dir_row *r, void *vctx)
 	u->first_seen = r->first_seen;
 	u->deactivated_at = r->deactivated_at;
 	u->deactivated = u->deactivated_at != 0;
-	u->lstchg = c->now / DAY;
+	u->lstchg = c->now / SOSAFE_DAY;
 	const struct dir_user *e = export_find(c->x, u->name);
 	char *home = NULL;
 	if (e && e->home)
@@ -232,9 +232,8 @@ int publish(struct store *st, const struct sosafe_config *cfg, const struct dire
 		goto out;
 	struct snap_data sd = { b.users, b.nusers, b.groups, b.ngroups, generated_at,
 				(uint64_t)serial };
-	char why[600];
-	if (snap_write(cfg->state_dir, &sd, why, sizeof(why)))
-		ret = err_set(e, "snapshot not replaced: %s", why);
+	if (snap_write(cfg->state_dir, &sd, e))
+		ret = err_prefix(e, "snapshot not replaced");
 out:
 	build_free(&b);
 	return ret;

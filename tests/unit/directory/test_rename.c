@@ -20,6 +20,7 @@
 #include "base/conf.h"
 #include "directory/directory.h"
 #include "store/store.h"
+#include "store/store_sql.h"
 
 #include "sync_run.h"
 
