@@ -7,6 +7,7 @@
 #include "base/util.h"
 #include "directory/directory.h"
 
+
 /* ---- local_accounts.c --------------------------------------------------- */
 
 /* Names and ids of /etc/passwd or /etc/group, sorted for lookups. */

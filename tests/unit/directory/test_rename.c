@@ -18,13 +18,13 @@
 #include <sqlite3.h>
 
 #include "base/conf.h"
+#include "base/util.h"
 #include "directory/directory.h"
 #include "store/store.h"
 #include "store/store_sql.h"
 
 #include "sync_run.h"
 
-#define DAY 86400
 #define T0 1700000000LL
 
 static struct dir_fixture fx;
@@ -69,7 +69,7 @@ static char *ldif(const char *spec)
 static int sync_at(const char *spec, int dayno, struct sync_result *r, struct sosafe_err *e)
 {
 	char *text = ldif(spec);
-	int rc = sync_run(&fx, st, &cfg, text, T0 + (int64_t)dayno * DAY, r, e);
+	int rc = sync_run(&fx, st, &cfg, text, T0 + (int64_t)dayno * SOSAFE_DAY, r, e);
 	free(text);
 	return rc;
 }
