@@ -127,7 +127,7 @@ static void refresh(struct snap_view *v)
 	} else {
 		if (!changed(v, &st))
 			goto out;
-		why = snap_open(&fresh, v->path, v->kind, NULL, 0);
+		why = snap_open(&fresh, v->path, v->kind, NULL);
 	}
 	v->tried = true;
 	v->dev = st.st_dev;

@@ -46,21 +46,22 @@ static void fmt_day(int64_t t, char *buf, size_t len)
 /* Deactivated, stale snapshot, inactivity. */
 static int account_directory(struct sosafe_ctx *c)
 {
-	char path[4200], why[300];
+	char path[4200];
+	struct sosafe_err why;
 	struct snap pw_snap, sp_snap;
 	struct snap_pw pw;
 	struct snap_sp sp;
 	int rc = PAM_SUCCESS;
 
 	snprintf(path, sizeof(path), "%s/%s", c->cfg.state_dir, SNAP_PASSWD_FILE);
-	enum snap_status s = snap_open(&pw_snap, path, SNAP_KIND_PASSWD, why, sizeof(why));
+	enum snap_status s = snap_open(&pw_snap, path, SNAP_KIND_PASSWD, &why);
 	if (s == SNAP_MISSING)
 		return PAM_SUCCESS;   /* no directory on this host: nobody is a directory user */
 	if (s != SNAP_OK) {
 		if (local_user(c->user))
 			return PAM_SUCCESS;
 		log_event(LOG_ERR, &c->log, "deny-directory",
-			  "snapshot unusable, directory users refused: %s", why);
+			  "snapshot unusable, directory users refused: %s", why.msg);
 		return PAM_PERM_DENIED;
 	}
 	s = snap_pw_by_name(&pw_snap, c->user, &pw);
@@ -85,10 +86,10 @@ static int account_directory(struct sosafe_ctx *c)
 	}
 
 	snprintf(path, sizeof(path), "%s/%s", c->cfg.state_dir, SNAP_SHADOW_FILE);
-	s = snap_open(&sp_snap, path, SNAP_KIND_SHADOW, why, sizeof(why));
+	s = snap_open(&sp_snap, path, SNAP_KIND_SHADOW, &why);
 	if (s != SNAP_OK) {
 		log_event(LOG_ERR, &c->log, "deny-directory",
-			  "cannot read the directory status: %s", why);
+			  "cannot read the directory status: %s", why.msg);
 		return PAM_PERM_DENIED;
 	}
 	s = snap_sp_by_name(&sp_snap, c->user, &sp);

@@ -112,7 +112,6 @@ int main(int argc, char **argv)
 	if (!raw)
 		return MISUSE;
 	struct sosafe_config cfg;
-	char err[512];
 	struct sosafe_err conf_err;
 	config_defaults(&cfg);
 	if (config_load_file(&cfg, SOSAFE_CONF, true, &conf_err)) {
@@ -124,9 +123,9 @@ int main(int argc, char **argv)
 	struct lock_policy policy;
 	lock_policy_from_conf(&policy, &cfg, is_root, is_admin);
 	_cleanup_store_ struct store *st = NULL;
-	enum store_status s = store_open(&st, cfg.state_dir, 0, cfg.store_timeout_ms, err, sizeof(err));
+	enum store_status s = store_open(&st, cfg.state_dir, 0, cfg.store_timeout_ms, &conf_err);
 	if (s != ST_OK) {
-		log_event(LOG_ERR, &log, "store-error", "%s: %s", store_status_name(s), err);
+		log_event(LOG_ERR, &log, "store-error", "%s: %s", store_status_name(s), conf_err.msg);
 		return refuse(MISUSE);
 	}
 	_cleanup_identity_ struct audit_identity identity;   /* log_identity, as in the module */

@@ -27,14 +27,14 @@ struct store *open_store_or_log(struct sosafe_ctx *c, bool readonly)
 	    store_reusable(cached, c->cfg.state_dir))
 		return store_ref((struct store *)cached);
 	struct store *st = NULL;
-	char err[512];
+	struct sosafe_err err;
 	/* store_sync_commits = no trades the fsync of each commit for power-loss
 	 * durability of the last logins (see sosafe.conf(5)); default: fsync */
 	enum store_status s = store_open(&st, c->cfg.state_dir,
 					 c->cfg.store_sync_commits ? 0 : STORE_SYNC_NORMAL,
-					 c->cfg.store_timeout_ms, err, sizeof(err));
+					 c->cfg.store_timeout_ms, &err);
 	if (s != ST_OK) {
-		log_event(LOG_ERR, &c->log, "store-error", "%s: %s", store_status_name(s), err);
+		log_event(LOG_ERR, &c->log, "store-error", "%s: %s", store_status_name(s), err.msg);
 		return NULL;
 	}
 	(void)readonly; /* the account phase never writes, but shares the handle's connection */

@@ -52,8 +52,7 @@ int action_record(struct cli *cli, struct store *st, const char *user, const cha
 void action_record_refusal(struct cli *cli, const char *user, const char *event, const char *fmt, ...)
 {
 	struct store *st = NULL;
-	char err[512];
-	if (store_open(&st, cli->cfg.state_dir, 0, cli->cfg.store_timeout_ms, err, sizeof(err)) != ST_OK)
+	if (store_open(&st, cli->cfg.state_dir, 0, cli->cfg.store_timeout_ms, NULL) != ST_OK)
 		st = NULL;
 	else if (store_begin(st) != ST_OK) {
 		store_close(st);

@@ -23,11 +23,11 @@ void cli_err(const char *fmt, ...)
 struct store *cli_open_store(struct cli *cli, unsigned flags)
 {
 	struct store *st = NULL;
-	char err[512];
+	struct sosafe_err err;
 	enum store_status s = store_open(&st, cli->cfg.state_dir, flags, cli->cfg.store_timeout_ms,
-					 err, sizeof(err));
+					 &err);
 	if (s != ST_OK) {
-		cli_err("%s", err);
+		cli_err("%s", err.msg);
 		return NULL;
 	}
 	return st;

@@ -115,9 +115,9 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	_cleanup_store_ struct store *st = cli_open_store(cli, STORE_RDONLY);
 	if (!st)
 		return EXIT_STORE;
-	char msg[512];
-	enum store_status s = store_check(st, msg, sizeof(msg));
-	printf("%s: %s\n", store_path(st), msg);
+	struct sosafe_err msg;
+	enum store_status s = store_check(st, &msg);
+	printf("%s: %s\n", store_path(st), msg.msg);
 	return s == ST_OK ? EXIT_OK : EXIT_STORE;
 }
 

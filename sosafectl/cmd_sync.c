@@ -262,7 +262,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 			   "Without --from, pulls users and groups from the directory named by\n"
 			   "ldap_uri (TLS 1.2 or later, certificate checked against ldap_ca_file).\n"
 			   "With --from, reads a directory export (LDIF as ldapsearch prints Active Directory\n"
-			   "entries, or the JSON form of nss_sosafe(8)), purges users deactivated\n"
+			   "entries, or the JSON form described in sosafectl(8)), purges users deactivated\n"
 			   "longer than grace_days, records who is active (enabled, not expired,\n"
 			   "member of entitled_group), allocates uids in uid_min..uid_max where the\n"
 			   "directory gives none, and replaces the snapshot served by nss_sosafe.\n"

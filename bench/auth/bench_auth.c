@@ -61,9 +61,9 @@ static void setup(const char *dir, long n)
 	mkdir(dir, 0755);
 	snprintf(p, sizeof(p), "%s/state", dir);
 	struct store *st = NULL;
-	char err[512];
-	if (store_open(&st, p, STORE_CREATE, 60000, err, sizeof(err)) != ST_OK) {
-		fprintf(stderr, "%s\n", err);
+	struct sosafe_err err;
+	if (store_open(&st, p, STORE_CREATE, 60000, &err) != ST_OK) {
+		fprintf(stderr, "%s\n", err.msg);
 		exit(1);
 	}
 	snprintf(p, sizeof(p), "%s/users.oath", dir);

@@ -150,12 +150,13 @@ int main(int argc, char **argv)
 	write_index(dir, "passwd.ixuid", ixu, (size_t)n);
 	write_index(dir, "group.ixgid", ixg, (size_t)ngroups);
 	write_index(dir, "group.ixname", ixgn, (size_t)ngroups);
-	char sdir[4096], err[600];
+	char sdir[4096];
+	struct sosafe_err err;
 	snprintf(sdir, sizeof(sdir), "%s/sosafe", dir);
 	mkdir(sdir, 0755);
 	struct snap_data d = { su, (size_t)n, sg, (size_t)ngroups, 1700000000, 1 };
-	if (snap_write(sdir, &d, err, sizeof(err))) {
-		fprintf(stderr, "snap_write: %s\n", err);
+	if (snap_write(sdir, &d, &err)) {
+		fprintf(stderr, "snap_write: %s\n", err.msg);
 		return 1;
 	}
 	return 0;

@@ -232,9 +232,8 @@ int publish(struct store *st, const struct sosafe_config *cfg, const struct dire
 		goto out;
 	struct snap_data sd = { b.users, b.nusers, b.groups, b.ngroups, generated_at,
 				(uint64_t)serial };
-	char why[600];
-	if (snap_write(cfg->state_dir, &sd, why, sizeof(why)))
-		ret = err_set(e, "snapshot not replaced: %s", why);
+	if (snap_write(cfg->state_dir, &sd, e))
+		ret = err_prefix(e, "snapshot not replaced");
 out:
 	build_free(&b);
 	return ret;

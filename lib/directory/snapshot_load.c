@@ -68,11 +68,10 @@ int snapshot_load(const char *dir, struct directory *d, int64_t *generated_at,
 {
 	char path[4096];
 	struct snap s;
-	char why[300];
 	memset(d, 0, sizeof(*d));
 	snprintf(path, sizeof(path), "%s/%s", dir, SNAP_PASSWD_FILE);
-	if (snap_open(&s, path, SNAP_KIND_PASSWD, why, sizeof(why)) != SNAP_OK)
-		return err_set(e, "cannot read the current snapshot: %s", why);
+	if (snap_open(&s, path, SNAP_KIND_PASSWD, e) != SNAP_OK)
+		return err_prefix(e, "cannot read the current snapshot");
 	*generated_at = s.hdr.generated_at;
 	int ret = load_users(&s, d, e);
 	if (!ret)

@@ -24,6 +24,8 @@
 
 #include <cdb.h>
 
+#include "base/err.h"
+
 #define SNAP_PASSWD_FILE "passwd.snap"
 #define SNAP_SHADOW_FILE "shadow.snap"
 
@@ -124,10 +126,10 @@ uint32_t snap_sum(const void *buf, size_t len);
 /* Map PATH read-only and validate header, size and table of contents.
  * EXPECT_KIND is SNAP_KIND_*. On error *S is zeroed; ERR (may be NULL) says why. */
 enum snap_status snap_open(struct snap *s, const char *path, unsigned expect_kind,
-			   char *err, size_t errlen);
+			   struct sosafe_err *err);
 /* Validate an in-memory image (tests, fuzzing; snap_open uses it too). */
 enum snap_status snap_validate(struct snap *s, const void *mem, size_t size,
-			       unsigned expect_kind, char *err, size_t errlen);
+			       unsigned expect_kind, struct sosafe_err *err);
 void snap_close(struct snap *s);
 
 /* Raw lookup: value of key TYPE+KEY, checksum verified, without the sum.

@@ -52,10 +52,8 @@ size_t snap_make_key(unsigned char out[SNAP_KEY_MAX], int type, const void *key,
 	return klen + 5;
 }
 
-#define SET_ERR(...) do { if (err) snprintf(err, errlen, __VA_ARGS__); } while (0)
-
 enum snap_status snap_validate(struct snap *s, const void *mem, size_t size, unsigned expect_kind,
-			       char *err, size_t errlen)
+			       struct sosafe_err *err)
 {
 	const unsigned char *m = mem;
 	const size_t hdr_at = SNAP_CDB_TOC;
@@ -63,26 +61,26 @@ enum snap_status snap_validate(struct snap *s, const void *mem, size_t size, uns
 
 	memset(s, 0, sizeof(*s));
 	if (size < min) {
-		SET_ERR("truncated (%zu bytes, header needs %zu)", size, min);
+		err_set(err, "truncated (%zu bytes, header needs %zu)", size, min);
 		return SNAP_CORRUPT;
 	}
 	if (size > SNAP_MAX_FILE) {
-		SET_ERR("too large (%zu bytes)", size);
+		err_set(err, "too large (%zu bytes)", size);
 		return SNAP_CORRUPT;
 	}
 	if (snap_le32(m + hdr_at) != SNAP_HEADER_KEYLEN ||
 	    snap_le32(m + hdr_at + 4) != SNAP_HEADER_LEN ||
 	    memcmp(m + hdr_at + 8, SNAP_HEADER_KEY, SNAP_HEADER_KEYLEN)) {
-		SET_ERR("not a sosafe snapshot (no header record)");
+		err_set(err, "not a sosafe snapshot (no header record)");
 		return SNAP_CORRUPT;
 	}
 	const unsigned char *h = m + hdr_at + 8 + SNAP_HEADER_KEYLEN;
 	if (memcmp(h, SNAP_MAGIC, 8)) {
-		SET_ERR("not a sosafe snapshot (bad magic)");
+		err_set(err, "not a sosafe snapshot (bad magic)");
 		return SNAP_CORRUPT;
 	}
 	if (snap_le32(h + 60) != snap_sum(h, 60)) {
-		SET_ERR("header checksum mismatch");
+		err_set(err, "header checksum mismatch");
 		return SNAP_CORRUPT;
 	}
 	struct snap_header hd = {
@@ -96,33 +94,33 @@ enum snap_status snap_validate(struct snap *s, const void *mem, size_t size, uns
 		.toc_sum = snap_le32(h + 48),
 	};
 	if (hd.version != SNAP_VERSION) {
-		SET_ERR("format version %u, this program reads %u", hd.version, SNAP_VERSION);
+		err_set(err, "format version %u, this program reads %u", hd.version, SNAP_VERSION);
 		return SNAP_CORRUPT;
 	}
 	if (hd.kind != expect_kind) {
-		SET_ERR("wrong kind of snapshot (%u, expected %u)", hd.kind, expect_kind);
+		err_set(err, "wrong kind of snapshot (%u, expected %u)", hd.kind, expect_kind);
 		return SNAP_CORRUPT;
 	}
 	if (hd.file_size != size) {
-		SET_ERR("size %zu differs from the recorded %llu (truncated or appended)", size,
-			(unsigned long long)hd.file_size);
+		err_set(err, "size %zu differs from the recorded %llu (truncated or appended)",
+			size, (unsigned long long)hd.file_size);
 		return SNAP_CORRUPT;
 	}
 	if (hd.toc_sum != snap_sum(m, SNAP_CDB_TOC)) {
-		SET_ERR("table-of-contents checksum mismatch");
+		err_set(err, "table-of-contents checksum mismatch");
 		return SNAP_CORRUPT;
 	}
 	/* Hash tables follow the records in order: table 0 starts where the
 	 * records end. Every table must lie inside the file after the records. */
 	unsigned dend = snap_le32(m);
 	if (dend < min || dend > size) {
-		SET_ERR("record area out of bounds");
+		err_set(err, "record area out of bounds");
 		return SNAP_CORRUPT;
 	}
 	for (unsigned i = 0; i < 256; i++) {
 		uint64_t pos = snap_le32(m + i * 8), n = snap_le32(m + i * 8 + 4);
 		if (pos < dend || pos > size || n * 8 > size - pos) {
-			SET_ERR("hash table %u out of bounds", i);
+			err_set(err, "hash table %u out of bounds", i);
 			return SNAP_CORRUPT;
 		}
 	}
@@ -133,31 +131,32 @@ enum snap_status snap_validate(struct snap *s, const void *mem, size_t size, uns
 	return SNAP_OK;
 }
 
-enum snap_status snap_open(struct snap *s, const char *path, unsigned expect_kind, char *err,
-			   size_t errlen)
+enum snap_status snap_open(struct snap *s, const char *path, unsigned expect_kind,
+			   struct sosafe_err *err)
 {
 	memset(s, 0, sizeof(*s));
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	if (fd < 0) {
 		int e = errno;
-		SET_ERR("%s: %s", path, strerror(e));
+		err_set(err, "%s: %s", path, strerror(e));
 		return e == ENOENT ? SNAP_MISSING : SNAP_UNSAFE;
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
-		SET_ERR("%s: %s", path, strerror(errno));
+		err_set(err, "%s: %s", path, strerror(errno));
 		close(fd);
 		return SNAP_SYSERR;
 	}
 	if (!S_ISREG(st.st_mode) || (st.st_mode & 022) ||
 	    (st.st_uid != 0 && st.st_uid != geteuid())) {
-		SET_ERR("%s: not a regular file owned by root and writable only by its owner", path);
+		err_set(err, "%s: not a regular file owned by root and writable only by its owner",
+			path);
 		close(fd);
 		return SNAP_UNSAFE;
 	}
 	if (st.st_size < 0 || (uint64_t)st.st_size > SNAP_MAX_FILE ||
 	    (size_t)st.st_size < SNAP_CDB_TOC) {
-		SET_ERR("%s: truncated or oversized (%lld bytes)", path, (long long)st.st_size);
+		err_set(err, "%s: truncated or oversized (%lld bytes)", path, (long long)st.st_size);
 		close(fd);
 		return SNAP_CORRUPT;
 	}
@@ -166,13 +165,13 @@ enum snap_status snap_open(struct snap *s, const char *path, unsigned expect_kin
 	int e = errno;
 	close(fd);
 	if (mem == MAP_FAILED) {
-		SET_ERR("%s: mmap: %s", path, strerror(e));
+		err_set(err, "%s: mmap: %s", path, strerror(e));
 		return SNAP_SYSERR;
 	}
-	char why[200];
-	enum snap_status r = snap_validate(s, mem, size, expect_kind, why, sizeof(why));
+	struct sosafe_err why = { "" };
+	enum snap_status r = snap_validate(s, mem, size, expect_kind, &why);
 	if (r != SNAP_OK) {
-		SET_ERR("%s: %s", path, why);
+		err_set(err, "%s: %s", path, why.msg);
 		munmap(mem, size);
 		memset(s, 0, sizeof(*s));
 		return r;

@@ -19,8 +19,6 @@
 
 #include "base/fsutil.h"
 
-#define SET_ERR(...) snprintf(err, errlen, __VA_ARGS__)
-
 struct buf {
 	unsigned char *p;
 	size_t len, cap;
@@ -126,7 +124,7 @@ static long find_user(const struct snap_data *d, const size_t *idx, const char *
 }
 
 static int add_records(struct cdb_make *cm, unsigned kind, const struct snap_data *d,
-		       char *err, size_t errlen)
+		       struct sosafe_err *err)
 {
 	struct buf b = { 0 };
 	int rc = -1;
@@ -198,7 +196,7 @@ static int add_records(struct cdb_make *cm, unsigned kind, const struct snap_dat
 	rc = 0;
 	goto out;
 oom:
-	SET_ERR("cannot write snapshot records: %s", strerror(errno ? errno : ENOMEM));
+	err_set(err, "cannot write snapshot records: %s", strerror(errno ? errno : ENOMEM));
 out:
 	if (sup)
 		for (size_t i = 0; i < d->nusers; i++)
@@ -210,87 +208,87 @@ out:
 }
 
 /* Build one file at TMP (already open as FD). */
-static int build(int fd, unsigned kind, const struct snap_data *d, char *err, size_t errlen)
+static int build(int fd, unsigned kind, const struct snap_data *d, struct sosafe_err *err)
 {
 	struct cdb_make cm;
 	unsigned char h[SNAP_HEADER_LEN];
 	if (cdb_make_start(&cm, fd) < 0) {
-		SET_ERR("cdb_make_start: %s", strerror(errno));
+		err_set(err, "cdb_make_start: %s", strerror(errno));
 		return -1;
 	}
 	/* the header goes first, at offset 2048; size and TOC sum are patched in */
 	header_bytes(h, kind, 0, d, 0);
 	errno = 0;
 	if (cdb_make_add(&cm, SNAP_HEADER_KEY, SNAP_HEADER_KEYLEN, h, SNAP_HEADER_LEN) < 0) {
-		SET_ERR("cannot write snapshot header: %s", strerror(errno));
+		err_set(err, "cannot write snapshot header: %s", strerror(errno));
 		cdb_make_finish(&cm);   /* only it frees tinycdb's record lists; the file is discarded */
 		return -1;
 	}
-	if (add_records(&cm, kind, d, err, errlen)) {
+	if (add_records(&cm, kind, d, err)) {
 		cdb_make_finish(&cm);
 		return -1;
 	}
 	if (cdb_make_finish(&cm) < 0) {
-		SET_ERR("cannot finish snapshot: %s", strerror(errno));
+		err_set(err, "cannot finish snapshot: %s", strerror(errno));
 		return -1;
 	}
 	struct stat st;
 	unsigned char toc[SNAP_CDB_TOC];
 	if (fstat(fd, &st) < 0 || pread(fd, toc, sizeof(toc), 0) != (ssize_t)sizeof(toc)) {
-		SET_ERR("cannot re-read snapshot: %s", strerror(errno));
+		err_set(err, "cannot re-read snapshot: %s", strerror(errno));
 		return -1;
 	}
 	if ((uint64_t)st.st_size > SNAP_MAX_FILE) {
-		SET_ERR("snapshot too large (%lld bytes)", (long long)st.st_size);
+		err_set(err, "snapshot too large (%lld bytes)", (long long)st.st_size);
 		return -1;
 	}
 	header_bytes(h, kind, (uint64_t)st.st_size, d, snap_sum(toc, sizeof(toc)));
 	if (pwrite(fd, h, sizeof(h), SNAP_CDB_TOC + 8 + SNAP_HEADER_KEYLEN) != (ssize_t)sizeof(h) ||
 	    fsync(fd) < 0) {
-		SET_ERR("cannot write snapshot: %s", strerror(errno));
+		err_set(err, "cannot write snapshot: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
 static int write_one(const char *dir, const char *file, unsigned kind, mode_t mode,
-		     const struct snap_data *d, char *err, size_t errlen)
+		     const struct snap_data *d, struct sosafe_err *err)
 {
 	char path[4096], tmp[4096];
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path) ||
 	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, file) >= sizeof(tmp)) {
-		SET_ERR("state_dir path too long");
+		err_set(err, "state_dir path too long");
 		return -1;
 	}
 	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		SET_ERR("cannot create %s: %s", tmp, strerror(errno));
+		err_set(err, "cannot create %s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	char why[300];
+	struct sosafe_err why = { "" };
 	if (fchmod(fd, mode) < 0) {
-		SET_ERR("chmod %s: %s", tmp, strerror(errno));
+		err_set(err, "chmod %s: %s", tmp, strerror(errno));
 		goto fail;
 	}
-	if (build(fd, kind, d, why, sizeof(why))) {
-		SET_ERR("%s: %s", tmp, why);
+	if (build(fd, kind, d, &why)) {
+		err_set(err, "%s: %s", tmp, why.msg);
 		goto fail;
 	}
 	close(fd);
 	fd = -1;
 	/* check what will be served with the reader's own eyes */
 	struct snap s;
-	if (snap_open(&s, tmp, kind, why, sizeof(why)) != SNAP_OK) {
-		SET_ERR("self-check of the new snapshot failed: %s", why);
+	if (snap_open(&s, tmp, kind, &why) != SNAP_OK) {
+		err_set(err, "self-check of the new snapshot failed: %s", why.msg);
 		goto fail;
 	}
 	snap_close(&s);
 	if (rename(tmp, path) < 0) {
-		SET_ERR("rename %s to %s: %s", tmp, path, strerror(errno));
+		err_set(err, "rename %s to %s: %s", tmp, path, strerror(errno));
 		goto fail;
 	}
 	if (fs_sync_parent(path) < 0) {
-		SET_ERR("fsync of %s: %s", dir, strerror(errno));
+		err_set(err, "fsync of %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -301,7 +299,7 @@ fail:
 	return -1;
 }
 
-int snap_write(const char *dir, const struct snap_data *d, char *err, size_t errlen)
+int snap_write(const char *dir, const struct snap_data *d, struct sosafe_err *err)
 {
 	/* passwd.snap is read by every process: the directory must let them
 	 * through (search only; listing stays the owner's) */
@@ -309,12 +307,12 @@ int snap_write(const char *dir, const struct snap_data *d, char *err, size_t err
 	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
 	    (st.st_mode & (S_IXGRP | S_IXOTH)) != (S_IXGRP | S_IXOTH) &&
 	    chmod(dir, (st.st_mode & 07777) | S_IXGRP | S_IXOTH) < 0) {
-		SET_ERR("chmod %s: %s", dir, strerror(errno));
+		err_set(err, "chmod %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	if (write_one(dir, SNAP_SHADOW_FILE, SNAP_KIND_SHADOW, 0600, d, err, errlen))
+	if (write_one(dir, SNAP_SHADOW_FILE, SNAP_KIND_SHADOW, 0600, d, err))
 		return -1;
-	return write_one(dir, SNAP_PASSWD_FILE, SNAP_KIND_PASSWD, 0644, d, err, errlen);
+	return write_one(dir, SNAP_PASSWD_FILE, SNAP_KIND_PASSWD, 0644, d, err);
 }
 
 int snap_read_serial(const char *dir, uint64_t *serial)
@@ -323,7 +321,7 @@ int snap_read_serial(const char *dir, uint64_t *serial)
 	struct snap s;
 	*serial = 0;
 	snprintf(path, sizeof(path), "%s/%s", dir, SNAP_PASSWD_FILE);
-	if (snap_open(&s, path, SNAP_KIND_PASSWD, NULL, 0) != SNAP_OK)
+	if (snap_open(&s, path, SNAP_KIND_PASSWD, NULL) != SNAP_OK)
 		return -1;
 	*serial = s.hdr.serial;
 	snap_close(&s);

@@ -33,7 +33,7 @@ struct snap_data {
 
 /* Write shadow.snap (0600) then passwd.snap (0644) into DIR atomically.
  * Names must be valid and unique (the caller checks). 0 or -1 + ERR. */
-int snap_write(const char *dir, const struct snap_data *d, char *err, size_t errlen);
+int snap_write(const char *dir, const struct snap_data *d, struct sosafe_err *err);
 
 /* Serial of the current passwd.snap in DIR (0 and -1 if none). */
 int snap_read_serial(const char *dir, uint64_t *serial);

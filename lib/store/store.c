@@ -418,58 +418,54 @@ enum store_status store_migrate(struct store *st, bool may_write)
 	return ret;
 }
 
-static enum store_status create_file(const char *path, char *err, size_t errlen)
+static enum store_status create_file(const char *path, struct sosafe_err *e)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		if (errno == EEXIST)
 			return ST_OK;
-		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
-		return errno == ENOSPC ? ST_FULL : errno == EROFS ? ST_READONLY : ST_PERM;
+		int saved = errno;
+		err_set(e, "cannot create %s: %s", path, strerror(saved));
+		return saved == ENOSPC ? ST_FULL : saved == EROFS ? ST_READONLY : ST_PERM;
 	}
 	close(fd);
 	return ST_OK;
 }
 
 enum store_status store_open(struct store **out, const char *state_dir, unsigned flags,
-			     unsigned timeout_ms, char *err, size_t errlen)
+			     unsigned timeout_ms, struct sosafe_err *e)
 {
-	struct sosafe_err fe = { "" };
 	*out = NULL;
 	if (flags & STORE_CREATE) {
-		if (fs_ensure_dir(state_dir, &fe)) {
-			snprintf(err, errlen, "%s", fe.msg);
+		if (fs_ensure_dir(state_dir, e))
 			return ST_PERM;
-		}
-	} else if (fs_check_dir(state_dir, &fe)) {
-		snprintf(err, errlen, "%s", fe.msg);
+	} else if (fs_check_dir(state_dir, e)) {
 		return access(state_dir, F_OK) ? ST_MISSING : ST_PERM;
 	}
 	struct store *st = calloc(1, sizeof(*st));
 	if (!st) {
-		snprintf(err, errlen, "out of memory");
+		err_set(e, "out of memory");
 		return ST_NOMEM;
 	}
 	if ((size_t)snprintf(st->path, sizeof(st->path), "%s/%s", state_dir, STORE_FILE) >=
 	    sizeof(st->path)) {
-		snprintf(err, errlen, "state_dir path too long");
+		err_set(e, "state_dir path too long");
 		free(st);
 		return ST_ERROR;
 	}
 	enum store_status s;
 	if (flags & STORE_CREATE) {
-		s = create_file(st->path, err, errlen);
+		s = create_file(st->path, e);
 		if (s != ST_OK) {
 			free(st);
 			return s;
 		}
 	}
-	int chk = fs_check_file(st->path, true, &fe);
+	int chk = fs_check_file(st->path, true, e);
 	if (chk) {
-		snprintf(err, errlen, "%s", fe.msg);
 		if (chk > 0)
-			snprintf(err, errlen, "state store %s does not exist; run: sosafectl init "
-				 "(or restore a backup)", st->path);
+			err_set(e, "state store %s does not exist; run: sosafectl init "
+				"(or restore a backup)", st->path);
 		free(st);
 		return chk > 0 ? ST_MISSING : ST_PERM;
 	}
@@ -534,7 +530,7 @@ enum store_status store_open(struct store **out, const char *state_dir, unsigned
 	*out = st;
 	return ST_OK;
 fail:
-	snprintf(err, errlen, "%s", st->err);
+	err_set(e, "%s", st->err);
 	stmt_finalize_all(st);
 	sqlite3_close_v2(st->db);
 	free(st);

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
+
 #define STORE_FILE "state.db"
 
 enum store_status {
@@ -64,9 +66,9 @@ extern const struct schema_part *const store_schema_parts[];
 extern const unsigned store_schema_nparts;
 
 /* Open the store in STATE_DIR. On failure returns the status and puts a
- * message saying what is wrong and what to do into ERR; *OUT is NULL. */
+ * message saying what is wrong and what to do into E; *OUT is NULL. */
 enum store_status store_open(struct store **out, const char *state_dir, unsigned flags,
-			     unsigned timeout_ms, char *err, size_t errlen);
+			     unsigned timeout_ms, struct sosafe_err *e);
 /* Drop a reference; the last one closes the store. */
 void store_close(struct store *st);
 /* Take another reference (a PAM handle keeps its store across steps). */
@@ -104,18 +106,12 @@ enum store_status store_foreach_user(struct store *st, store_user_fn fn, void *c
 /* Online backup to DEST (created 0600, must not exist). */
 enum store_status store_backup(struct store *st, const char *dest);
 /* Check a backup file (integrity and schema) without touching the store. */
-enum store_status store_verify_file(const char *path, char *err, size_t errlen);
+enum store_status store_verify_file(const char *path, struct sosafe_err *e);
 /* Replace the whole store with BACKUP, or only USER's rows if USER != NULL. */
 enum store_status store_restore(struct store *st, const char *backup, const char *user,
 				long *rows);
 
-/* Integrity check of the live store ("ok" or the first problem in ERR). */
-enum store_status store_check(struct store *st, char *err, size_t errlen);
-
-/* Raw handle and SQLite error recording, for SQL in lib/store/ only
- * (store_sql.h); nothing above lib/store/ should need them. */
-struct sqlite3 *store_db(struct store *st);
-/* Map a SQLite result code to a status and record ERR for store_error(). */
-enum store_status store_fail(struct store *st, int sqlite_rc, const char *what);
+/* Integrity check of the live store ("ok" or the first problem in E). */
+enum store_status store_check(struct store *st, struct sosafe_err *e);
 
 #endif

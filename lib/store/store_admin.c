@@ -70,7 +70,7 @@ enum store_status store_backup(struct store *st, const char *dest)
 	return s;
 }
 
-enum store_status store_verify_file(const char *path, char *err, size_t errlen)
+enum store_status store_verify_file(const char *path, struct sosafe_err *e)
 {
 	sqlite3 *db = NULL;
 	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL);
@@ -81,13 +81,13 @@ enum store_status store_verify_file(const char *path, char *err, size_t errlen)
 	if (rc == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
 		const char *r = (const char *)sqlite3_column_text(q, 0);
 		if (!r || strcmp(r, "ok")) {
-			snprintf(err, errlen, "%s fails the integrity check: %s", path, r ? r : "?");
+			err_set(e, "%s fails the integrity check: %s", path, r ? r : "?");
 			s = ST_CORRUPT;
 		}
 	} else {
 		rc = db ? sqlite3_errcode(db) : rc;
-		snprintf(err, errlen, "%s is not a readable sosafe store: %s", path,
-			 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		err_set(e, "%s is not a readable sosafe store: %s", path,
+			db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		s = sql_status(rc) == ST_OK ? ST_CORRUPT : sql_status(rc);
 	}
 	sqlite3_finalize(q);
@@ -96,7 +96,7 @@ enum store_status store_verify_file(const char *path, char *err, size_t errlen)
 		rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema.core'", -1, &q,
 					NULL);
 		if (rc != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
-			snprintf(err, errlen, "%s is not a sosafe store (no schema record)", path);
+			err_set(e, "%s is not a sosafe store (no schema record)", path);
 			s = ST_CORRUPT;
 		}
 		sqlite3_finalize(q);
@@ -152,11 +152,11 @@ static enum store_status restore_user(struct store *st, const char *backup, cons
 enum store_status store_restore(struct store *st, const char *backup, const char *user,
 				long *rows)
 {
-	char err[512];
+	struct sosafe_err e = { "" };
 	*rows = 0;
-	enum store_status s = store_verify_file(backup, err, sizeof(err));
+	enum store_status s = store_verify_file(backup, &e);
 	if (s != ST_OK)
-		return sql_error(st, s, "%s", err);
+		return sql_error(st, s, "%s", e.msg);
 	if (user)
 		return restore_user(st, backup, user, rows);
 	sqlite3 *in = NULL;
@@ -171,7 +171,7 @@ enum store_status store_restore(struct store *st, const char *backup, const char
 	return s;
 }
 
-enum store_status store_check(struct store *st, char *err, size_t errlen)
+enum store_status store_check(struct store *st, struct sosafe_err *e)
 {
 	sqlite3_stmt *q = NULL;
 	int rc = sqlite3_prepare_v2(store_db(st), "PRAGMA integrity_check", -1, &q, NULL);
@@ -179,14 +179,14 @@ enum store_status store_check(struct store *st, char *err, size_t errlen)
 	if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *r = (const char *)sqlite3_column_text(q, 0);
 		if (!r || strcmp(r, "ok")) {
-			snprintf(err, errlen, "%s", r ? r : "integrity check failed");
+			err_set(e, "%s", r ? r : "integrity check failed");
 			s = ST_CORRUPT;
 		} else {
-			snprintf(err, errlen, "ok");
+			err_set(e, "ok");
 		}
 	} else {
 		s = store_fail(st, rc, "cannot check");
-		snprintf(err, errlen, "%s", store_error(st));
+		err_set(e, "%s", store_error(st));
 	}
 	sqlite3_finalize(q);
 	return s;

@@ -27,6 +27,12 @@
 #include "base/util.h"
 #include "store/store.h"
 
+/* The connection of ST. */
+struct sqlite3 *store_db(struct store *st);
+/* Map a SQLite result code to a status and record WHAT (with the path and
+ * SQLite's message) for store_error(). */
+enum store_status store_fail(struct store *st, int sqlite_rc, const char *what);
+
 /* *Q gets the cached statement for SQL (prepared on first use). If that
  * statement is already in use further up the stack, a private one is
  * prepared instead. On failure *Q is NULL and the error is recorded with

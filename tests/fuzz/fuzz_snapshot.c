@@ -136,8 +136,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hi = img + size;
 	for (unsigned kind = SNAP_KIND_PASSWD; kind <= SNAP_KIND_SHADOW; kind++) {
 		struct snap s;
-		char err[256];
-		if (snap_validate(&s, img, size, kind, err, sizeof(err)) == SNAP_OK) {
+		struct sosafe_err err = { "" };
+		if (snap_validate(&s, img, size, kind, &err) == SNAP_OK) {
 			fuzz_require(s.mem == img && s.size == size, "snapshot does not describe the image");
 			lookups(&s);
 		}

@@ -278,9 +278,9 @@ int harness_login(const struct harness *h, const char *service, const char *user
 struct store *harness_store(const struct harness *h)
 {
 	struct store *st = NULL;
-	char err[512];
-	if (store_open(&st, h->state_dir, 0, 5000, err, sizeof(err)) != ST_OK) {
-		fprintf(stderr, "store: %s\n", err);
+	struct sosafe_err err = { "" };
+	if (store_open(&st, h->state_dir, 0, 5000, &err) != ST_OK) {
+		fprintf(stderr, "store: %s\n", err.msg);
 		bail("store_open");
 	}
 	return st;

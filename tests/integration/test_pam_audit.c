@@ -58,10 +58,10 @@ static void exec_sql(const char *sql)
 static int verify_chain(void)
 {
 	struct store *st = NULL;
-	char err[512];
+	struct sosafe_err err = { "" };
 	struct sosafe_err why;
 	unsigned char key[AUDIT_KEY_LEN];
-	assert_int_equal(store_open(&st, H.state_dir, STORE_RDONLY, 5000, err, sizeof(err)), ST_OK);
+	assert_int_equal(store_open(&st, H.state_dir, STORE_RDONLY, 5000, &err), ST_OK);
 	assert_int_equal(audit_key_load(H.state_dir, false, key, NULL), 0);
 	long n;
 	long long bad;
@@ -130,8 +130,8 @@ static void audit_failure_releases_the_store(void **state)
 	assert_int_equal(pam_start_confdir("std", "bob", &pc, H.confdir, &pamh), PAM_SUCCESS);
 	assert_int_equal(pam_authenticate(pamh, 0), PAM_AUTH_ERR);   /* authsucc's record failed */
 	struct store *st = NULL;
-	char err[512];
-	assert_int_equal(store_open(&st, H.state_dir, 0, 200, err, sizeof(err)), ST_OK);
+	struct sosafe_err err = { "" };
+	assert_int_equal(store_open(&st, H.state_dir, 0, 200, &err), ST_OK);
 	enum store_status s = store_begin(st);   /* the handle still lives */
 	store_rollback(st);
 	store_close(st);

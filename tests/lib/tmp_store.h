@@ -11,10 +11,10 @@
 /* A new store in STATE_DIR (created if missing); 0 or -1. */
 static inline int tmp_store_create(const char *state_dir, struct store **s)
 {
-	char err[256];
+	struct sosafe_err err = { "" };
 	*s = NULL;
-	if (store_open(s, state_dir, STORE_CREATE, 2000, err, sizeof(err)) != ST_OK) {
-		fprintf(stderr, "%s\n", err);
+	if (store_open(s, state_dir, STORE_CREATE, 2000, &err) != ST_OK) {
+		fprintf(stderr, "%s\n", err.msg);
 		return -1;
 	}
 	return 0;

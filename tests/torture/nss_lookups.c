@@ -54,9 +54,9 @@ static int write_snapshot(uint64_t serial)
 						 NUSERS / NGROUPS };
 	}
 	struct snap_data d = { users, NUSERS, groups, NGROUPS, 1700000000, serial };
-	char err[512];
-	if (snap_write(NSS_LOOKUPS_DIR, &d, err, sizeof(err))) {
-		printf("# snap_write: %s\n", err);
+	struct sosafe_err err = { "" };
+	if (snap_write(NSS_LOOKUPS_DIR, &d, &err)) {
+		printf("# snap_write: %s\n", err.msg);
 		return -1;
 	}
 	snap_view_invalidate(&nss_view_passwd);

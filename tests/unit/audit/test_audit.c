@@ -51,8 +51,8 @@ static int teardown(void **state)
 static struct store *open_store(void)
 {
 	struct store *st = NULL;
-	char err[512];
-	assert_int_equal(store_open(&st, dir, STORE_CREATE, 2000, err, sizeof(err)), ST_OK);
+	struct sosafe_err err = { "" };
+	assert_int_equal(store_open(&st, dir, STORE_CREATE, 2000, &err), ST_OK);
 	return st;
 }
 

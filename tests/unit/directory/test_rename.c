@@ -21,6 +21,7 @@
 #include "base/util.h"
 #include "directory/directory.h"
 #include "store/store.h"
+#include "store/store_sql.h"
 
 #include "sync_run.h"
 

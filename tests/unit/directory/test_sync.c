@@ -84,14 +84,14 @@ static long long snap_uid(const char *name, bool *deact)
 	struct snap_pw pw;
 	struct snap_sp sp;
 	snprintf(path, sizeof(path), "%s/%s", cfg.state_dir, SNAP_PASSWD_FILE);
-	assert_int_equal(snap_open(&s, path, SNAP_KIND_PASSWD, NULL, 0), SNAP_OK);
+	assert_int_equal(snap_open(&s, path, SNAP_KIND_PASSWD, NULL), SNAP_OK);
 	enum snap_status r = snap_pw_by_name(&s, name, &pw);
 	snap_close(&s);
 	if (r == SNAP_NOTFOUND)
 		return -1;
 	assert_int_equal(r, SNAP_OK);
 	snprintf(path, sizeof(path), "%s/%s", cfg.state_dir, SNAP_SHADOW_FILE);
-	assert_int_equal(snap_open(&s, path, SNAP_KIND_SHADOW, NULL, 0), SNAP_OK);
+	assert_int_equal(snap_open(&s, path, SNAP_KIND_SHADOW, NULL), SNAP_OK);
 	assert_int_equal(snap_sp_by_name(&s, name, &sp), SNAP_OK);
 	snap_close(&s);
 	if (deact)
@@ -104,7 +104,7 @@ static uint64_t snap_serial(void)
 	char path[400];
 	struct snap s;
 	snprintf(path, sizeof(path), "%s/%s", cfg.state_dir, SNAP_PASSWD_FILE);
-	assert_int_equal(snap_open(&s, path, SNAP_KIND_PASSWD, NULL, 0), SNAP_OK);
+	assert_int_equal(snap_open(&s, path, SNAP_KIND_PASSWD, NULL), SNAP_OK);
 	uint64_t v = s.hdr.serial;
 	snap_close(&s);
 	return v;

@@ -185,8 +185,8 @@ static void audit_failure_rolls_back(void **state)
 static void busy_store_refuses(void **state)
 {
 	struct store *st = *state, *other = NULL;
-	char err[256];
-	assert_int_equal(store_open(&other, dir, 0, 50, err, sizeof(err)), ST_OK);
+	struct sosafe_err err = { "" };
+	assert_int_equal(store_open(&other, dir, 0, 50, &err), ST_OK);
 	assert_int_equal(store_begin(st), ST_OK);   /* someone else holds the write lock */
 	struct attempt a;
 	enum store_status s = attempt_begin(&a, other, &policy, &logc, "alice", NOW);

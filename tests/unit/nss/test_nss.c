@@ -70,12 +70,12 @@ static const struct snap_group groups[] = {
 
 static void write_snap(const char *gecos0, uint64_t serial)
 {
-	char err[512];
+	struct sosafe_err err = { "" };
 	users[0].gecos = gecos0;
 	struct snap_data d = { users, NUSERS, groups, 4, 1700000000, serial };
 	mkdir(DIR_, 0755);
-	if (snap_write(DIR_, &d, err, sizeof(err)))
-		fail_msg("snap_write: %s", err);
+	if (snap_write(DIR_, &d, &err))
+		fail_msg("snap_write: %s", err.msg);
 	snap_view_invalidate(&nss_view_passwd);
 	snap_view_invalidate(&nss_view_shadow);
 }
@@ -311,7 +311,7 @@ static void probe_image(const unsigned char *img, size_t len, unsigned kind)
 	unsigned char *copy = malloc(len ? len : 1);
 	memcpy(copy, img, len);
 	struct snap s;
-	if (snap_validate(&s, copy, len, kind, NULL, 0) == SNAP_OK) {
+	if (snap_validate(&s, copy, len, kind, NULL) == SNAP_OK) {
 		struct snap_pw pw;
 		struct snap_gr gr;
 		struct snap_sp sp;
@@ -353,7 +353,7 @@ static void test_truncation(void **state)
 		struct snap s;
 		unsigned char *copy = malloc(l ? l : 1);
 		memcpy(copy, img, l);
-		assert_int_not_equal(snap_validate(&s, copy, l, SNAP_KIND_PASSWD, NULL, 0), SNAP_OK);
+		assert_int_not_equal(snap_validate(&s, copy, l, SNAP_KIND_PASSWD, NULL), SNAP_OK);
 		free(copy);
 	}
 	/* through the module: every 7th length, and the last 64 */
@@ -378,7 +378,7 @@ static void test_truncation(void **state)
 	memcpy(longer, img, len);
 	longer[len] = 0;
 	struct snap s;
-	assert_int_equal(snap_validate(&s, longer, len + 1, SNAP_KIND_PASSWD, NULL, 0), SNAP_CORRUPT);
+	assert_int_equal(snap_validate(&s, longer, len + 1, SNAP_KIND_PASSWD, NULL), SNAP_CORRUPT);
 	free(longer);
 	free(img);
 }

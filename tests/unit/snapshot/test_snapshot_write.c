@@ -41,18 +41,19 @@ static struct snap_data data(uint64_t serial)
 
 static void write_ok(const char *dir, uint64_t serial)
 {
-	char err[512] = "";
+	struct sosafe_err err = { "" };
 	struct snap_data d = data(serial);
-	if (snap_write(dir, &d, err, sizeof(err)))
-		fail_msg("snap_write: %s", err);
+	if (snap_write(dir, &d, &err))
+		fail_msg("snap_write: %s", err.msg);
 }
 
 static void open_ok(struct snap *s, const char *dir, const char *file, unsigned kind)
 {
-	char path[400], err[512] = "";
+	char path[400];
+	struct sosafe_err err = { "" };
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if (snap_open(s, path, kind, err, sizeof(err)) != SNAP_OK)
-		fail_msg("snap_open %s: %s", path, err);
+	if (snap_open(s, path, kind, &err) != SNAP_OK)
+		fail_msg("snap_open %s: %s", path, err.msg);
 }
 
 static int setup(void **state)
@@ -238,9 +239,9 @@ static void test_failed_write_keeps_old(void **state)
 	struct snap_user bad[] = { users[0] };
 	bad[0].name = long_name;
 	struct snap_data d = { bad, 1, NULL, 0, 1700000999, 4 };
-	char err[512] = "";
-	assert_int_equal(snap_write(dir, &d, err, sizeof(err)), -1);
-	assert_true(err[0] != '\0');
+	struct sosafe_err err = { "" };
+	assert_int_equal(snap_write(dir, &d, &err), -1);
+	assert_true(err.msg[0] != '\0');
 	assert_int_equal(entries(dir), 2);
 	uint64_t serial = 0;
 	assert_int_equal(snap_read_serial(dir, &serial), 0);
@@ -251,9 +252,9 @@ static void test_empty_directory(void **state)
 {
 	const char *dir = *state;
 	struct snap_data d = { NULL, 0, NULL, 0, 1700000000, 1 };
-	char err[512] = "";
-	if (snap_write(dir, &d, err, sizeof(err)))
-		fail_msg("snap_write: %s", err);
+	struct sosafe_err err = { "" };
+	if (snap_write(dir, &d, &err))
+		fail_msg("snap_write: %s", err.msg);
 	struct snap s;
 	open_ok(&s, dir, SNAP_PASSWD_FILE, SNAP_KIND_PASSWD);
 	assert_int_equal(s.hdr.nusers, 0);

@@ -111,8 +111,8 @@ static void approved_exactly_once(void **state)
 
 	/* two approvers on two connections: the second finds it done */
 	struct store *other = NULL;
-	char err[256];
-	assert_int_equal(store_open(&other, dir, 0, 2000, err, sizeof(err)), ST_OK);
+	struct sosafe_err err = { "" };
+	assert_int_equal(store_open(&other, dir, 0, 2000, &err), ST_OK);
 	assert_int_equal(store_begin(st), ST_OK);
 	assert_int_equal(four_eyes_claim(st, id, "dave", NOW + 2), ST_OK);
 	assert_int_equal(four_eyes_claim(st, id, "dave", NOW + 2), ST_NOTFOUND);

@@ -20,6 +20,7 @@
 
 #include "store/lockout_store.h"
 #include "store/store.h"
+#include "store/store_sql.h"
 #include "tmp_store.h"
 
 static char dir[64];

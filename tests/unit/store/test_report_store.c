@@ -14,6 +14,7 @@
 
 #include "store/report_store.h"
 #include "store/store.h"
+#include "store/store_sql.h"
 #include "tmp_store.h"
 
 static char dir[64];

@@ -70,8 +70,8 @@ static void sync_mode_follows_flag(void **state)
 	static const int want[] = { 2, 1, 2, 1 };
 	for (unsigned i = 0; i < 4; i++) {
 		struct store *s = NULL;
-		char err[256];
-		assert_int_equal(store_open(&s, dir, flags[i], 2000, err, sizeof(err)), ST_OK);
+		struct sosafe_err err = { "" };
+		assert_int_equal(store_open(&s, dir, flags[i], 2000, &err), ST_OK);
 		assert_int_equal(synchronous_of(s), want[i]);
 		store_close(s);
 	}
@@ -267,8 +267,8 @@ static void begin_busy_after_timeout(void **state)
 {
 	struct store *st = *state;
 	struct store *other = NULL;
-	char err[512];
-	assert_int_equal(store_open(&other, dir, 0, 50, err, sizeof(err)), ST_OK);
+	struct sosafe_err err = { "" };
+	assert_int_equal(store_open(&other, dir, 0, 50, &err), ST_OK);
 	assert_int_equal(store_begin(st), ST_OK);
 	assert_int_equal(store_begin(other), ST_BUSY);
 	assert_non_null(strstr(store_error(other), "another process held the store"));
@@ -280,10 +280,10 @@ static void begin_busy_after_timeout(void **state)
 
 /* ---- open: each failure has its status and a message with advice ---- */
 
-static enum store_status open_at(const char *d, unsigned flags, char *err, size_t len)
+static enum store_status open_at(const char *d, unsigned flags, struct sosafe_err *err)
 {
 	struct store *s = NULL;
-	enum store_status r = store_open(&s, d, flags, 500, err, len);
+	enum store_status r = store_open(&s, d, flags, 500, err);
 	assert_true((r == ST_OK) == (s != NULL));
 	store_close(s);
 	return r;
@@ -302,63 +302,66 @@ static void write_file(const char *path, const char *text, mode_t mode)
 static void open_missing(void **state)
 {
 	(void)state;
-	char err[512], sub[128];
-	assert_int_equal(open_at("/nonexistent/sosafe-state", 0, err, sizeof(err)), ST_MISSING);
+	struct sosafe_err err = { "" };
+	char sub[128];
+	assert_int_equal(open_at("/nonexistent/sosafe-state", 0, &err), ST_MISSING);
 	/* the directory is there, the store is not */
 	snprintf(sub, sizeof(sub), "%s/empty", dir);
 	assert_int_equal(mkdir(sub, 0700), 0);
-	assert_int_equal(open_at(sub, STORE_RDONLY, err, sizeof(err)), ST_MISSING);
-	assert_non_null(strstr(err, "run: sosafectl init"));
+	assert_int_equal(open_at(sub, STORE_RDONLY, &err), ST_MISSING);
+	assert_non_null(strstr(err.msg, "run: sosafectl init"));
 	/* creating it works, and then it opens */
-	assert_int_equal(open_at(sub, STORE_CREATE, err, sizeof(err)), ST_OK);
-	assert_int_equal(open_at(sub, STORE_RDONLY, err, sizeof(err)), ST_OK);
+	assert_int_equal(open_at(sub, STORE_CREATE, &err), ST_OK);
+	assert_int_equal(open_at(sub, STORE_RDONLY, &err), ST_OK);
 }
 
 static void open_unsafe_modes(void **state)
 {
 	(void)state;
-	char err[512], path[128];
+	struct sosafe_err err = { "" };
+	char path[128];
 	assert_int_equal(chmod(dir, 0777), 0);
-	assert_int_equal(open_at(dir, 0, err, sizeof(err)), ST_PERM);
+	assert_int_equal(open_at(dir, 0, &err), ST_PERM);
 	assert_int_equal(chmod(dir, 0755), 0);
 	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
 	assert_int_equal(chmod(path, 0644), 0);   /* the store is root-only */
-	assert_int_equal(open_at(dir, 0, err, sizeof(err)), ST_PERM);
+	assert_int_equal(open_at(dir, 0, &err), ST_PERM);
 	assert_int_equal(chmod(path, 0600), 0);
-	assert_int_equal(open_at(dir, 0, err, sizeof(err)), ST_OK);
+	assert_int_equal(open_at(dir, 0, &err), ST_OK);
 }
 
 static void open_corrupt(void **state)
 {
 	(void)state;
-	char err[512], sub[128], path[160];
+	struct sosafe_err err = { "" };
+	char sub[128], path[160];
 	snprintf(sub, sizeof(sub), "%s/bad", dir);
 	assert_int_equal(mkdir(sub, 0700), 0);
 	snprintf(path, sizeof(path), "%s/%s", sub, STORE_FILE);
 	write_file(path, "this is not a database file. ", 0600);
-	assert_int_equal(open_at(sub, 0, err, sizeof(err)), ST_CORRUPT);
-	assert_non_null(strstr(err, "sosafectl restore"));
+	assert_int_equal(open_at(sub, 0, &err), ST_CORRUPT);
+	assert_non_null(strstr(err.msg, "sosafectl restore"));
 	assert_string_equal(store_status_name(ST_CORRUPT), "corrupt");
 }
 
 static void open_schema_versions(void **state)
 {
 	struct store *st = *state;
-	char err[512];
+	struct sosafe_err err = { "" };
 	/* a part missing its newest steps: read-only refuses, read-write upgrades */
 	assert_int_equal(sql_exec(st, "DROP TABLE four_eyes_request;"
 				  "DELETE FROM meta WHERE key = 'schema.four_eyes'", "cannot write"),
 			 ST_OK);
-	assert_int_equal(open_at(dir, STORE_RDONLY, err, sizeof(err)), ST_SCHEMA);
-	assert_non_null(strstr(err, "needs a schema upgrade"));
-	assert_int_equal(open_at(dir, 0, err, sizeof(err)), ST_OK);
-	assert_int_equal(open_at(dir, STORE_RDONLY, err, sizeof(err)), ST_OK);
+	assert_int_equal(open_at(dir, STORE_RDONLY, &err), ST_SCHEMA);
+	assert_non_null(strstr(err.msg, "needs a schema upgrade"));
+	assert_int_equal(open_at(dir, 0, &err), ST_OK);
+	assert_int_equal(open_at(dir, STORE_RDONLY, &err), ST_OK);
 	/* a store written by a newer program */
 	assert_int_equal(sql_run(st, "cannot write", NULL,
 				 "UPDATE meta SET value = ? WHERE key = 'schema.core'", SQL_INT(99)),
 			 ST_OK);
-	assert_int_equal(open_at(dir, 0, err, sizeof(err)), ST_SCHEMA);
-	assert_non_null(strstr(err, "newer than this program"));
+	assert_int_equal(open_at(dir, 0, &err), ST_SCHEMA);
+	assert_non_null(strstr(err.msg, "newer than this program"));
 }
 
 int main(void)

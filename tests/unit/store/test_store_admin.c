@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "store/store_sql.h"
 #include "tmp_store.h"
 
 static char dir[64];
@@ -123,14 +124,15 @@ static void foreach_user_walks_every_table_once(void **state)
 static void backup_verify_restore(void **state)
 {
 	struct store *st = *state;
-	char bak[128], err[512];
+	char bak[128];
+	struct sosafe_err err = { "" };
 	snprintf(bak, sizeof(bak), "%s/backup.db", dir);
 	rows_everywhere(st, "alice", 2001);
 	rows_everywhere(st, "bob", 2002);
 	assert_int_equal(store_backup(st, bak), ST_OK);
 	assert_int_equal(store_backup(st, bak), ST_ERROR);   /* never overwrites */
 	assert_non_null(strstr(store_error(st), "cannot create backup"));
-	assert_int_equal(store_verify_file(bak, err, sizeof(err)), ST_OK);
+	assert_int_equal(store_verify_file(bak, &err), ST_OK);
 	/* per user: only alice comes back */
 	long rows = 0;
 	assert_int_equal(store_begin(st), ST_OK);
@@ -145,8 +147,8 @@ static void backup_verify_restore(void **state)
 	assert_int_equal(store_restore(st, bak, NULL, &rows), ST_OK);
 	assert_int_equal(rows, -1);
 	assert_int_equal(rows_of(st, "bob"), 6);
-	assert_int_equal(store_check(st, err, sizeof(err)), ST_OK);
-	assert_string_equal(err, "ok");
+	assert_int_equal(store_check(st, &err), ST_OK);
+	assert_string_equal(err.msg, "ok");
 	/* the connection and its cached statements keep working */
 	assert_int_equal(store_begin(st), ST_OK);
 	assert_int_equal(store_delete_user(st, "bob", &rows), ST_OK);
@@ -156,23 +158,24 @@ static void backup_verify_restore(void **state)
 
 static void verify_file_refuses_garbage(void **state)
 {
-	char path[128], err[512];
+	char path[128];
+	struct sosafe_err err = { "" };
 	snprintf(path, sizeof(path), "%s/garbage.db", dir);
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
 	for (int i = 0; i < 512; i++)
 		fputs("not a database ", f);
 	fclose(f);
-	assert_int_equal(store_verify_file(path, err, sizeof(err)), ST_CORRUPT);
-	assert_non_null(strstr(err, "not a readable sosafe store"));
+	assert_int_equal(store_verify_file(path, &err), ST_CORRUPT);
+	assert_non_null(strstr(err.msg, "not a readable sosafe store"));
 	/* a valid SQLite file without our schema record */
 	snprintf(path, sizeof(path), "%s/other.db", dir);
 	sqlite3 *db = NULL;
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(store_verify_file(path, err, sizeof(err)), ST_CORRUPT);
-	assert_non_null(strstr(err, "no schema record"));
+	assert_int_equal(store_verify_file(path, &err), ST_CORRUPT);
+	assert_non_null(strstr(err.msg, "no schema record"));
 	struct store *st = *state;
 	long rows = 0;
 	assert_int_equal(store_restore(st, path, NULL, &rows), ST_CORRUPT);
