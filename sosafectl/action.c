@@ -69,6 +69,27 @@ void action_record_refusal(struct cli *cli, const char *user, const char *event,
 	}
 }
 
+int action_record_after(struct cli *cli, const char *user, const char *event, const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	_cleanup_store_ struct store *st = cli_open_store(cli, 0);
+	struct log_ctx lc = cli->log;
+	lc.user = user;
+	if (!st || store_begin(st) != ST_OK || audit_append(st, &lc, event, cli->admin, "%s", detail) ||
+	    store_commit(st) != ST_OK) {
+		if (st)
+			store_rollback(st);
+		log_event(LOG_CRIT, &lc, "audit-error", "%s done but its audit record is missing", event);
+		cli_err("%s done, but its audit record could not be written (see syslog)", event);
+		return -1;
+	}
+	return 0;
+}
+
 int action_claim(struct cli *cli, struct store *st)
 {
 	if (!cli->fe_request || cli->fe_claimed)

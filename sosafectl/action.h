@@ -71,4 +71,11 @@ int action_record(struct cli *cli, struct store *st, const char *user, const cha
 void action_record_refusal(struct cli *cli, const char *user, const char *event, const char *fmt,
 			   ...) __attribute__((format(printf, 4, 5)));
 
+/* Append the audit record of an action that could not share a transaction
+ * with it (restore replaces the store file) or that was refused before it
+ * began, in a transaction of its own; prints and logs loudly on failure.
+ * 0 or -1. */
+int action_record_after(struct cli *cli, const char *user, const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 #endif

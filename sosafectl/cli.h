@@ -82,11 +82,6 @@ int cmd_requests(struct cli *cli, int argc, char **argv);
  * returns 1) a command line that four_eyes reserves for two admins. */
 int four_eyes_gate(struct cli *cli, int argc, char **argv);
 
-/* Append an audit record for an admin action already committed (its own
- * transaction); prints and logs loudly on failure. Returns 0 or -1. */
-int cli_audit(struct cli *cli, const char *user, const char *event, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
 /* Print an error "sosafectl: ..." to stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -2,7 +2,6 @@
 #include <config.h>
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,7 +243,7 @@ struct prune {
 	long pruned;
 };
 
-/* The prune's record is the chained checkpoint it appends. */
+/* A prune records itself: the chained checkpoint after the records it deletes. */
 static int prune_records(struct store *st, struct action *a)
 {
 	struct prune *p = a->ctx;
@@ -300,25 +299,4 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 		return audit_prune_cmd(cli, argc, argv);
 	cli_err("audit: unknown subcommand '%s' (try audit --help)", argv[1]);
 	return EXIT_USAGE;
-}
-
-int cli_audit(struct cli *cli, const char *user, const char *event, const char *fmt, ...)
-{
-	char detail[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	_cleanup_store_ struct store *st = cli_open_store(cli, 0);
-	struct log_ctx lc = cli->log;
-	lc.user = user;
-	if (!st || store_begin(st) != ST_OK || audit_append(st, &lc, event, cli->admin, "%s", detail) ||
-	    store_commit(st) != ST_OK) {
-		if (st)
-			store_rollback(st);
-		log_event(LOG_CRIT, &lc, "audit-error", "%s done but its audit record is missing", event);
-		cli_err("%s done, but its audit record could not be written (see syslog)", event);
-		return -1;
-	}
-	return 0;
 }

@@ -99,7 +99,7 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 	}
 	cli->log.user = user;
 	log_event(LOG_NOTICE, &cli->log, "restore", "from %s by %s", file, cli->admin);
-	if (cli_audit(cli, user, "restore", "from %s%s", file, user ? " (one user)" : ""))
+	if (action_record_after(cli, user, "restore", "from %s%s", file, user ? " (one user)" : ""))
 		return EXIT_FAIL;
 	if (user)
 		printf("restored %ld row(s) of %s from %s\n", rows, user, file);

@@ -336,7 +336,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	if (rc) {
 		cli_err("sync refused, snapshot unchanged: %s", err);
 		log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
-		cli_audit(cli, NULL, "sync-refused", "%s", err);
+		action_record_after(cli, NULL, "sync-refused", "%s", err);
 		sync_result_free(&r);
 		return EXIT_FAIL;
 	}
