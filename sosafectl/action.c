@@ -24,49 +24,56 @@ int action_exit(enum action_result r)
 	}
 }
 
-static int record_v(struct cli *cli, struct store *st, int priority, const char *user,
-		    const char *event, const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
-static int record_v(struct cli *cli, struct store *st, int priority, const char *user,
-		    const char *event, const char *fmt, va_list ap)
+/* Log EVENT ("DETAIL (by ADMIN)") at PRIORITY, with LC made for USER. */
+static void log_action(struct cli *cli, struct log_ctx *lc, int priority, const char *user,
+		       const char *event, const char *detail)
 {
-	char detail[1024];
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	struct log_ctx lc = cli->log;
-	lc.user = user && *user ? user : NULL;
-	log_event(priority, &lc, event, "%s (by %s)", detail, cli->admin);
-	if (!st)
-		return 0;
-	return audit_append(st, &lc, event, cli->admin, "%s", detail);
+	*lc = cli->log;
+	lc->user = user && *user ? user : NULL;
+	log_event(priority, lc, event, "%s (by %s)", detail, cli->admin);
+}
+
+/* Append EVENT's record to ST in a transaction of its own. 0, or -1
+ * (nothing appended). */
+static int append_alone(struct cli *cli, struct store *st, const struct log_ctx *lc,
+			const char *event, const char *detail)
+{
+	if (store_begin(st) != ST_OK)
+		return -1;
+	if (audit_append(st, lc, event, cli->admin, "%s", detail) || store_commit(st) != ST_OK) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
 }
 
 int action_record(struct cli *cli, struct store *st, const char *user, const char *event,
 		  const char *fmt, ...)
 {
+	char detail[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	int r = record_v(cli, st, LOG_NOTICE, user, event, fmt, ap);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	return r;
+	struct log_ctx lc;
+	log_action(cli, &lc, LOG_NOTICE, user, event, detail);
+	return audit_append(st, &lc, event, cli->admin, "%s", detail);
 }
 
 void action_record_refusal(struct cli *cli, const char *user, const char *event, const char *fmt, ...)
 {
-	struct store *st = NULL;
-	if (store_open(&st, cli->cfg.state_dir, 0, cli->cfg.store_timeout_ms, NULL) != ST_OK)
-		st = NULL;
-	else if (store_begin(st) != ST_OK) {
-		store_close(st);
-		st = NULL;
-	}
+	char detail[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	int r = record_v(cli, st, LOG_WARNING, user, event, fmt, ap);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	if (st) {
-		if (r || store_commit(st) != ST_OK)
-			store_rollback(st);
-		store_close(st);
-	}
+	struct log_ctx lc;
+	log_action(cli, &lc, LOG_WARNING, user, event, detail);
+	struct store *st = NULL;
+	if (store_open(&st, cli->cfg.state_dir, 0, cli->cfg.store_timeout_ms, NULL) != ST_OK)
+		return;   /* the refusal stands without its record */
+	(void)append_alone(cli, st, &lc, event, detail);
+	store_close(st);
 }
 
 int action_record_after(struct cli *cli, const char *user, const char *event, const char *fmt, ...)
@@ -79,10 +86,7 @@ int action_record_after(struct cli *cli, const char *user, const char *event, co
 	_cleanup_store_ struct store *st = cli_open_store(cli, 0);
 	struct log_ctx lc = cli->log;
 	lc.user = user;
-	if (!st || store_begin(st) != ST_OK || audit_append(st, &lc, event, cli->admin, "%s", detail) ||
-	    store_commit(st) != ST_OK) {
-		if (st)
-			store_rollback(st);
+	if (!st || append_alone(cli, st, &lc, event, detail)) {
 		log_event(LOG_CRIT, &lc, "audit-error", "%s done but its audit record is missing", event);
 		cli_err("%s done, but its audit record could not be written (see syslog)", event);
 		return -1;

@@ -11,7 +11,7 @@ sql() { sqlite3 "$tmp/state/state.db" "$1"; }
 now=$(date +%s)
 C=(--conf "$conf")
 
-plan 45
+plan 47
 expect_exit 4 "status before init fails with store error" -- "$ctl" "${C[@]}" status alice
 has err "sosafectl init" "the error says to run sosafectl init"
 expect_exit 0 "init creates the store" -- "$ctl" "${C[@]}" init
@@ -65,6 +65,13 @@ before=$(sql 'SELECT count(*) FROM tally')
 expect_exit 1 "restore from a damaged file is refused" -- "$ctl" "${C[@]}" restore "$tmp/bad.db"
 [ "$(sql 'SELECT count(*) FROM tally')" = "$before" ] && ok "a refused restore changes nothing" || nok "a refused restore changes nothing"
 expect_exit 0 "check passes on a good store" -- "$ctl" "${C[@]}" check
+# restore replaces the store file: its record follows in a transaction of
+# its own, and a missing record is reported
+cp "$tmp/backup.db" "$tmp/noaudit.db"
+sqlite3 "$tmp/noaudit.db" "CREATE TRIGGER audit_ro BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit table read-only (test)'); END"
+expect_exit 1 "restore without its audit record exits 1" -- "$ctl" "${C[@]}" restore "$tmp/noaudit.db"
+has err 'restore done, but its audit record could not be written' "and says the record is missing"
+sql "DROP TRIGGER audit_ro"
 
 expect_exit 2 "hostile user name refused" -- "$ctl" "${C[@]}" status ../x
 expect_exit 2 "control characters refused" -- "$ctl" "${C[@]}" unlock "$(printf 'a\001b')"
