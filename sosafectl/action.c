@@ -24,10 +24,17 @@ int action_exit(enum action_result r)
 	}
 }
 
-/* Log EVENT ("DETAIL (by ADMIN)") at PRIORITY, with LC made for USER. */
+#define DETAIL_LEN 1024   /* the text of a logged action */
+
+/* Format DETAIL and log EVENT ("DETAIL (by ADMIN)") at PRIORITY, with LC
+ * made for USER. */
 static void log_action(struct cli *cli, struct log_ctx *lc, int priority, const char *user,
-		       const char *event, const char *detail)
+		       const char *event, char detail[static DETAIL_LEN], const char *fmt, va_list ap)
+	__attribute__((format(printf, 7, 0)));
+static void log_action(struct cli *cli, struct log_ctx *lc, int priority, const char *user,
+		       const char *event, char detail[static DETAIL_LEN], const char *fmt, va_list ap)
 {
+	vsnprintf(detail, DETAIL_LEN, fmt, ap);
 	*lc = cli->log;
 	lc->user = user && *user ? user : NULL;
 	log_event(priority, lc, event, "%s (by %s)", detail, cli->admin);
@@ -50,25 +57,23 @@ static int append_alone(struct cli *cli, struct store *st, const struct log_ctx 
 int action_record(struct cli *cli, struct store *st, const char *user, const char *event,
 		  const char *fmt, ...)
 {
-	char detail[1024];
+	char detail[DETAIL_LEN];
+	struct log_ctx lc;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	log_action(cli, &lc, LOG_NOTICE, user, event, detail, fmt, ap);
 	va_end(ap);
-	struct log_ctx lc;
-	log_action(cli, &lc, LOG_NOTICE, user, event, detail);
 	return audit_append(st, &lc, event, cli->admin, "%s", detail);
 }
 
 void action_record_refusal(struct cli *cli, const char *user, const char *event, const char *fmt, ...)
 {
-	char detail[1024];
+	char detail[DETAIL_LEN];
+	struct log_ctx lc;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	log_action(cli, &lc, LOG_WARNING, user, event, detail, fmt, ap);
 	va_end(ap);
-	struct log_ctx lc;
-	log_action(cli, &lc, LOG_WARNING, user, event, detail);
 	struct store *st = NULL;
 	if (store_open(&st, cli->cfg.state_dir, 0, cli->cfg.store_timeout_ms, NULL) != ST_OK)
 		return;   /* the refusal stands without its record */
