@@ -19,7 +19,6 @@
 #include "base/util.h"
 #include "snapshot/snapshot.h"
 
-#define DAY SOSAFE_DAY
 
 /* Is USER in the local passwd file? (Read as a file: NSS would answer
  * from our own snapshot too.) */
@@ -119,7 +118,7 @@ static int account_directory(struct sosafe_ctx *c)
 			return PAM_PERM_DENIED;
 		}
 		int64_t since = t.last_success > 0 ? t.last_success : sp.first_seen;
-		if (since > 0 && now - since > (int64_t)c->cfg.inactive_days * DAY) {
+		if (since > 0 && now - since > (int64_t)c->cfg.inactive_days * SOSAFE_DAY) {
 			char day[32];
 			fmt_day(since, day, sizeof(day));
 			log_event(LOG_NOTICE, &c->log, "deny-inactive",

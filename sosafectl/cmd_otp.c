@@ -426,7 +426,7 @@ int cmd_enroll_window(struct cli *cli, int argc, char **argv)
 	} else if (!strcmp(argv[2], "--until") && argc == 4) {
 		char *end = NULL;
 		long long t = strtoll(argv[3], &end, 10);
-		if (!*argv[3] || *end || t <= now || t > now + 90LL * 86400) {
+		if (!*argv[3] || *end || t <= now || t > now + 90LL * SOSAFE_DAY) {
 			cli_err("--until: seconds since the epoch, in the next 90 days");
 			return EXIT_USAGE;
 		}

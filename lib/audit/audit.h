@@ -69,6 +69,9 @@ int audit_append(struct store *st, const struct log_ctx *ctx, const char *event,
 		 const char *actor, const char *detail_fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/* ---- admin library only (audit_admin.c): sosafectl verifies, prunes and
+ * walks the trail; a login only appends. ---- */
+
 /* Check the whole chain. Returns 0 if intact (*COUNT records; WHY sums
  * them up), 1 if not (WHY names the first bad record), -1 on error (WHY
  * says what). */

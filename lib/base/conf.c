@@ -19,7 +19,6 @@
 #include "base/conf_keys.h"
 #include "base/util.h"
 
-#define DAY ((unsigned long)SOSAFE_DAY)
 #define DECIMAL_SCALE 1000   /* CONF_DECIMAL values are kept in thousandths */
 
 static const struct conf_key *find_key(const char *name)
@@ -82,7 +81,7 @@ static int parse_uint(const char *v, bool seconds, unsigned long *out)
 		case 's': mult = 1; break;
 		case 'm': mult = 60; break;
 		case 'h': mult = 3600; break;
-		case 'd': mult = DAY; break;
+		case 'd': mult = SOSAFE_DAY; break;
 		default: return -1;
 		}
 	}

@@ -4,6 +4,7 @@
  * contrib/sosafe.conf is regenerated (sosafectl config --template). */
 #include <config.h>
 #include "base/conf_keys.h"
+#include "base/util.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,8 +14,8 @@
 
 #define FIELD(f) .offset = offsetof(struct sosafe_config, f), \
 		 .size = sizeof(((struct sosafe_config *)0)->f)
-#define YEAR_S (366UL * 86400)
-#define MONTH_S (30UL * 86400)
+#define YEAR_S (366UL * SOSAFE_DAY)
+#define MONTH_S (30UL * SOSAFE_DAY)
 
 static const struct conf_word no_secret_words[] = {
 	{ "deny", NO_SECRET_DENY },

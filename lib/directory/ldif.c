@@ -12,49 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-static int b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+') return 62;
-	if (c == '/') return 63;
-	return -1;
-}
-
-/* Decode base64 into a new NUL-terminated string; refuses embedded NULs. */
-static char *b64_decode(const char *s, size_t n)
-{
-	char *out = malloc(n / 4 * 3 + 4);
-	size_t o = 0;
-	unsigned acc = 0;
-	int bits = 0, pad = 0;
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '=') {
-			pad++;
-			continue;
-		}
-		int v = b64val((unsigned char)s[i]);
-		if (v < 0 || pad) {
-			free(out);
-			return NULL;
-		}
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	if (pad > 2 || memchr(out, 0, o)) {
-		free(out);
-		return NULL;
-	}
-	out[o] = 0;
-	return out;
-}
+#include "base/base64.h"
 
 struct ldif_entry {
 	unsigned line;
@@ -306,7 +264,8 @@ static int ldif_line(struct directory *d, struct ldif_entry *e, char *l, size_t 
 		p++;
 		while (p < end && *p == ' ')
 			p++;
-		v = b64_decode(p, (size_t)(end - p));
+		size_t vlen;
+		v = base64_decode(p, (size_t)(end - p), BASE64_LOOSE | BASE64_TEXT, &vlen);
 		if (!v)
 			return fail_at(err, line, "bad base64 value (or a value with a NUL byte)");
 	} else if (p < end && *p == '<') {

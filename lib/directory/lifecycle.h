@@ -4,9 +4,9 @@
 #ifndef SOSAFE_DIRECTORY_LIFECYCLE_H
 #define SOSAFE_DIRECTORY_LIFECYCLE_H
 
+#include "base/util.h"
 #include "directory/directory.h"
 
-#define DAY 86400
 
 /* ---- local_accounts.c --------------------------------------------------- */
 

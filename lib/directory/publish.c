@@ -94,7 +94,7 @@ static int add_user(const struct dir_row *r, void *vctx)
 	u->first_seen = r->first_seen;
 	u->deactivated_at = r->deactivated_at;
 	u->deactivated = u->deactivated_at != 0;
-	u->lstchg = c->now / DAY;
+	u->lstchg = c->now / SOSAFE_DAY;
 	const struct dir_user *e = export_find(c->x, u->name);
 	char *home = NULL;
 	if (e && e->home)

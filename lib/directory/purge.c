@@ -66,7 +66,7 @@ int purge_overdue(struct store *st, const struct sosafe_config *cfg, const struc
 		  struct sync_result *res, struct sosafe_err *e)
 {
 	struct victims vs = { 0 };
-	int64_t limit = o->now - (int64_t)cfg->grace_days * DAY;
+	int64_t limit = o->now - (int64_t)cfg->grace_days * SOSAFE_DAY;
 	int ret = 0;
 	if (dir_users_deactivated_before(st, limit, collect, &vs) != ST_OK)
 		ret = err_set(e, "%s", store_error(st));

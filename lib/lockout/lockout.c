@@ -30,8 +30,8 @@ int64_t lockout_duration(const struct lock_policy *p, unsigned level)
 	int64_t d = p->unlock_time ? p->unlock_time : 600;
 	for (unsigned i = 1; i < level && d < LOCK_MAX_SECONDS; i++)
 		d *= 2;
-	if (p->privileged && d > 86400 && p->unlock_time <= 86400)
-		d = 86400;
+	if (p->privileged && d > SOSAFE_DAY && p->unlock_time <= SOSAFE_DAY)
+		d = SOSAFE_DAY;
 	return d > LOCK_MAX_SECONDS ? LOCK_MAX_SECONDS : d;
 }
 

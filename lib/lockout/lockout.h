@@ -20,9 +20,10 @@
 #include <stdint.h>
 
 #include "base/conf.h"
+#include "base/util.h"
 
 #define LOCK_FOREVER INT64_MAX   /* until an admin unlocks */
-#define LOCK_MAX_SECONDS (366LL * 86400) /* no timed lock lasts longer */
+#define LOCK_MAX_SECONDS (366LL * SOSAFE_DAY) /* no timed lock lasts longer */
 
 struct tally {
 	int64_t fails[SOSAFE_MAX_DENY]; /* times of counted failures, oldest first */

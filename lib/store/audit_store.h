@@ -26,6 +26,8 @@ enum store_status audit_head_put(struct store *st, const struct audit_head *hd);
 enum store_status audit_record_put(struct store *st, const struct audit_record *r,
 				   const unsigned char mac[AUDIT_MAC_LEN]);
 
+/* ---- admin library only (audit_store_admin.c): walks and pruning ---- */
+
 /* Call FN for records in seq order, with the stored MAC (MACLEN may differ
  * from AUDIT_MAC_LEN in a damaged row); FN returns non-zero to stop.
  * audit_rows_all walks every record, audit_rows_since those with time >=

@@ -17,7 +17,7 @@
 #include "base/conf.h"
 #include "lockout/lockout.h"
 
-#define YEAR (365LL * 86400)
+#define YEAR (365LL * SOSAFE_DAY)
 #define GUESS_GAP 2 /* seconds between guesses: fail_delay_ms = 2000 */
 
 static int n_test;

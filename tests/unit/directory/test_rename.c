@@ -18,12 +18,12 @@
 #include <sqlite3.h>
 
 #include "base/conf.h"
+#include "base/util.h"
 #include "directory/directory.h"
 #include "store/store.h"
 
 #include "sync_run.h"
 
-#define DAY 86400
 #define T0 1700000000LL
 
 static struct dir_fixture fx;
@@ -68,7 +68,7 @@ static char *ldif(const char *spec)
 static int sync_at(const char *spec, int dayno, struct sync_result *r, struct sosafe_err *e)
 {
 	char *text = ldif(spec);
-	int rc = sync_run(&fx, st, &cfg, text, T0 + (int64_t)dayno * DAY, r, e);
+	int rc = sync_run(&fx, st, &cfg, text, T0 + (int64_t)dayno * SOSAFE_DAY, r, e);
 	free(text);
 	return rc;
 }

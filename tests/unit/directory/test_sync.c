@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "base/conf.h"
+#include "base/util.h"
 #include "directory/directory.h"
 #include "lockout/lockout.h"
 #include "snapshot/snapshot.h"
@@ -24,7 +25,6 @@
 
 #include "sync_run.h"
 
-#define DAY 86400
 #define T0 1700000000LL
 
 static struct dir_fixture fx;
@@ -49,7 +49,7 @@ static int teardown(void **state)
 /* sync a JSON export at day DAYNO; returns 0 or -1 with ERR */
 static int sync_at(const char *json, int dayno, struct sync_result *r, struct sosafe_err *e)
 {
-	return sync_run(&fx, st, &cfg, json, T0 + (int64_t)dayno * DAY, r, e);
+	return sync_run(&fx, st, &cfg, json, T0 + (int64_t)dayno * SOSAFE_DAY, r, e);
 }
 
 static void must_sync(const char *json, int dayno)
@@ -177,8 +177,8 @@ static void test_lifecycle(void **state)
 	assert_int_equal(rep.n, 1);
 	assert_string_equal(rep.last.user, "alice");
 	assert_int_equal(rep.last.uid, uid);
-	assert_int_equal(rep.last.purged_at, T0 + 62 * DAY);
-	assert_int_equal(rep.last.deactivated_at, T0 + 31 * DAY);
+	assert_int_equal(rep.last.purged_at, T0 + 62 * SOSAFE_DAY);
+	assert_int_equal(rep.last.deactivated_at, T0 + 31 * SOSAFE_DAY);
 	assert_true(rep.last.records >= 2);   /* tally + lifecycle row */
 	assert_non_null(strstr(rep.last.rule, "grace_days=30"));
 	assert_true(dir_uid_tombstoned(st, uid));
@@ -208,14 +208,14 @@ static void test_purge_command(void **state)
 	must_sync(export(true, true), 100);
 	long long uid = snap_uid("alice", NULL);
 	must_sync(export(false, true), 101);
-	struct sync_opts o = { .now = T0 + 120 * DAY, .admin = "test" };
+	struct sync_opts o = { .now = T0 + 120 * SOSAFE_DAY, .admin = "test" };
 	struct sync_result r;
 	struct sosafe_err err;
 	assert_int_equal(directory_purge(st, &cfg, &o, &r, &err), 0);
 	assert_int_equal(r.nchanges, 0);   /* within grace */
 	sync_result_free(&r);
 	assert_int_equal(snap_uid("alice", NULL), uid);
-	o.now = T0 + 132 * DAY;
+	o.now = T0 + 132 * SOSAFE_DAY;
 	assert_int_equal(directory_purge(st, &cfg, &o, &r, &err), 0);
 	assert_int_equal(r.nchanges, 1);
 	sync_result_free(&r);
