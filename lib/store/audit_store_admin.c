@@ -13,9 +13,7 @@ static enum store_status walk(struct store *st, const char *sql, const struct sq
 			      unsigned nargs, audit_row_fn fn, void *ctx)
 {
 	sqlite3_stmt *q;
-	enum store_status s = sql_prepare(st, sql, &q, "cannot read");
-	if (s == ST_OK)
-		s = sql_bind(st, q, args, nargs, "cannot read");
+	enum store_status s = sql_query(st, sql, args, nargs, &q, "cannot read");
 	while (s == ST_OK && (s = sql_step(st, q, "cannot read")) == ST_OK) {
 		struct audit_record r = {
 			.seq = sqlite3_column_int64(q, 0), .time = sqlite3_column_int64(q, 1),
@@ -47,10 +45,8 @@ enum store_status audit_last_before(struct store *st, int64_t cutoff, long long 
 {
 	sqlite3_stmt *q;
 	*seq = 0;
-	enum store_status s = sql_prepare(st, "SELECT seq, mac FROM audit WHERE time < ?"
-					  " ORDER BY seq DESC LIMIT 1", &q, "cannot read");
-	if (s == ST_OK)
-		s = sql_bind(st, q, &SQL_INT(cutoff), 1, "cannot read");
+	enum store_status s = sql_query(st, "SELECT seq, mac FROM audit WHERE time < ?"
+					" ORDER BY seq DESC LIMIT 1", &SQL_INT(cutoff), 1, &q, "cannot read");
 	if (s == ST_OK)
 		s = sql_step(st, q, "cannot read");
 	if (s == ST_OK && sqlite3_column_bytes(q, 1) != AUDIT_MAC_LEN) {

@@ -14,9 +14,7 @@
 static enum store_status first_row(struct store *st, const char *sql, const char *arg,
 				   sqlite3_stmt **q)
 {
-	enum store_status r = sql_prepare(st, sql, q, "cannot read");
-	if (r == ST_OK)
-		r = sql_bind(st, *q, &SQL_TEXT(arg), 1, "cannot read");
+	enum store_status r = sql_query(st, sql, &SQL_TEXT(arg), 1, q, "cannot read");
 	return r == ST_OK ? sql_step(st, *q, "cannot read") : r;
 }
 
@@ -99,9 +97,7 @@ static enum store_status walk(struct store *st, const char *sql, const struct sq
 			      unsigned nargs, dir_row_fn fn, void *ctx)
 {
 	sqlite3_stmt *q;
-	enum store_status r = sql_prepare(st, sql, &q, "cannot read");
-	if (r == ST_OK)
-		r = sql_bind(st, q, args, nargs, "cannot read");
+	enum store_status r = sql_query(st, sql, args, nargs, &q, "cannot read");
 	while (r == ST_OK) {
 		r = sql_step(st, q, "cannot read");
 		if (r != ST_OK)

@@ -75,10 +75,8 @@ enum store_status four_eyes_get(struct store *st, long long id, struct four_eyes
 	static const char what[] = "cannot read the request in";
 	sqlite3_stmt *q = NULL;
 	memset(r, 0, sizeof(*r));
-	enum store_status s = sql_prepare(st, "SELECT " REQUEST_COLUMNS " FROM four_eyes_request WHERE id = ?",
-					  &q, what);
-	if (s == ST_OK)
-		s = sql_bind(st, q, &SQL_INT(id), 1, what);
+	enum store_status s = sql_query(st, "SELECT " REQUEST_COLUMNS " FROM four_eyes_request WHERE id = ?",
+					&SQL_INT(id), 1, &q, what);
 	if (s == ST_OK)
 		s = sql_step(st, q, what);
 	if (s == ST_OK)

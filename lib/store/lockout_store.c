@@ -90,10 +90,8 @@ enum store_status store_tally_get(struct store *st, const char *user, struct tal
 {
 	sqlite3_stmt *q;
 	memset(t, 0, sizeof(*t));
-	enum store_status s = sql_prepare(st, "SELECT " TALLY_COLS " FROM tally WHERE user = ?", &q,
-					  "cannot read");
-	if (s == ST_OK)
-		s = sql_bind(st, q, &SQL_TEXT(user), 1, "cannot read");
+	enum store_status s = sql_query(st, "SELECT " TALLY_COLS " FROM tally WHERE user = ?",
+					&SQL_TEXT(user), 1, &q, "cannot read");
 	if (s == ST_OK)
 		s = sql_step(st, q, "cannot read");
 	if (s == ST_OK && row_to_tally(q, 0, t))

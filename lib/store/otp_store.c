@@ -51,24 +51,12 @@ void otp_record_wipe(struct otp_record *r)
 	explicit_bzero(r, sizeof(*r));
 }
 
-/* Prepare SQL and bind ARGS; on success the caller steps Q and releases it. */
-static enum store_status query(struct store *st, const char *what, sqlite3_stmt **q, const char *sql,
-			       const struct sql_arg *args, unsigned n)
-{
-	enum store_status s = sql_prepare(st, sql, q, what);
-	if (s == ST_OK)
-		s = sql_bind(st, *q, args, n, what);
-	return s;
-}
-#define QUERY(st, what, q, sql, ...) \
-	query(st, what, q, sql, (const struct sql_arg[]){ __VA_ARGS__ }, \
-	      (unsigned)ARRAY_SIZE(((const struct sql_arg[]){ __VA_ARGS__ })))
 
 enum store_status otp_get(struct store *st, const char *user, struct otp_record *r)
 {
 	sqlite3_stmt *q = NULL;
 	otp_record_wipe(r);
-	enum store_status s = QUERY(st, "cannot read", &q,
+	enum store_status s = SQL_QUERY(st, "cannot read", &q,
 		"SELECT secret, algorithm, digits, period, last_step, enrolled_at FROM otp WHERE user = ?",
 		SQL_TEXT(user));
 	if (s == ST_OK)
@@ -175,7 +163,7 @@ enum store_status otp_recovery_hash(struct store *st, const char *user, const ch
 {
 	sqlite3_stmt *q = NULL;
 	hash[0] = '\0';
-	enum store_status s = QUERY(st, "cannot read", &q,
+	enum store_status s = SQL_QUERY(st, "cannot read", &q,
 		"SELECT hash FROM otp_recovery WHERE user = ? AND id = ? AND used_at = 0",
 		SQL_TEXT(user), SQL_TEXT(id));
 	if (s == ST_OK)
@@ -209,7 +197,7 @@ enum store_status otp_recovery_count(struct store *st, const char *user, unsigne
 {
 	sqlite3_stmt *q = NULL;
 	*unused = *total = 0;
-	enum store_status s = QUERY(st, "cannot read", &q,
+	enum store_status s = SQL_QUERY(st, "cannot read", &q,
 		"SELECT count(*), coalesce(sum(used_at = 0), 0) FROM otp_recovery WHERE user = ?",
 		SQL_TEXT(user));
 	if (s == ST_OK)

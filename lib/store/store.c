@@ -163,13 +163,20 @@ enum store_status sql_step(struct store *st, sqlite3_stmt *q, const char *what)
 	return store_fail(st, rc, what);
 }
 
+enum store_status sql_query(struct store *st, const char *sql, const struct sql_arg *args,
+			    unsigned n, sqlite3_stmt **q, const char *what)
+{
+	enum store_status s = sql_prepare(st, sql, q, what);
+	if (s == ST_OK)
+		s = sql_bind(st, *q, args, n, what);
+	return s;
+}
+
 enum store_status sql_run_args(struct store *st, const char *what, long *changes,
 			       const char *sql, const struct sql_arg *args, unsigned n)
 {
 	sqlite3_stmt *q;
-	enum store_status s = sql_prepare(st, sql, &q, what);
-	if (s == ST_OK)
-		s = sql_bind(st, q, args, n, what);
+	enum store_status s = sql_query(st, sql, args, n, &q, what);
 	while (s == ST_OK)
 		s = sql_step(st, q, what);
 	if (s == ST_NOTFOUND)
@@ -185,9 +192,7 @@ enum store_status sql_int_args(struct store *st, const char *what, int64_t *out,
 {
 	sqlite3_stmt *q;
 	*out = 0;
-	enum store_status s = sql_prepare(st, sql, &q, what);
-	if (s == ST_OK)
-		s = sql_bind(st, q, args, n, what);
+	enum store_status s = sql_query(st, sql, args, n, &q, what);
 	if (s == ST_OK)
 		s = sql_step(st, q, what);
 	if (s == ST_OK)

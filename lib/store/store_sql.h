@@ -63,6 +63,14 @@ struct sql_arg {
 enum store_status sql_bind(struct store *st, sqlite3_stmt *q, const struct sql_arg *args,
 			   unsigned n, const char *what);
 
+/* sql_prepare then sql_bind: *Q is ready to step. Release *Q in any case
+ * (it may be NULL). SQL_QUERY takes the arguments as a list. */
+enum store_status sql_query(struct store *st, const char *sql, const struct sql_arg *args,
+			    unsigned n, sqlite3_stmt **q, const char *what);
+#define SQL_QUERY(st, what, q, sql, ...) \
+	sql_query(st, sql, (const struct sql_arg[]){ __VA_ARGS__ }, \
+		  (unsigned)ARRAY_SIZE(((const struct sql_arg[]){ __VA_ARGS__ })), q, what)
+
 /* Step Q once. SQLITE_ROW gives ST_OK, SQLITE_DONE gives ST_NOTFOUND; any
  * other result is recorded with WHAT. Q is not released. */
 enum store_status sql_step(struct store *st, sqlite3_stmt *q, const char *what);
