@@ -1,6 +1,6 @@
 /* Fuzz the PAM line: the module arguments ("preauth deny=3 even_deny_root
  * ...") and the user name, through the real ctx_init() of pam_sosafe.
- * libpam is replaced by three stubs below, so no PAM stack is needed.
+ * libpam is replaced by the stubs below, so no PAM stack is needed.
  *
  * Input: the first line is the user name (as pam_get_user would return it),
  * the first byte of the second line selects the phase (odd: auth), every
@@ -50,6 +50,42 @@ int pam_fail_delay(pam_handle_t *pamh, unsigned int usec)
 	(void)pamh;
 	(void)usec;
 	return PAM_SUCCESS;
+}
+
+/* One module-data slot, emptied (its cleanup run) after every input, as
+ * pam_end would. */
+static const char *data_name;
+static void *data_value;
+static void (*data_cleanup)(pam_handle_t *, void *, int);
+
+int pam_set_data(pam_handle_t *pamh, const char *name, void *data,
+		 void (*cleanup)(pam_handle_t *, void *, int))
+{
+	(void)pamh;
+	if (data_name && data_cleanup && data_value)
+		data_cleanup(NULL, data_value, PAM_SUCCESS);
+	data_name = name;
+	data_value = data;
+	data_cleanup = cleanup;
+	return PAM_SUCCESS;
+}
+
+int pam_get_data(const pam_handle_t *pamh, const char *name, const void **data)
+{
+	(void)pamh;
+	if (!data_name || strcmp(name, data_name))
+		return PAM_NO_MODULE_DATA;
+	*data = data_value;
+	return PAM_SUCCESS;
+}
+
+static void end_handle(void)
+{
+	if (data_cleanup && data_value)
+		data_cleanup(NULL, data_value, PAM_SUCCESS);
+	data_name = NULL;
+	data_value = NULL;
+	data_cleanup = NULL;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -107,6 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_require(rc == PAM_SERVICE_ERR || rc == PAM_AUTH_ERR || rc == PAM_INCOMPLETE,
 			     "unexpected PAM code %d", rc);
 	}
+	end_handle();
 	free(buf);
 	return 0;
 }

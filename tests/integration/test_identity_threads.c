@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <security/pam_appl.h>
 #include <stdbool.h>
 #include <sqlite3.h>
@@ -99,6 +100,10 @@ static void each_handle_names_users_its_own_way(void **state)
 	harness_password_stack(&H, "pseudo", "log_identity=pseudonym");
 	harness_password_stack(&H, "plain", "");
 	struct job a = { "pseudo", "alice", 0 }, b = { "plain", "bob", 0 };
+	/* nss_wrapper loads its passwd file on the first lookup without a
+	 * lock: load it here, before two threads look users up at once. */
+	assert_non_null(getpwnam(a.user));
+	assert_non_null(getpwnam(b.user));
 	pthread_t ta, tb;
 	assert_int_equal(pthread_create(&ta, NULL, run, &a), 0);
 	assert_int_equal(pthread_create(&tb, NULL, run, &b), 0);
