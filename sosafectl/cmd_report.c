@@ -93,11 +93,17 @@ static void priv_of(const struct priv_set *ps, const char *user, const char *sep
 	}
 }
 
+/* One RFC 4180 cell. A cell a spreadsheet would run as a formula (it starts
+ * with = + - @, a tab or a CR) gets a leading ' and quotes: any name a remote
+ * client typed reaches this report. */
 static void csv_field(const char *s, bool last)
 {
-	bool quote = strpbrk(s, ",\"\r\n") != NULL;
+	bool formula = *s && strchr("=+-@\t\r", *s);
+	bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
 	if (quote) {
 		putchar('"');
+		if (formula)
+			putchar('\'');
 		for (; *s; s++) {
 			if (*s == '"')
 				putchar('"');
