@@ -179,7 +179,7 @@ if "$SOSAFECTL" enroll --help >/dev/null 2>&1 && command -v oathtool >/dev/null;
 	SECRET=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
 	echo "(a real enrollment makes the secret itself and asks for a first code;"
 	echo " the demo gives a known secret so that oathtool can play the phone)"
-	show "$SOSAFECTL" enroll demo-alice --secret "$SECRET" --no-confirm
+	printf '%s\n' "$SECRET" | show "$SOSAFECTL" enroll demo-alice --secret - --no-confirm
 	cat >/etc/pam.d/sosafe-demo <<'EOF'
 auth     requisite  pam_sosafe.so preauth
 auth     requisite  pam_unix.so

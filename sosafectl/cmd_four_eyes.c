@@ -239,10 +239,12 @@ static int join_args(int n, char **av, struct four_eyes_request *r)
 			cli_err("request: argument %d is too long or has control characters", i + 1);
 			return EXIT_USAGE;
 		}
-		if (!strcmp(av[i], "--secret")) {
-			/* the request table is no place for a secret */
-			cli_err("request: enroll --secret cannot be requested (the secret would be stored "
-				"in the request); the approver's enroll creates the secret");
+		/* --secret, --secret-file, --secret=X and their abbreviations: the
+		 * request table is no place for a secret, and a known secret would
+		 * let the requester share the user's second factor */
+		if (!strncmp(av[i], "--se", 4)) {
+			cli_err("request: enroll --secret/--secret-file cannot be requested (the requester "
+				"would know the secret); the approver's enroll creates the secret");
 			return EXIT_USAGE;
 		}
 		size_t l = strlen(av[i]);

@@ -22,6 +22,7 @@
 #include "store/otp_store.h"
 #include "qr_term.h"
 #include "otp/recovery.h"
+#include "base/fsutil.h"
 #include "base/util.h"
 
 static int fill_random(uint8_t *buf, size_t len)
@@ -78,22 +79,68 @@ static enum store_status put_secret(struct store *st, struct action *a)
 	return s == ST_OK ? otp_window_set(st, a->user, 0, NULL) : s;
 }
 
+/* A known secret (base32) from stdin ("--secret -") or a private file,
+ * never from argv: every user can read a command line in /proc. */
+static int read_known_secret(const char *arg, const char *file, struct otp_record *r)
+{
+	if (arg && file) {
+		cli_err("give --secret - or --secret-file, not both");
+		return EXIT_USAGE;
+	}
+	if (arg && strcmp(arg, "-")) {
+		cli_err("--secret: a secret on the command line is refused (every user can read it "
+			"in /proc); use --secret - (first line of standard input) or --secret-file FILE "
+			"(mode 0600)");
+		return EXIT_USAGE;
+	}
+	char b32[256];
+	if (file) {
+		struct sosafe_err err;
+		if (fs_read_private("--secret-file", file, b32, sizeof(b32), &err)) {
+			cli_err("%s", err.msg);
+			return EXIT_USAGE;
+		}
+	} else {
+		_cleanup_secret_ char *line = read_answer();
+		if (!line || strlen(line) >= sizeof(b32)) {
+			cli_err("--secret -: expected the secret (base32) on the first line of standard input");
+			return EXIT_USAGE;
+		}
+		snprintf(b32, sizeof(b32), "%s", line);
+	}
+	size_t len = strlen(b32);
+	while (len && (b32[len - 1] == ' ' || b32[len - 1] == '\t' || b32[len - 1] == '\r'))
+		b32[--len] = '\0';
+	int n = base32_decode(b32, r->secret, sizeof(r->secret));
+	explicit_bzero(b32, sizeof(b32));
+	if (n < TOTP_SECRET_NEW) {
+		cli_err("%s: not base32, or shorter than 160 bits", file ? "--secret-file" : "--secret -");
+		return EXIT_USAGE;
+	}
+	r->secret_len = (size_t)n;
+	return EXIT_OK;
+}
+
 static const char enroll_usage[] =
-	"enroll USER [--secret BASE32] [--no-confirm] [--algorithm SHA1|SHA256|SHA512]\n"
-	"        [--digits 6|8] [--period 30|60] [--force] [--no-qr] [--json]";
+	"enroll USER [--secret - | --secret-file FILE] [--no-confirm]\n"
+	"        [--algorithm SHA1|SHA256|SHA512] [--digits 6|8] [--period 30|60] [--force]\n"
+	"        [--no-qr] [--json]";
 static const char enroll_help[] =
 	"Create a TOTP secret for USER (>= 160 bits from getrandom), show the otpauth://\n"
 	"URI and a QR code, then ask for the current code from the app and activate the\n"
-	"secret only if the code is right. --secret imports a known secret (base32,\n"
-	">= 160 bits); --no-confirm activates without asking (automation). An existing\n"
-	"secret is replaced only with --force.";
+	"secret only if the code is right. --secret - imports a known secret (base32,\n"
+	">= 160 bits) from the first line of standard input, --secret-file FILE from a\n"
+	"file of root's that nobody else may read (mode 0600); a secret on the command\n"
+	"line is refused (every user can read it in /proc). --no-confirm activates\n"
+	"without asking (automation). An existing secret is replaced only with --force.";
 
 int cmd_enroll(struct cli *cli, int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv, enroll_usage, enroll_help))
 		return EXIT_OK;
 	static const struct option opts[] = {
-		{ "secret", required_argument, NULL, 's' }, { "no-confirm", no_argument, NULL, 'n' },
+		{ "secret", required_argument, NULL, 's' }, { "secret-file", required_argument, NULL, 'F' },
+		{ "no-confirm", no_argument, NULL, 'n' },
 		{ "algorithm", required_argument, NULL, 'a' }, { "digits", required_argument, NULL, 'd' },
 		{ "period", required_argument, NULL, 'p' }, { "force", no_argument, NULL, 'f' },
 		{ "no-qr", no_argument, NULL, 'q' }, { "json", no_argument, NULL, 'j' },
@@ -103,12 +150,13 @@ int cmd_enroll(struct cli *cli, int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	r.params = (struct totp_params){ TOTP_SHA1, 6, 30 };
 	bool confirm = true, force = false, qr = true;
-	const char *secret_arg = NULL;
+	const char *secret_arg = NULL, *secret_file = NULL;
 	int o;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 's': secret_arg = optarg; break;
+		case 'F': secret_file = optarg; break;
 		case 'n': confirm = false; break;
 		case 'f': force = true; break;
 		case 'q': qr = false; break;
@@ -142,13 +190,10 @@ int cmd_enroll(struct cli *cli, int argc, char **argv)
 		cli_err("unsupported token: digits must be 6 or 8, period 30 or 60");
 		return EXIT_USAGE;
 	}
-	if (secret_arg) {
-		int n = base32_decode(secret_arg, r.secret, sizeof(r.secret));
-		if (n < TOTP_SECRET_NEW) {
-			cli_err("--secret: not base32, or shorter than 160 bits");
-			return EXIT_USAGE;
-		}
-		r.secret_len = (size_t)n;
+	if (secret_arg || secret_file) {
+		int rc = read_known_secret(secret_arg, secret_file, &r);
+		if (rc)
+			return rc;
 	} else {
 		/* RFC 6238: a key as long as the hash output */
 		r.secret_len = r.params.algorithm == TOTP_SHA512 ? 64

@@ -81,6 +81,46 @@ int fs_check_file(const char *path, bool private_file, struct sosafe_err *e)
 	return 0;
 }
 
+int fs_read_private(const char *what, const char *path, char *buf, size_t len,
+		    struct sosafe_err *e)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return err_set(e, "%s %s: %s", what, path, strerror(errno));
+	struct stat sb;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))
+		return err_set(e, "%s %s: not a regular file", what, path);
+	if (!fs_owner_trusted(&sb))
+		return err_set(e, "%s %s: must be owned by root", what, path);
+	if (sb.st_mode & 077)
+		return err_set(e, "%s %s: readable by group or others (mode %03o); chmod 600 it", what,
+			       path, (unsigned)(sb.st_mode & 0777));
+	size_t got = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf + got, len - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int why = errno;
+			explicit_bzero(buf, len);
+			return err_set(e, "%s %s: %s", what, path, strerror(why));
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got == len - 1) {
+			explicit_bzero(buf, len);
+			return err_set(e, "%s %s: longer than %zu bytes", what, path, len - 2);
+		}
+	}
+	buf[got] = 0;
+	while (got && (buf[got - 1] == '\n' || buf[got - 1] == '\r'))
+		buf[--got] = 0;
+	if (!got)
+		return err_set(e, "%s %s: empty", what, path);
+	return 0;
+}
+
 int fs_sync_parent(const char *path)
 {
 	char buf[PATH_MAX];

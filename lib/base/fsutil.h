@@ -21,6 +21,13 @@ int fs_ensure_dir(const char *path, struct sosafe_err *e);
  * group/others (PRIVATE) or at least not writable by them. ENOENT -> 1. */
 int fs_check_file(const char *path, bool private_file, struct sosafe_err *e);
 
+/* Read a secret from PATH into BUF (NUL-terminated, trailing newlines
+ * dropped): a regular file (no symlink) of root's or the caller's that
+ * nobody else may read. WHAT names it in messages ("--secret-file").
+ * Returns 0, or -1 + E with BUF wiped. */
+int fs_read_private(const char *what, const char *path, char *buf, size_t len,
+		    struct sosafe_err *e);
+
 /* fsync the directory holding PATH (after a rename into it). */
 int fs_sync_parent(const char *path);
 

@@ -18,7 +18,7 @@ expect_exit 0 "init" -- "$ctl" "${C[@]}" init
 expect_exit 0 "verify of an empty trail passes" -- "$ctl" "${C[@]}" audit verify
 
 # admin actions write records: enroll, recovery-codes, unlock, review
-expect_exit 0 "enroll alice" -- "$ctl" "${C[@]}" enroll alice --secret $K --no-confirm
+expect_exit 0 "enroll alice" -- "$ctl" "${C[@]}" enroll alice --secret - --no-confirm <<<$K
 expect_exit 0 "recovery codes for alice" -- "$ctl" "${C[@]}" recovery-codes alice --count 5
 sql "INSERT INTO tally(user, locked_until, last_success) VALUES ('bob', $(( $(date +%s) + 600 )), 1700000000)"
 expect_exit 0 "unlock bob" -- "$ctl" "${C[@]}" unlock bob

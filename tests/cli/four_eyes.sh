@@ -97,7 +97,7 @@ check "expired: state expired, with an audit record" eval \
 	'[ "$(sql "SELECT state FROM four_eyes_request WHERE id = $eid")" = expired ] && [ "$(sql "SELECT count(*) FROM audit WHERE event = '"'four-eyes-expired'"' AND detail LIKE '"'request $eid %'"'")" = 1 ]'
 
 # --- racing approvals: exactly once ---------------------------------------------------
-run 0 alice "enroll alice's second factor (enroll not listed)" -- enroll alice --secret $K --no-confirm
+run 0 alice "enroll alice's second factor (enroll not listed)" -- enroll alice --secret - --no-confirm <<<$K
 run 0 alice "alice requests: recovery-codes alice --count 3" -- request recovery-codes alice --count 3
 rid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
 for who in carol dave erin frank gina hank; do
@@ -166,7 +166,7 @@ run 1 alice "audit write fails: reset-otp refused" -- reset-otp alice
 fails=0
 as alice "$ctl" --conf "$conf" recovery-codes alice --count 2 >/dev/null 2>&1 && fails=$((fails + 1))
 as alice "$ctl" --conf "$conf" enroll-window zoe --hours 4 >/dev/null 2>&1 && fails=$((fails + 1))
-as alice "$ctl" --conf "$conf" enroll zed --secret $K --no-confirm >/dev/null 2>&1 && fails=$((fails + 1))
+as alice "$ctl" --conf "$conf" enroll zed --secret - --no-confirm <<<$K >/dev/null 2>&1 && fails=$((fails + 1))
 check "every one of them exited non-zero ($fails succeeded)" eval '[ "$fails" = 0 ]'
 check "nothing changed: alice's secret and codes, no window for zoe, no secret for zed" eval \
 	'[ "$(sql "SELECT count(*) FROM otp WHERE user = '"'alice'"'")" = 1 ] && [ "$(sql "SELECT group_concat(hash) FROM otp_recovery WHERE user = '"'alice'"'")" = "$before" ] && [ "$(sql "SELECT count(*) FROM otp_enroll_window WHERE user = '"'zoe'"' AND deadline > 0")" = 0 ] && [ "$(sql "SELECT count(*) FROM otp WHERE user = '"'zed'"'")" = 0 ]'

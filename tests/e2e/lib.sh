@@ -174,7 +174,7 @@ next_code() {
 }
 # enroll USER: activate the test secret for USER
 enroll() {
-	ctl enroll "$1" --secret "$E2E_SECRET" --no-confirm --no-qr >"$T/enroll.out" 2>&1 && return 0
+	printf '%s\n' "$E2E_SECRET" | ctl enroll "$1" --secret - --no-confirm --no-qr >"$T/enroll.out" 2>&1 && return 0
 	sed 's/^/#   /' "$T/enroll.out"
 	return 1
 }

@@ -11,26 +11,36 @@ T=$tmp
 printf 'state_dir = %s/state\nissuer = ACME Corp\n' "$T" > "$T/conf"
 chmod 600 "$T/conf"
 ctl() { "$CTL" --conf "$T/conf" "$@"; }
-plan 19
+plan 23
 
 ctl init >/dev/null 2>&1
 check "init creates a 0600 store" test "$(stat -c %a "$T/state/state.db")" = 600
 
 K=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
 # wrong codes three times: not activated
-printf '000000\n111111\n222222\n' | ctl enroll alice --secret $K --no-qr > "$T/out" 2>&1
+printf '%s\n000000\n111111\n222222\n' $K | ctl enroll alice --secret - --no-qr > "$T/out" 2>&1
 rc=$?
 check "enroll with wrong codes exits 1" test $rc = 1
 check "... and says it is not activated" grep -q "not activated" "$T/out"
 code=$(oathtool --totp -b $K)
 # then the right code activates (it would refuse without --force if the first had stored anything)
-printf '%s\n' "$code" | ctl enroll alice --secret $K --no-qr > "$T/out" 2>&1
+printf '%s\n%s\n' $K "$code" | ctl enroll alice --secret - --no-qr > "$T/out" 2>&1
 check "enroll with the right code activates" test $? = 0
 check "... URI has issuer, algorithm, digits, period" grep -q "otpauth://totp/ACME%20Corp:alice?secret=$K&issuer=ACME%20Corp&algorithm=SHA1&digits=6&period=30" "$T/out"
-ctl enroll alice --secret $K --no-confirm >/dev/null 2>&1
+echo $K | ctl enroll alice --secret - --no-confirm >/dev/null 2>&1
 check "enroll refuses to replace without --force" test $? = 1
-ctl enroll bob --secret JBSWY3DPEHPK3PXP --no-confirm >/dev/null 2>&1
+echo JBSWY3DPEHPK3PXP | ctl enroll bob --secret - --no-confirm >/dev/null 2>&1
 check "enroll --secret below 160 bits is refused" test $? = 2
+# the seed never on the command line (any user reads it in /proc)
+ctl enroll zack --secret $K --no-confirm >/dev/null 2>"$T/err"
+check "enroll --secret with the seed in argv is refused (exit 2)" test $? = 2
+check "... naming --secret - and --secret-file" grep -q -- "--secret - .*--secret-file" "$T/err"
+printf '%s\n' $K >"$T/seed" && chmod 644 "$T/seed"
+ctl enroll zack --secret-file "$T/seed" --no-confirm >/dev/null 2>"$T/err"
+check "enroll --secret-file readable by others is refused" grep -q "readable by group or others" "$T/err"
+chmod 600 "$T/seed"
+ctl enroll zack --secret-file "$T/seed" --no-confirm --no-qr >"$T/out" 2>&1
+check "enroll --secret-file FILE (0600) imports the secret (nothing was stored before)" grep -q "secret=$K&" "$T/out"
 ctl enroll bob --digits 7 --no-confirm >/dev/null 2>&1
 check "enroll --digits 7 is refused" test $? = 2
 ctl enroll bob --no-confirm --algorithm SHA256 --digits 8 --period 60 --json > "$T/json" 2>/dev/null
