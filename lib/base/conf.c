@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "base/conf_keys.h"
@@ -27,6 +29,58 @@ static const struct conf_key *find_key(const char *name)
 		if (!strcmp(conf_keys[i].name, name))
 			return &conf_keys[i];
 	return NULL;
+}
+
+/* Edit distance of A and B, capped: only "close or not" matters. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	size_t row[65];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* "; did you mean 'deny'?" for a word close to a known NAME, else "".
+ * Errors never repeat the unknown text itself: with --conf it may come
+ * from any root-owned file (a password hash, key bytes). */
+static void suggest(const char *word, const char *const *names, size_t count, char *buf,
+		    size_t len)
+{
+	buf[0] = '\0';
+	size_t best = 3;
+	for (size_t i = 0; i < count; i++) {
+		size_t d = edit_distance(word, names[i]);
+		if (d < best) {
+			best = d;
+			snprintf(buf, len, "; did you mean '%s'?", names[i]);
+		}
+	}
+}
+
+static void suggest_key(const char *word, char *buf, size_t len)
+{
+	const char *names[256];
+	size_t n = 0;
+	for (size_t i = 0; i < conf_key_count && n < ARRAY_SIZE(names); i++)
+		names[n++] = conf_keys[i].name;
+	suggest(word, names, n, buf, len);
 }
 
 /* Numbers, booleans and words share one accessor: the field is a bool
@@ -175,6 +229,20 @@ static void word_list(const struct conf_word *w, const char *last_sep, char *buf
 	}
 }
 
+/* "unknown four_eyes action; did you mean 'unlock'? (known: ...)", without
+ * WORD itself. */
+static int unknown_word(const struct conf_key *k, const char *word, struct sosafe_err *e)
+{
+	const char *names[64];
+	size_t count = 0;
+	for (const struct conf_word *w = k->words; w && w->name && count < ARRAY_SIZE(names); w++)
+		names[count++] = w->name;
+	char hint[80], known[512];
+	suggest(word, names, count, hint, sizeof(hint));
+	word_list(k->words, ", ", known, sizeof(known));
+	return err_set(e, "unknown %s%s (known: %s, all, none)", k->what, hint, known);
+}
+
 /* A list of words separated by commas and/or blanks; "all"; "none" or
  * nothing is the empty set. */
 static int parse_flags(const struct conf_key *k, const char *list, unsigned *mask,
@@ -190,18 +258,15 @@ static int parse_flags(const struct conf_key *k, const char *list, unsigned *mas
 		size_t n = strcspn(p, ", \t");
 		char word[32];
 		if (n >= sizeof(word))
-			return err_set(e, "unknown %s '%.31s...'", k->what, p);
+			return unknown_word(k, "", e);
 		memcpy(word, p, n);
 		word[n] = '\0';
 		p += n;
 		if (!strcmp(word, "none"))
 			continue;
 		const struct conf_word *w = word_find(k->words, word);
-		if (!w && strcmp(word, "all")) {
-			char known[512];
-			word_list(k->words, ", ", known, sizeof(known));
-			return err_set(e, "unknown %s '%s' (known: %s, all, none)", k->what, word, known);
-		}
+		if (!w && strcmp(word, "all"))
+			return unknown_word(k, word, e);
 		m |= w ? w->value : k->all;
 	}
 	*mask = m & k->all;
@@ -296,8 +361,11 @@ int config_apply(struct sosafe_config *cfg, const char *key, const char *value,
 		 struct sosafe_err *e)
 {
 	const struct conf_key *k = find_key(key);
-	if (!k)
-		return err_set(e, "unknown key '%.64s'", key);
+	if (!k) {
+		char hint[80];
+		suggest_key(key, hint, sizeof(hint));
+		return err_set(e, "unknown key%s (\"sosafectl config --template\" lists them)", hint);
+	}
 	if (!value) {
 		if (k->type != CONF_BOOL)
 			return err_set(e, "key '%s' needs a value (%s=...)", k->name, k->name);
@@ -318,7 +386,7 @@ int config_apply_word(struct sosafe_config *cfg, const char *word, struct sosafe
 	size_t klen = (size_t)(eq - word);
 	char key[64];
 	if (klen == 0 || klen >= sizeof(key))
-		return err_set(e, "unknown key '%.*s'", (int)(klen > 64 ? 64 : klen), word);
+		return config_apply(cfg, "", eq + 1, e);
 	memcpy(key, word, klen);
 	key[klen] = '\0';
 	return config_apply(cfg, key, eq + 1, e);
@@ -379,6 +447,23 @@ int config_parse_text(struct sosafe_config *cfg, const char *text, size_t len,
 	return 0;
 }
 
+/* Files of /proc, /sys and the like are root's and "regular", but read as
+ * anything but a configuration (/proc/version reads as no key at all). */
+static bool on_pseudo_fs(int fd)
+{
+	static const unsigned long magic[] = {
+		PROC_SUPER_MAGIC, SYSFS_MAGIC, DEBUGFS_MAGIC, SECURITYFS_MAGIC, TRACEFS_MAGIC,
+		CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, EFIVARFS_MAGIC, BPF_FS_MAGIC, PSTOREFS_MAGIC,
+	};
+	struct statfs fs;
+	if (fstatfs(fd, &fs))
+		return true;   /* unknown: fail closed */
+	for (size_t i = 0; i < ARRAY_SIZE(magic); i++)
+		if ((unsigned long)fs.f_type == magic[i])
+			return true;
+	return false;
+}
+
 int config_load_file(struct sosafe_config *cfg, const char *path, bool missing_ok,
 		     struct sosafe_err *e)
 {
@@ -391,6 +476,8 @@ int config_load_file(struct sosafe_config *cfg, const char *path, bool missing_o
 	struct stat st;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
 		return err_set(e, "%s is not a regular file", path);
+	if (on_pseudo_fs(fd))
+		return err_set(e, "%s is a kernel pseudo-file (/proc, /sys, ...), not a configuration", path);
 	if (st.st_mode & (S_IWGRP | S_IWOTH))
 		return err_set(e, "%s is group- or world-writable; run: chmod go-w %s", path, path);
 	if (st.st_uid != 0 && st.st_uid != geteuid())

@@ -86,7 +86,7 @@ ok "--help works on every command"
 printf 'state_dir = %s/state\ndenny = 3\n' "$tmp" >"$tmp/bad.conf"
 chmod 644 "$tmp/bad.conf"
 expect_exit 3 "unknown config key" -- "$ctl" --conf "$tmp/bad.conf" status alice
-has err "bad.conf:2: unknown key 'denny'" "the error names file, line and key"
+has err "bad.conf:2: unknown key; did you mean 'deny'?" "the error names file and line, and suggests the key"
 chmod 666 "$tmp/bad.conf"
 expect_exit 3 "world-writable config refused" -- "$ctl" --conf "$tmp/bad.conf" config
 expect_exit 0 "config prints effective values" -- "$ctl" "${C[@]}" config

@@ -90,7 +90,7 @@ struct bad_case {
 static void bad_values_name_the_key(void **state)
 {
 	static const struct bad_case cases[] = {
-		{ "denny = 3\n", "denny" },
+		{ "denny = 3\n", "did you mean 'deny'?" },
 		{ "deny = 0\n", "deny" },
 		{ "deny = 65\n", "deny" },
 		{ "deny = -1\n", "deny" },
@@ -107,7 +107,7 @@ static void bad_values_name_the_key(void **state)
 		{ "no_secret = sometimes\n", "no_secret" },
 		{ "uid_min = 5\n", "uid_min" },
 		{ "uid_min = 300000\nuid_max = 200000\n", "uid_min" },
-		{ "= 3\n", "''" },
+		{ "= 3\n", "unknown key" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct sosafe_config c;
@@ -147,6 +147,51 @@ static void hostile_text(void **state)
 	/* a bad key keeps nothing half-applied that matters: caller fails closed */
 	assert_int_equal(config_apply_word(&c, "=", &err), -1);
 	assert_int_equal(config_apply_word(&c, "", &err), -1);
+}
+
+/* A line that is not a known key is never repeated in the error: with
+ * --conf it may be /etc/shadow or a key file. */
+static void errors_never_echo_the_line(void **state)
+{
+	(void)state;
+	static const char *const texts[] = {
+		"root:$6$SECRETHASH$abc:19000:0:99999:7:::\n",
+		"deny = 3\nq0ZSECRETkeyBYTES==\n",
+		"SECRETKEY = SECRETVALUE\n",
+		"four_eyes = unlock, SECRETWORD\n",
+		"four_eyes = SECRETWORDTHATISLONGERTHANTHIRTYTWOBYTES\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+		struct sosafe_config c;
+		struct sosafe_err err;
+		assert_int_equal(parse(&c, texts[i], &err), -1);
+		if (strstr(err.msg, "SECRET"))
+			fail_msg("case %zu: the error repeats the line: %s", i, err.msg);
+		assert_non_null(strstr(err.msg, "test.conf:"));
+	}
+	struct sosafe_config c;
+	struct sosafe_err err;
+	assert_int_equal(parse(&c, "deny = 3\nSECRET\n", &err), -1);
+	assert_string_equal(err.msg, "test.conf:2: unknown key (\"sosafectl config --template\" lists them)");
+	assert_int_equal(parse(&c, "four_eye = unlock\n", &err), -1);
+	assert_string_equal(err.msg, "test.conf:1: unknown key; did you mean 'four_eyes'? "
+			    "(\"sosafectl config --template\" lists them)");
+}
+
+/* Kernel pseudo-files are root's regular files: refused as configuration. */
+static void pseudo_files_refused(void **state)
+{
+	(void)state;
+	struct sosafe_config c;
+	struct sosafe_err err;
+	config_defaults(&c);
+	assert_int_equal(config_load_file(&c, "/proc/version", false, &err), -1);
+	assert_non_null(strstr(err.msg, "pseudo-file"));
+	if (access("/sys/kernel/mm/transparent_hugepage/enabled", R_OK) == 0) {
+		assert_int_equal(config_load_file(&c, "/sys/kernel/mm/transparent_hugepage/enabled",
+						  false, &err), -1);
+		assert_non_null(strstr(err.msg, "pseudo-file"));
+	}
 }
 
 static void file_checks(void **state)
@@ -250,8 +295,8 @@ static void words_and_fractions(void **state)
 	assert_string_equal(err.msg, "test.conf:1: bad value for 'log_identity': expected name or "
 			    "pseudonym");
 	assert_int_equal(parse(&c, "four_eyes = unlock, unlcok\n", &err), -1);
-	assert_string_equal(err.msg, "test.conf:1: bad value for 'four_eyes': unknown four_eyes action "
-			    "'unlcok' (known: unlock, reset-otp, recovery-codes, enroll-window, exempt, "
+	assert_string_equal(err.msg, "test.conf:1: bad value for 'four_eyes': unknown four_eyes action; "
+			    "did you mean 'unlock'? (known: unlock, reset-otp, recovery-codes, enroll-window, exempt, "
 			    "enroll, purge, audit-prune, audit-reveal, import, backup, all, none)");
 	static const struct { const char *text; unsigned permille; } good[] = {
 		{ "0", 0 }, { "1", 1000 }, { "0.5", 500 }, { "0.05", 50 }, { "0.125", 125 },
@@ -334,6 +379,8 @@ int main(void)
 		cmocka_unit_test(bad_values_name_the_key),
 		cmocka_unit_test(hostile_text),
 		cmocka_unit_test(file_checks),
+		cmocka_unit_test(errors_never_echo_the_line),
+		cmocka_unit_test(pseudo_files_refused),
 		cmocka_unit_test(table_defaults_parse_back),
 		cmocka_unit_test(words_and_fractions),
 		cmocka_unit_test(cross_key_check),
