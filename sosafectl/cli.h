@@ -9,6 +9,7 @@
 #include "base/conf.h"
 #include "base/log.h"
 #include "store/store.h"
+#include "identity.h"
 
 /* Exit codes (documented in sosafectl(8)). */
 enum {
@@ -22,7 +23,8 @@ enum {
 struct cli {
 	struct sosafe_config cfg;
 	bool json;
-	const char *admin;        /* who runs this: SUDO_USER, login uid or uid */
+	const char *admin;        /* who runs this: id.name */
+	struct admin_id id;
 	struct log_ctx log;
 	struct audit_identity identity;   /* log_identity: what log.identity points at */
 	/* four-eyes: set while `approve` carries out request fe_request */

@@ -127,23 +127,6 @@ static void logged_line(const struct cli *cli, int argc, char **argv, const char
 
 /* ---- identities ------------------------------------------------------------- */
 
-struct fe_who {
-	char login[300];    /* name of the login uid, '' if unset or 0 */
-	bool person;        /* cli->admin names an account other than root */
-};
-
-static void who_am_i(const struct cli *cli, struct fe_who *w)
-{
-	w->login[0] = '\0';
-	unsigned l = 0;
-	/* 0 is a direct root login: the shared account names nobody */
-	if (cli_login_uid(&l) && l != 0)
-		cli_uid_name(l, w->login, sizeof(w->login));
-	const char *a = cli->admin ? cli->admin : "";
-	struct passwd *pw = *a ? getpwnam(a) : NULL;
-	w->person = *a && strcmp(a, "root") && strcmp(a, "uid=0") && !(pw && pw->pw_uid == 0);
-}
-
 /* Same person if any of the two identities of one side names the other. */
 static bool same_person(const char *req_admin, const char *req_login, const char *admin,
 			const char *login)
@@ -262,8 +245,6 @@ static int record_request(struct cli *cli, int n, char **av, const char *target,
 			  struct four_eyes_request *r)
 {
 	const char *name = r->action;
-	struct fe_who w;
-	who_am_i(cli, &w);
 	char line[1024], logged[1024];
 	shown_line(n, av, line, sizeof(line));
 	_cleanup_store_ struct store *st = cli_open_store(cli, 0);
@@ -274,7 +255,7 @@ static int record_request(struct cli *cli, int n, char **av, const char *target,
 	r->expires = r->created + cli->cfg.four_eyes_ttl;
 	snprintf(r->target, sizeof(r->target), "%s", target);
 	snprintf(r->requester, sizeof(r->requester), "%s", cli->admin);
-	snprintf(r->requester_login, sizeof(r->requester_login), "%s", w.login);
+	snprintf(r->requester_login, sizeof(r->requester_login), "%s", cli->id.login);
 	if (store_begin(st) != ST_OK) {
 		cli_err("%s", store_error(st));
 		return EXIT_STORE;
@@ -398,18 +379,14 @@ static int load_pending(struct cli *cli, const char *verb, long long id, struct 
 		cli_err("cannot read request %lld: %s", id, store_error(st));
 		return EXIT_STORE;
 	}
-	struct fe_who w;
-	who_am_i(cli, &w);
 	if (g == ST_NOTFOUND)
 		snprintf(why, sizeof(why), "no request %lld", id);
 	else if (r->state != FE_STATE_PENDING)
 		snprintf(why, sizeof(why), "request %lld is %s%s%s, not pending", id,
 			 four_eyes_state_name(r->state), *r->decided_by ? " by " : "", r->decided_by);
-	else if (check_person && !w.person)
-		snprintf(why, sizeof(why), "request %lld: %s is root without a login uid or SUDO_USER "
-			 "(a cron job or a direct root login): an approver must be a named admin",
-			 id, cli->admin);
-	else if (check_person && same_person(r->requester, r->requester_login, cli->admin, w.login))
+	else if (check_person && *cli->id.not_approver)
+		snprintf(why, sizeof(why), "request %lld: %s", id, cli->id.not_approver);
+	else if (check_person && same_person(r->requester, r->requester_login, cli->admin, cli->id.login))
 		snprintf(why, sizeof(why), "request %lld was made by %s: the same admin cannot approve "
 			 "it; a second, different admin must", id, r->requester);
 	int ret = EXIT_OK;
@@ -477,9 +454,10 @@ int cmd_approve(struct cli *cli, int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv, "approve ID",
 			   "Carries out request ID (see 'sosafectl requests') as its command line\n"
-			   "says, exactly once. The approver must be a named admin (SUDO_USER or login\n"
-			   "uid) other than the one who made the request; the request must not have\n"
-			   "expired. The action, its audit record and the approval commit together."))
+			   "says, exactly once. The approver must be a named admin other than the one\n"
+			   "who made the request: a login uid (set at login, kept across su and sudo)\n"
+			   "of an existing account other than root, in admin_group if that is set.\n"
+			   "The request must not have expired. The action, its audit record and the approval commit together."))
 		return EXIT_OK;
 	long long id;
 	if (argc != 2 || parse_id(argv[1], &id)) {

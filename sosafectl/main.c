@@ -66,21 +66,6 @@ static void usage(FILE *out)
 		     "3 configuration error, 4 state store error. See sosafectl(8).\n");
 }
 
-/* Who is acting: the sudo caller, else the login uid, else the uid. */
-static const char *admin_identity(void)
-{
-	static char name[300];
-	const char *sudo = getenv("SUDO_USER");
-	if (sudo && *sudo && getuid() == 0) {
-		snprintf(name, sizeof(name), "%s", sudo);
-		return name;
-	}
-	unsigned uid = (unsigned)getuid();
-	cli_login_uid(&uid);
-	cli_uid_name(uid, name, sizeof(name));
-	return name;
-}
-
 int main(int argc, char **argv)
 {
 	struct cli cli;
@@ -117,7 +102,8 @@ int main(int argc, char **argv)
 		cli_err("%s", err.msg);
 		return EXIT_CONFIG;
 	}
-	cli.admin = admin_identity();
+	admin_id_init(&cli.id, cli.cfg.admin_group);
+	cli.admin = cli.id.name;
 	audit_identity_init(&cli.identity, &cli.cfg);
 	cli.log.identity = &cli.identity.log;
 	cli.log.ident = "sosafectl";

@@ -1,31 +1,52 @@
 #!/bin/bash
 # Four-eyes (R6) and fail-closed auditing of admin actions through
-# sosafectl, on a private state_dir. Admins are told apart by SUDO_USER,
-# which sosafectl honours only for uid 0: as root it is set directly, as
-# another user inside `unshare -r` (uid 0 in a user namespace). TAP output.
+# sosafectl, on a private state_dir. Admins are told apart by their login
+# uid, which each command sets in a fresh process as pam_loginuid does at
+# login (needs root; skipped otherwise), with SUDO_USER/SUDO_UID as sudo
+# sets them; their accounts come from nss_wrapper. TAP output.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 ctl="${abs_top_builddir:-.}/sosafectl/sosafectl"
 tap_tmpdir 4eyes-test
 TAP_ON_FAIL='show "$tmp/err" "$tmp/out"'
 
-loginuid=$(cat /proc/self/loginuid 2>/dev/null || echo 4294967295)
-if [ "$(id -u)" = 0 ] && { [ "$loginuid" = 4294967295 ] || [ "$loginuid" = 0 ]; }; then
-	ns=()
-else
-	ns=(unshare -r)
+if [ "$(id -u)" != 0 ] || ! sh -c 'echo 5101 >/proc/self/loginuid' 2>/dev/null; then
+	echo "1..0 # SKIP needs root and a settable /proc/self/loginuid"
+	exit 0
 fi
-# as NAME CMD...: run as admin NAME; as "" CMD...: root with no SUDO_USER (cron)
+# the admins (and a member-less admin group for the admin_group cases)
+printf 'root:x:0:0::/root:/bin/sh\nalice:x:5101:5101::/:/bin/sh\ncarol:x:5103:5103::/:/bin/sh\ndave:x:5104:5104::/:/bin/sh\n' >"$tmp/passwd"
+printf 'root:x:0:\nsecadm:x:5200:alice,carol\n' >"$tmp/group"
+nss=(LD_PRELOAD=libnss_wrapper.so NSS_WRAPPER_PASSWD="$tmp/passwd" NSS_WRAPPER_GROUP="$tmp/group")
+uid_of() { sed -n "s/^$1:x:\([0-9]*\):.*/\1/p" "$tmp/passwd"; }
+# with LOGIN CMD...: a fresh process with login uid LOGIN (unset: 4294967295)
+with() {
+	sh -c 'echo "$0" >/proc/self/loginuid && exec "$@"' "$@"
+}
+# as NAME CMD...: admin NAME logged in and ran sudo;
+# as "" CMD...: root with no login uid and no SUDO_USER (cron)
 as() {
 	local who=$1
 	shift
-	if [ -n "$who" ]; then "${ns[@]}" env SUDO_USER="$who" "$@"; else "${ns[@]}" env -u SUDO_USER "$@"; fi
+	if [ -n "$who" ]; then
+		local u
+		u=$(uid_of "$who")
+		with "$u" env "${nss[@]}" SUDO_USER="$who" SUDO_UID="$u" "$@"
+	else
+		with 4294967295 env -u SUDO_USER -u SUDO_UID "${nss[@]}" "$@"
+	fi
 }
 # run WANT_EXIT WHO WHAT -- ARGS (of sosafectl)
 run() {
 	local code=$1 who=$2 what=$3
 	shift 4
 	expect_exit "$code" "$what" -- as "$who" "$ctl" --conf "$conf" "$@"
+}
+# runas CODE LOGIN WHAT -- [VAR=VALUE]... CMD...: any login uid and environment
+runas() {
+	local code=$1 login=$2 what=$3
+	shift 4
+	expect_exit "$code" "$what" -- with "$login" env -u SUDO_USER -u SUDO_UID "${nss[@]}" "$@"
 }
 mkconf() {
 	conf="$tmp/$1.conf"
@@ -39,7 +60,7 @@ lock() { sql "INSERT OR REPLACE INTO tally(user, locked_until) VALUES ('$1', $((
 locked() { [ "$(sql "SELECT locked_until > strftime('%s','now') FROM tally WHERE user = '$1'")" = 1 ]; }
 K=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
 
-plan 78
+plan 96
 mkconf plain ""
 run 0 alice "init" -- init
 
@@ -71,6 +92,24 @@ check "same admin: bob stays locked" eval 'locked bob'
 check "same admin: the request stays pending" eval '[ "$(sql "SELECT state FROM four_eyes_request WHERE id = $id")" = pending ]'
 run 1 "" "root without login uid or SUDO_USER (cron) cannot approve" -- approve "$id"
 check "cron: bob stays locked" eval 'locked bob'
+# SUDO_USER is a name for the login uid, never an identity of its own
+runas 1 4294967295 "root without a login uid cannot approve even with SUDO_USER=carol SUDO_UID=5103" -- \
+	SUDO_USER=carol SUDO_UID=5103 "$ctl" --conf "$conf" approve "$id"
+check "no login uid: bob stays locked" eval 'locked bob'
+has err "has no login uid" "the refusal says the login uid is unset"
+runas 1 5101 "alice (login uid) cannot approve under SUDO_USER=carol SUDO_UID=5103" -- \
+	SUDO_USER=carol SUDO_UID=5103 "$ctl" --conf "$conf" approve "$id"
+has err "the same admin cannot approve" "the refusal names the same admin"
+runas 1 5999 "a login uid with no account cannot approve" -- "$ctl" --conf "$conf" approve "$id"
+has err "login uid 5999 is no account" "the refusal says it is no account"
+runas 1 0 "a direct root login (login uid 0) cannot approve" -- "$ctl" --conf "$conf" approve "$id"
+check "bob is still locked" eval 'locked bob'
+runas 0 5103 "carol's login with SUDO_USER=mallory: a request" -- SUDO_USER=mallory SUDO_UID=5103 \
+	"$ctl" --conf "$conf" request unlock bob
+mid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
+check "the requester is carol (the login uid), not mallory" eval \
+	'[ "$(sql "SELECT requester FROM four_eyes_request WHERE id = ${mid:-0}")" = carol ]'
+run 0 carol "carol withdraws it" -- deny "$mid"
 run 1 carol "unknown request id is refused" -- approve 999
 check "unknown id: the message names it" eval 'grep -q "no request 999" "$tmp/err"'
 run 0 carol "requests lists the pending request" -- requests --json
@@ -86,6 +125,21 @@ run 1 dave "a second approval of the same request is refused" -- approve "$id"
 check "and does not unlock again" eval 'locked bob'
 check "exactly one unlock record carries request $id" eval \
 	'[ "$(sql "SELECT count(*) FROM audit WHERE event = '"'unlock'"' AND detail LIKE '"'%request $id of alice%'"'")" = 1 ]'
+
+# --- admin_group: an approver must be a member ---------------------------------------
+mkconf ag "four_eyes = unlock
+admin_group = secadm"
+lock bob
+run 0 alice "admin_group: alice requests unlock bob" -- request unlock bob
+gid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
+run 1 dave "dave (not in admin_group secadm) cannot approve" -- approve "$gid"
+has err "dave is not a member of admin_group secadm" "the refusal names the group"
+check "not a member: bob stays locked" eval 'locked bob'
+run 0 carol "carol (in secadm) approves" -- approve "$gid"
+check "member: bob is unlocked" eval '! locked bob'
+mkconf fe "four_eyes = unlock, reset-otp, recovery-codes, exempt, purge, audit-reveal
+four_eyes_ttl = 2h"
+lock bob
 
 # --- expiry ----------------------------------------------------------------------
 run 0 alice "request: unlock bob (to expire)" -- request unlock bob
