@@ -11,6 +11,7 @@
 #include "base/four_eyes.h"
 #include "base/util.h"
 #include "cli.h"
+#include "conf_guard.h"
 
 /* Forms four_eyes can cover, in the command's own table row. */
 #define FE_FORMS(...) ((const struct four_eyes_form[]){ __VA_ARGS__, { 0 } })
@@ -70,7 +71,6 @@ int main(int argc, char **argv)
 {
 	struct cli cli;
 	const char *conf = NULL;
-	struct sosafe_err err;
 	int i;
 
 	umask(077);
@@ -98,10 +98,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (config_load_file(&cli.cfg, conf ? conf : SOSAFE_CONF, conf == NULL, &err)) {
-		cli_err("%s", err.msg);
-		return EXIT_CONFIG;
-	}
+	int crc = cli_load_config(&cli.cfg, conf);
+	if (crc)
+		return crc;
 	admin_id_init(&cli.id, cli.cfg.admin_group);
 	cli.admin = cli.id.name;
 	audit_identity_init(&cli.identity, &cli.cfg);

@@ -548,6 +548,29 @@ static void format_value(const struct sosafe_config *cfg, const struct conf_key 
 	buf[0] = '\0';
 }
 
+int config_copy_key(struct sosafe_config *dst, const struct sosafe_config *src, const char *name)
+{
+	const struct conf_key *k = find_key(name);
+	if (!k)
+		return -1;
+	memcpy((char *)dst + k->offset, (const char *)src + k->offset, k->size);
+	if (k->set_offset)
+		memcpy((char *)dst + k->set_offset, (const char *)src + k->set_offset, sizeof(bool));
+	return 0;
+}
+
+bool config_key_equal(const struct sosafe_config *a, const struct sosafe_config *b,
+		      const char *name)
+{
+	const struct conf_key *k = find_key(name);
+	if (!k)
+		return false;
+	char va[PATH_MAX + 64], vb[PATH_MAX + 64];
+	format_value(a, k, va, sizeof(va));
+	format_value(b, k, vb, sizeof(vb));
+	return !strcmp(va, vb);
+}
+
 void config_dump(const struct sosafe_config *cfg, FILE *out)
 {
 	char value[PATH_MAX + 64];

@@ -127,6 +127,14 @@ int config_load_file(struct sosafe_config *cfg, const char *path, bool missing_o
 int config_parse_text(struct sosafe_config *cfg, const char *text, size_t len,
 		      const char *name, struct sosafe_err *e);
 
+/* Copy key NAME (its value, and whether it was given) from SRC to DST.
+ * Returns 0, or -1 for an unknown key. */
+int config_copy_key(struct sosafe_config *dst, const struct sosafe_config *src, const char *name);
+
+/* True if key NAME is known and reads the same in A and B. */
+bool config_key_equal(const struct sosafe_config *a, const struct sosafe_config *b,
+		      const char *name);
+
 /* Effective unlock time for a privileged (root/admin_group) account. */
 unsigned config_root_unlock_time(const struct sosafe_config *cfg);
 
