@@ -48,6 +48,16 @@ runas() {
 	shift 4
 	expect_exit "$code" "$what" -- with "$login" env -u SUDO_USER -u SUDO_UID "${nss[@]}" "$@"
 }
+# the id of the request just recorded (from its "request N recorded" line)
+request_id() { sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out"; }
+# alice_requests_unlock USER WHAT CONF-NAME CONF-LINES: under that
+# configuration, USER is locked and alice requests the unlock (id in $rid)
+alice_requests_unlock() {
+	mkconf "$3" "$4"
+	lock "$1"
+	run 0 alice "$2" -- request unlock "$1"
+	rid=$(request_id)
+}
 mkconf() {
 	conf="$tmp/$1.conf"
 	printf 'state_dir = %s/state\nentitled_group = staff\ngrace_days = 30\n%s\n' "$tmp" "$2" >"$conf"
@@ -84,7 +94,7 @@ check "the refusal points at 'sosafectl request unlock bob'" eval 'grep -q "sosa
 check "bob stays locked" eval 'locked bob'
 check "the refusal is an audit record" eval '[ "$(sql "SELECT count(*) FROM audit WHERE event = '"'four-eyes-refused'"' AND user = '"'bob'"'")" = 1 ]'
 run 0 alice "alice requests: unlock bob" -- request unlock bob
-id=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
+id=$(request_id)
 check "the request id is printed" eval '[ -n "$id" ]'
 check "the request expires after four_eyes_ttl (2h)" eval '[ "$(sql "SELECT expires - created FROM four_eyes_request WHERE id = $id")" = 7200 ]'
 run 1 alice "alice cannot approve her own request" -- approve "$id"
@@ -106,7 +116,7 @@ runas 1 0 "a direct root login (login uid 0) cannot approve" -- "$ctl" --conf "$
 check "bob is still locked" eval 'locked bob'
 runas 0 5103 "carol's login with SUDO_USER=mallory: a request" -- SUDO_USER=mallory SUDO_UID=5103 \
 	"$ctl" --conf "$conf" request unlock bob
-mid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
+mid=$(request_id)
 check "the requester is carol (the login uid), not mallory" eval \
 	'[ "$(sql "SELECT requester FROM four_eyes_request WHERE id = ${mid:-0}")" = carol ]'
 run 0 carol "carol withdraws it" -- deny "$mid"
@@ -127,11 +137,9 @@ check "exactly one unlock record carries request $id" eval \
 	'[ "$(sql "SELECT count(*) FROM audit WHERE event = '"'unlock'"' AND detail LIKE '"'%request $id of alice%'"'")" = 1 ]'
 
 # --- admin_group: an approver must be a member ---------------------------------------
-mkconf ag "four_eyes = unlock
+alice_requests_unlock bob "admin_group: alice requests unlock bob" ag "four_eyes = unlock
 admin_group = secadm"
-lock bob
-run 0 alice "admin_group: alice requests unlock bob" -- request unlock bob
-gid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
+gid=$rid
 run 1 dave "dave (not in admin_group secadm) cannot approve" -- approve "$gid"
 has err "dave is not a member of admin_group secadm" "the refusal names the group"
 check "not a member: bob stays locked" eval 'locked bob'
@@ -143,7 +151,7 @@ lock bob
 
 # --- expiry ----------------------------------------------------------------------
 run 0 alice "request: unlock bob (to expire)" -- request unlock bob
-eid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
+eid=$(request_id)
 sql "UPDATE four_eyes_request SET expires = $((now - 1)) WHERE id = $eid"
 run 1 carol "an expired request cannot be approved" -- approve "$eid"
 check "expired: bob stays locked" eval 'locked bob'
@@ -153,7 +161,7 @@ check "expired: state expired, with an audit record" eval \
 # --- racing approvals: exactly once ---------------------------------------------------
 run 0 alice "enroll alice's second factor (enroll not listed)" -- enroll alice --secret - --no-confirm <<<$K
 run 0 alice "alice requests: recovery-codes alice --count 3" -- request recovery-codes alice --count 3
-rid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
+rid=$(request_id)
 for who in carol dave erin frank gina hank; do
 	(as "$who" "$ctl" --conf "$conf" approve "$rid" >"$tmp/race.$who.out" 2>&1; echo $? >"$tmp/race.$who.rc") &
 done
@@ -169,7 +177,7 @@ check "alice holds the 3 codes printed to the winner" eval '[ "$(sql "SELECT cou
 
 # --- deny, exempt, other forms ---------------------------------------------------------
 run 0 alice "request: reset-otp alice" -- request reset-otp alice
-did=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
+did=$(request_id)
 run 0 alice "the requester withdraws it (deny)" -- deny "$did"
 run 1 carol "a denied request cannot be approved" -- approve "$did"
 check "denied: alice keeps her second factor" eval '[ "$(sql "SELECT count(*) FROM otp WHERE user = '"'alice'"'")" = 1 ]'
@@ -185,7 +193,7 @@ run 0 alice "sync: olduser deactivated 40 days ago" -- sync --from "$tmp/off.jso
 run 1 alice "purge listed: direct purge is refused" -- purge
 run 0 alice "purge --report is no weakening: runs directly" -- purge --report
 run 0 alice "request: purge" -- request purge
-pid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
+pid=$(request_id)
 run 0 carol "carol approves the purge" -- approve "$pid"
 check "olduser purged, with a deletion report by carol" eval '[ "$(sql "SELECT count(*) FROM dir_user WHERE user = '"'olduser'"'")" = 0 ] && [ "$(sql "SELECT admin FROM deletion_report WHERE user = '"'olduser'"'")" = carol ]'
 
@@ -195,15 +203,15 @@ printf 'HOTP/T30/6 ivan - 3132333435363738393031323334353637383930\n' >"$tmp/use
 chmod 600 "$tmp/users.oath"
 run 1 alice "import listed: direct import is refused" -- import --oath-usersfile "$tmp/users.oath"
 run 0 alice "request: import" -- request import --oath-usersfile "$tmp/users.oath"
-iid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
+iid=$(request_id)
 run 0 carol "carol approves the import" -- approve "$iid"
 check "ivan's secret was imported once" eval '[ "$(sql "SELECT count(*) FROM otp WHERE user = '"'ivan'"'")" = 1 ] && [ "$(sql "SELECT count(*) FROM audit WHERE event = '"'import'"' AND detail LIKE '"'%request $iid of alice%'"'")" = 1 ]'
 run 0 alice "request: backup" -- request backup "$tmp/copy.db"
-bid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
+bid=$(request_id)
 run 0 carol "carol approves the backup" -- approve "$bid"
 check "the copy exists, mode 0600" eval '[ "$(stat -c %a "$tmp/copy.db" 2>/dev/null)" = 600 ]'
 run 0 alice "request: backup to a file that exists already" -- request backup "$tmp/copy.db"
-fid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
+fid=$(request_id)
 run 1 carol "the approved action fails (file exists): approve exits 1" -- approve "$fid"
 check "a failed action leaves the request pending, with no approval record" eval \
 	'[ "$(sql "SELECT state FROM four_eyes_request WHERE id = $fid")" = pending ] && [ "$(sql "SELECT count(*) FROM audit WHERE event = '"'four-eyes-approve'"' AND detail LIKE '"'request $fid:%'"'")" = 0 ]'
@@ -232,11 +240,9 @@ sql "DROP TRIGGER audit_ro"
 run 0 alice "the trail still verifies" -- audit verify
 
 # --- pseudonyms: requests and approvals name the user only by pseudonym ---------------------
-mkconf pseudo "four_eyes = unlock
+alice_requests_unlock quentin "pseudonym mode: request unlock quentin" pseudo "four_eyes = unlock
 log_identity = pseudonym"
-lock quentin
-run 0 alice "pseudonym mode: request unlock quentin" -- request unlock quentin
-qid=$(sed -n 's/^request \([0-9]*\) recorded.*/\1/p' "$tmp/out")
+qid=$rid
 run 0 carol "pseudonym mode: carol approves" -- approve "$qid"
 check "no audit record of request $qid names quentin" eval \
 	'[ "$(sql "SELECT count(*) FROM audit WHERE (detail LIKE '"'%quentin%'"' OR user = '"'quentin'"')")" = 0 ] && [ "$(sql "SELECT count(*) FROM audit WHERE detail LIKE '"'request $qid: unlock pn:%'"'")" = 2 ]'

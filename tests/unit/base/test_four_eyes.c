@@ -54,7 +54,8 @@ static void bad_values(void **state)
 	struct sosafe_config c;
 	struct sosafe_err err;
 	assert_int_equal(parse(&c, "four_eyes = unlock, unlcok\n", &err), -1);
-	assert_non_null(strstr(err.msg, "unlcok"));
+	assert_non_null(strstr(err.msg, "did you mean 'unlock'?"));
+	assert_null(strstr(err.msg, "unlcok"));   /* never the line's text */
 	assert_non_null(strstr(err.msg, "four_eyes"));
 	assert_int_equal(parse(&c, "four_eyes = unlock;purge\n", &err), -1);
 	assert_int_equal(parse(&c, "four_eyes_ttl = 10s\n", &err), -1);
