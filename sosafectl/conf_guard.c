@@ -12,7 +12,9 @@
 
 #include "cli.h"
 
-const char *const conf_system_only_keys[] = {
+/* For the system file's store only the system file sets these (sosafectl(8),
+ * --conf): who may approve, what is flagged, named, kept and purged. */
+static const char *const conf_system_only_keys[] = {
 	"four_eyes", "four_eyes_ttl", "admin_group", "privileged_groups", "log_identity",
 	"audit_retention_days", "grace_days", NULL,
 };

@@ -6,10 +6,6 @@
 
 #include "base/conf.h"
 
-/* The keys that, for the system file's state store, only the system file
- * sets (sosafectl(8), --conf). NULL-terminated. */
-extern const char *const conf_system_only_keys[];
-
 /* Fill CFG from CONF (NULL: the system file). Prints the error and returns
  * an exit code (EXIT_CONFIG) on failure, 0 on success. */
 int cli_load_config(struct sosafe_config *cfg, const char *conf);

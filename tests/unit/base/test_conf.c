@@ -194,6 +194,28 @@ static void pseudo_files_refused(void **state)
 	}
 }
 
+/* sosafectl --conf takes some keys from the system file: copy and compare. */
+static void copy_and_compare_keys(void **state)
+{
+	(void)state;
+	struct sosafe_config sys, alt;
+	struct sosafe_err err;
+	assert_int_equal(parse(&sys, "four_eyes = unlock, purge\nadmin_group = secadm\n"
+			       "root_unlock_time = 60\n", &err), 0);
+	assert_int_equal(parse(&alt, "deny = 4\n", &err), 0);
+	assert_false(config_key_equal(&sys, &alt, "four_eyes"));
+	assert_true(config_key_equal(&sys, &alt, "deny") == (sys.deny == 4));
+	assert_int_equal(config_copy_key(&alt, &sys, "four_eyes"), 0);
+	assert_int_equal(config_copy_key(&alt, &sys, "admin_group"), 0);
+	assert_int_equal(config_copy_key(&alt, &sys, "root_unlock_time"), 0);
+	assert_true(config_key_equal(&sys, &alt, "four_eyes"));
+	assert_string_equal(alt.admin_group, "secadm");
+	assert_true(alt.root_unlock_time_set);
+	assert_int_equal(alt.deny, 4);
+	assert_int_equal(config_copy_key(&alt, &sys, "no_such_key"), -1);
+	assert_false(config_key_equal(&sys, &alt, "no_such_key"));
+}
+
 static void file_checks(void **state)
 {
 	char dir[] = "/tmp/sosafe-conf-XXXXXX";
@@ -381,6 +403,7 @@ int main(void)
 		cmocka_unit_test(file_checks),
 		cmocka_unit_test(errors_never_echo_the_line),
 		cmocka_unit_test(pseudo_files_refused),
+		cmocka_unit_test(copy_and_compare_keys),
 		cmocka_unit_test(table_defaults_parse_back),
 		cmocka_unit_test(words_and_fractions),
 		cmocka_unit_test(cross_key_check),
