@@ -457,7 +457,8 @@ int cmd_approve(struct cli *cli, int argc, char **argv)
 			   "says, exactly once. The approver must be a named admin other than the one\n"
 			   "who made the request: a login uid (set at login, kept across su and sudo)\n"
 			   "of an existing account other than root, in admin_group if that is set.\n"
-			   "The request must not have expired. The action, its audit record and the approval commit together."))
+			   "The request must not have expired. The action, its audit record and the\n"
+			   "approval commit together."))
 		return EXIT_OK;
 	long long id;
 	if (argc != 2 || parse_id(argv[1], &id)) {

@@ -81,13 +81,14 @@ static enum store_status put_secret(struct store *st, struct action *a)
 
 /* A known secret (base32) from stdin ("--secret -") or a private file,
  * never from argv: every user can read a command line in /proc. */
-static int read_known_secret(const char *arg, const char *file, struct otp_record *r)
+static int read_known_secret(char *arg, const char *file, struct otp_record *r)
 {
 	if (arg && file) {
 		cli_err("give --secret - or --secret-file, not both");
 		return EXIT_USAGE;
 	}
 	if (arg && strcmp(arg, "-")) {
+		explicit_bzero(arg, strlen(arg));   /* shortens its life in /proc/PID/cmdline */
 		cli_err("--secret: a secret on the command line is refused (every user can read it "
 			"in /proc); use --secret - (first line of standard input) or --secret-file FILE "
 			"(mode 0600)");
@@ -150,7 +151,8 @@ int cmd_enroll(struct cli *cli, int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	r.params = (struct totp_params){ TOTP_SHA1, 6, 30 };
 	bool confirm = true, force = false, qr = true;
-	const char *secret_arg = NULL, *secret_file = NULL;
+	char *secret_arg = NULL;
+	const char *secret_file = NULL;
 	int o;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
