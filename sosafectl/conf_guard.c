@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -91,7 +92,8 @@ int cli_load_config(struct sosafe_config *cfg, const char *conf)
 		cli_err("%s", err.msg);
 		return EXIT_CONFIG;
 	}
-	if (system)
+	/* only root opens the system's store: a user's --conf is their own */
+	if (system || geteuid() != 0)
 		return 0;
 	struct sosafe_config *sys = malloc(sizeof(*sys));
 	if (!sys) {
