@@ -16,6 +16,7 @@
 
 #include "action.h"
 #include "base/base32.h"
+#include "base/four_eyes.h"
 #include "cli.h"
 #include "enroll_pending.h"
 #include "otp/otp_answer.h"
@@ -208,6 +209,12 @@ int cmd_enroll(struct cli *cli, int argc, char **argv)
 		cli_err("--pending and --no-confirm exclude each other");
 		return EXIT_USAGE;
 	}
+	/* an approval comes long after the code was read: no two-step form */
+	if ((pending || code_arg) && (cli->cfg.four_eyes & FE_ENROLL)) {
+		cli_err("enroll needs a second admin here (four_eyes): --pending and --confirm are "
+			"not available; use: sosafectl request enroll %s", user);
+		return EXIT_USAGE;
+	}
 	if (code_arg) {
 		struct sosafe_err err;
 		int pr = enroll_pending_load(cli->cfg.state_dir, user, time(NULL), &r, &force, &err);
@@ -365,6 +372,7 @@ int cmd_reset_otp(struct cli *cli, int argc, char **argv)
 	enum action_result ar = action_run(cli, st, &a);
 	if (ar != ACTION_DONE)
 		return action_exit(ar);
+	enroll_pending_remove(cli->cfg.state_dir, argv[1]);   /* nothing may activate later */
 	cli->log.user = argv[1];
 	log_event(LOG_NOTICE, &cli->log, "reset-otp", "by=%s rows=%ld", cli->admin, rows);
 	if (cli->json)

@@ -16,7 +16,7 @@ C=(--conf "$conf")
 # another code than CODE (its last digit changed)
 other() { printf '%s%d' "${1%?}" $(( (${1: -1} + 1) % 10 )); }
 
-plan 20
+plan 24
 expect_exit 0 "init" -- "$ctl" "${C[@]}" init
 expect_exit 0 "enroll alice --pending --json" -- "$ctl" "${C[@]}" enroll alice --pending --json
 secret=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["user"] == "alice" and d["uri"].startswith("otpauth://totp/") and d["confirmed"] is False and d["pending_until"].endswith("Z"); print(d["secret"])' "$tmp/out")
@@ -54,4 +54,16 @@ expect_exit 1 "a pending secret older than an hour is refused" -- \
 check "... and removed" [ ! -e "$cfile" ]
 expect_exit 2 "--confirm with --secret is a usage error" -- \
 	"$ctl" "${C[@]}" enroll dave --confirm 123456 --secret JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+# reset-otp also drops a pending secret: it cannot be activated afterwards
+"$ctl" "${C[@]}" enroll erin --pending --json >"$tmp/erin.json" 2>/dev/null
+esecret=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["secret"])' "$tmp/erin.json")
+expect_exit 0 "reset-otp erin (pending only)" -- "$ctl" "${C[@]}" reset-otp erin
+expect_exit 1 "... then her pending secret cannot be confirmed" -- \
+	"$ctl" "${C[@]}" enroll erin --confirm "$(oathtool --totp -b "$esecret")"
+# with enroll under four-eyes no pending secret is made: the step needs a
+# second admin, and an approval comes long after any code was read
+printf 'four_eyes = enroll\n' >>"$conf"
+rm -rf "$tmp/state/enroll-pending"
+expect_exit 1 "--pending needs a second admin when enroll does" -- "$ctl" "${C[@]}" enroll frank --pending
+check "... and keeps no secret" [ ! -e "$tmp/state/enroll-pending" ]
 tap_done
