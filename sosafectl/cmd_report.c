@@ -21,22 +21,22 @@ enum fmt { F_TEXT, F_JSON, F_CSV };
 
 /* Every account of the host's passwd file, read as a file: through NSS the
  * directory's users (nss_sosafe) would come back as local ones. NIS compat
- * lines (+name, -name) are no accounts of their own. */
+ * lines (+name, -name) are no accounts of their own. Returns an exit code. */
 static int add_local_accounts(struct store *st, struct report_cursor *cur, const char *path)
 {
 	FILE *f = fopen(path, "re");
 	if (!f) {
 		cli_err("cannot read the local accounts in %s: %s", path, strerror(errno));
-		return -1;
+		return EXIT_FAIL;
 	}
 	const struct passwd *pw;
-	int rc = 0;
-	while (!rc && (pw = fgetpwent(f))) {
+	int rc = EXIT_OK;
+	while (rc == EXIT_OK && (pw = fgetpwent(f))) {
 		if (pw->pw_name[0] == '+' || pw->pw_name[0] == '-')
 			continue;
 		if (report_add_local(cur, pw->pw_name) != ST_OK) {
 			cli_err("cannot read the store: %s", store_cause(st));
-			rc = -1;
+			rc = EXIT_STORE;
 		}
 	}
 	fclose(f);
@@ -186,11 +186,12 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 	struct report_cursor *cur = NULL;
 	store_begin_read(st);
 	enum store_status s = report_open(st, since, &cur);
-	if (s == ST_OK && add_local_accounts(st, cur, passwd_path)) {
+	int rc = s == ST_OK ? add_local_accounts(st, cur, passwd_path) : EXIT_OK;
+	if (rc != EXIT_OK) {
 		explicit_bzero(key, sizeof(key));
 		report_close(cur);
 		store_rollback(st);
-		return EXIT_FAIL;
+		return rc;
 	}
 	if (s != ST_OK) {
 		cli_err("cannot read the store: %s", store_cause(st));
