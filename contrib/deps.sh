@@ -25,12 +25,12 @@ for arg in "$@"; do
 		;;
 	esac
 done
+# the lists of the set become the positional parameters (paths may hold blanks)
 case $set_name in
-build) lists="$here/packages/build.txt $here/packages/runtime.txt" ;;
-test) lists=$(ls "$here"/packages/*.txt) ;;
+build) set -- "$here/packages/build.txt" "$here/packages/runtime.txt" ;;
+test) set -- "$here"/packages/*.txt ;;
 esac
-# shellcheck disable=SC2086
-pkgs=$(cat $lists | sed 's/#.*//' | tr -s ' \n' '\n' | sed '/^$/d' | sort -u)
+pkgs=$(cat "$@" | sed 's/#.*//' | tr -s ' \n' '\n' | sed '/^$/d' | sort -u)
 if [ "$dry" = yes ]; then
 	echo "$pkgs"
 	exit 0
