@@ -21,7 +21,7 @@ static void capture(int prio, const char *line)
 
 static void fields_in_order(void **state)
 {
-	struct log_ctx c = { "pam_sosafe", "alice", "sshd", "192.0.2.7", NULL };
+	struct log_ctx c = { "pam_sosafe", "alice", "sshd", "192.0.2.7", NULL, NULL };
 	log_set_sink(capture);
 	log_event(LOG_WARNING, &c, "lock", "%u failures within %u s", 6u, 900u);
 	assert_int_equal(last_prio, LOG_WARNING);
@@ -32,7 +32,7 @@ static void fields_in_order(void **state)
 
 static void missing_values_are_dashes(void **state)
 {
-	struct log_ctx c = { "sosafectl", NULL, NULL, NULL, NULL };
+	struct log_ctx c = { "sosafectl", NULL, NULL, NULL, NULL, NULL };
 	char buf[256];
 	log_format(buf, sizeof(buf), &c, "unlock", NULL);
 	assert_string_equal(buf, "event=unlock user=- service=- rhost=-");
@@ -40,7 +40,7 @@ static void missing_values_are_dashes(void **state)
 
 static void hostile_values_cannot_forge_fields(void **state)
 {
-	struct log_ctx c = { "pam_sosafe", "x user=root event=success\nfake", "s s", "h\"", NULL };
+	struct log_ctx c = { "pam_sosafe", "x user=root event=success\nfake", "s s", "h\"", NULL, NULL };
 	char buf[512];
 	log_format(buf, sizeof(buf), &c, "fail", "quote \" and newline \n here");
 	assert_null(strchr(buf, '\n'));
@@ -59,7 +59,7 @@ static void long_values_are_cut(void **state)
 	char big[5000];
 	memset(big, 'u', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	struct log_ctx c = { "pam_sosafe", big, "sshd", NULL, NULL };
+	struct log_ctx c = { "pam_sosafe", big, "sshd", NULL, NULL, NULL };
 	log_set_sink(capture);
 	log_event(LOG_NOTICE, &c, "bad-user", "%s", big);
 	assert_true(strlen(last_line) < 1024);
@@ -78,8 +78,8 @@ static const char *masked(const struct log_identity *id, const char *user, char 
 static void identity_comes_from_the_ctx(void **state)
 {
 	static const struct log_identity pseudonyms = { .pseudonym = true, .shown = masked };
-	struct log_ctx hidden = { "pam_sosafe", "alice", "radiusd", NULL, &pseudonyms };
-	struct log_ctx plain = { "pam_sosafe", "bob", "openvpn", NULL, NULL };
+	struct log_ctx hidden = { "pam_sosafe", "alice", "radiusd", NULL, &pseudonyms, NULL };
+	struct log_ctx plain = { "pam_sosafe", "bob", "openvpn", NULL, NULL, NULL };
 	char buf[256];
 	for (int i = 0; i < 2; i++) {
 		log_format(buf, sizeof(buf), &hidden, "success", NULL);
