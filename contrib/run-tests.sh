@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "run-tests.sh: run as root (it installs packages and starts test servers)" >&2
 	exit 2
 fi
-./contrib/deps.sh || { echo "run-tests.sh: package installation failed" >&2; exit 1; }
+./contrib/deps.sh test || { echo "run-tests.sh: package installation failed" >&2; exit 1; }
 
 passed=0
 failed=0

@@ -77,6 +77,11 @@ bool cli_valid_user(const char *name)
 	return false;
 }
 
+bool cli_test_options_allowed(const struct cli *cli)
+{
+	return strcmp(cli->cfg.state_dir, SOSAFE_STATE_DIR) != 0;
+}
+
 void json_str(FILE *out, const char *s)
 {
 	fputc('"', out);

@@ -103,6 +103,11 @@ void cli_uid_name(unsigned uid, char *out, size_t len);
 /* Validate a user name from the command line (prints why not). */
 bool cli_valid_user(const char *name);
 
+/* Options that move the clock or the local account files (--now,
+ * --passwd-file ...) work only for a state_dir other than the compiled-in
+ * one: the production store follows the real clock and the real /etc/passwd. */
+bool cli_test_options_allowed(const struct cli *cli);
+
 /* JSON string output with escaping. */
 void json_str(FILE *out, const char *s);
 

@@ -16,7 +16,9 @@
 
 #include "action.h"
 #include "base/base32.h"
+#include "base/four_eyes.h"
 #include "cli.h"
+#include "enroll_pending.h"
 #include "otp/otp_answer.h"
 #include "otp/otp_import.h"
 #include "store/otp_store.h"
@@ -123,9 +125,10 @@ static int read_known_secret(char *arg, const char *file, struct otp_record *r)
 }
 
 static const char enroll_usage[] =
-	"enroll USER [--secret - | --secret-file FILE] [--no-confirm]\n"
+	"enroll USER [--secret - | --secret-file FILE] [--no-confirm | --pending]\n"
 	"        [--algorithm SHA1|SHA256|SHA512] [--digits 6|8] [--period 30|60] [--force]\n"
-	"        [--no-qr] [--json]";
+	"        [--no-qr] [--json]\n"
+	"       enroll USER --confirm CODE|- [--json]";
 static const char enroll_help[] =
 	"Create a TOTP secret for USER (>= 160 bits from getrandom), show the otpauth://\n"
 	"URI and a QR code, then ask for the current code from the app and activate the\n"
@@ -133,7 +136,59 @@ static const char enroll_help[] =
 	">= 160 bits) from the first line of standard input, --secret-file FILE from a\n"
 	"file of root's that nobody else may read (mode 0600); a secret on the command\n"
 	"line is refused (every user can read it in /proc). --no-confirm activates\n"
-	"without asking (automation). An existing secret is replaced only with --force.";
+	"without asking (automation). An existing secret is replaced only with --force.\n"
+	"In two steps, for scripts: --pending shows the secret (with --json: uri and\n"
+	"secret first) and keeps it, inactive, for one hour; --confirm CODE (or - to\n"
+	"read the code on stdin) activates it if CODE is the app's current code.";
+
+/* Whether LINE is a current code of R's secret; *STEP gets its time step. */
+static bool code_is_right(const struct otp_record *r, const char *line, unsigned window,
+			  int64_t *step)
+{
+	struct otp_answer a;
+	bool ok = otp_answer_parse(line, strlen(line), r->params.digits, &a) == 0 &&
+		  a.kind == ANSWER_TOTP &&
+		  totp_verify(&r->params, r->secret, r->secret_len, time(NULL), window, a.code, -1,
+			      step) == TOTP_OK;
+	otp_answer_wipe(&a);
+	return ok;
+}
+
+/* enroll --pending: keep R for enroll --confirm and show it. */
+static int enroll_keep_pending(struct cli *cli, const char *user, const struct otp_record *r,
+			       bool force, const char *uri, bool qr)
+{
+	struct sosafe_err err;
+	if (enroll_pending_save(cli->cfg.state_dir, user, r, force, &err)) {
+		cli_err("%s", err.msg);
+		return EXIT_FAIL;
+	}
+	cli->log.user = user;
+	log_event(LOG_NOTICE, &cli->log, "enroll-pending", "by=%s algorithm=%s digits=%u period=%u",
+		  cli->admin, totp_algorithm_name(r->params.algorithm), r->params.digits,
+		  r->params.period);
+	char until[32];
+	fmt_time(r->enrolled_at + ENROLL_PENDING_TTL, until, sizeof(until));
+	if (!cli->json) {
+		printf("Scan this with an authenticator app, or enter the URI:\n%s\n\n", uri);
+		if (qr && qr_print_utf8(uri, stdout))
+			cli_err("cannot draw the QR code (the URI above works)");
+		printf("Not active yet: run  sosafectl enroll %s --confirm CODE  before %s.\n", user,
+		       until);
+		return EXIT_OK;
+	}
+	char b32[BASE32_ENCODED_SIZE(TOTP_SECRET_MAX)];
+	base32_encode(r->secret, r->secret_len, b32, sizeof(b32));
+	fputs("{\"user\":", stdout);
+	json_str(stdout, user);
+	fputs(",\"uri\":", stdout);
+	json_str(stdout, uri);
+	printf(",\"secret\":\"%s\",\"algorithm\":\"%s\",\"digits\":%u,\"period\":%u,"
+	       "\"confirmed\":false,\"pending_until\":\"%s\"}\n", b32,
+	       totp_algorithm_name(r->params.algorithm), r->params.digits, r->params.period, until);
+	explicit_bzero(b32, sizeof(b32));
+	return EXIT_OK;
+}
 
 int cmd_enroll(struct cli *cli, int argc, char **argv)
 {
@@ -145,14 +200,15 @@ int cmd_enroll(struct cli *cli, int argc, char **argv)
 		{ "algorithm", required_argument, NULL, 'a' }, { "digits", required_argument, NULL, 'd' },
 		{ "period", required_argument, NULL, 'p' }, { "force", no_argument, NULL, 'f' },
 		{ "no-qr", no_argument, NULL, 'q' }, { "json", no_argument, NULL, 'j' },
+		{ "pending", no_argument, NULL, 'P' }, { "confirm", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	_cleanup_otp_record_ struct otp_record r;
 	memset(&r, 0, sizeof(r));
 	r.params = (struct totp_params){ TOTP_SHA1, 6, 30 };
-	bool confirm = true, force = false, qr = true;
+	bool confirm = true, force = false, qr = true, pending = false;
 	char *secret_arg = NULL;
-	const char *secret_file = NULL;
+	const char *secret_file = NULL, *code_arg = NULL;
 	int o;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -163,6 +219,8 @@ int cmd_enroll(struct cli *cli, int argc, char **argv)
 		case 'f': force = true; break;
 		case 'q': qr = false; break;
 		case 'j': cli->json = true; break;
+		case 'P': pending = true; break;
+		case 'c': code_arg = optarg; break;
 		case 'a':
 			if (totp_algorithm_parse(optarg, &r.params.algorithm)) {
 				cli_err("--algorithm: expected SHA1, SHA256 or SHA512");
@@ -192,7 +250,34 @@ int cmd_enroll(struct cli *cli, int argc, char **argv)
 		cli_err("unsupported token: digits must be 6 or 8, period 30 or 60");
 		return EXIT_USAGE;
 	}
-	if (secret_arg || secret_file) {
+	if (code_arg && (pending || secret_arg || secret_file || !confirm)) {
+		cli_err("--confirm takes the secret of enroll --pending: not with --secret, "
+			"--secret-file, --pending or --no-confirm");
+		return EXIT_USAGE;
+	}
+	if (pending && !confirm) {
+		cli_err("--pending and --no-confirm exclude each other");
+		return EXIT_USAGE;
+	}
+	/* an approval comes long after the code was read: no two-step form */
+	if ((pending || code_arg) && (cli->cfg.four_eyes & FE_ENROLL)) {
+		cli_err("enroll needs a second admin here (four_eyes): --pending and --confirm are "
+			"not available; use: sosafectl request enroll %s", user);
+		return EXIT_USAGE;
+	}
+	if (code_arg) {
+		struct sosafe_err err;
+		int pr = enroll_pending_load(cli->cfg.state_dir, user, time(NULL), &r, &force, &err);
+		if (pr < 0) {
+			cli_err("%s", err.msg);
+			return EXIT_FAIL;
+		}
+		if (pr > 0) {
+			cli_err("no pending enrollment of %s (none, or older than %d minutes): run "
+				"enroll %s --pending first", user, ENROLL_PENDING_TTL / 60, user);
+			return EXIT_FAIL;
+		}
+	} else if (secret_arg || secret_file) {
 		int rc = read_known_secret(secret_arg, secret_file, &r);
 		if (rc)
 			return rc;
@@ -226,32 +311,35 @@ int cmd_enroll(struct cli *cli, int argc, char **argv)
 	}
 	r.last_step = -1;
 	r.enrolled_at = time(NULL);
+	if (pending)
+		return enroll_keep_pending(cli, user, &r, force, uri, qr);
 	FILE *shown = cli->json ? stderr : stdout;
-	if (!cli->json) {
+	if (!cli->json && !code_arg) {
 		printf("Scan this with an authenticator app, or enter the URI:\n%s\n\n", uri);
 		if (qr && qr_print_utf8(uri, stdout))
 			cli_err("cannot draw the QR code (the URI above works)");
 	}
 	if (confirm) {
 		bool ok = false;
-		for (int tries = 0; tries < 3 && !ok; tries++) {
+		int64_t step;
+		if (code_arg) {
+			_cleanup_secret_ char *line = strcmp(code_arg, "-") ? strdup(code_arg) : read_answer();
+			ok = line && code_is_right(&r, line, cli->cfg.window, &step);
+			if (ok)
+				r.last_step = step;   /* the confirming code is spent */
+		}
+		for (int tries = 0; !code_arg && tries < 3 && !ok; tries++) {
 			fprintf(shown, "Code shown by the app: ");
 			fflush(shown);
 			_cleanup_secret_ char *line = read_answer();
 			if (!line)
 				break;
-			struct otp_answer a;
-			int64_t step;
-			if (otp_answer_parse(line, strlen(line), r.params.digits, &a) == 0 &&
-			    a.kind == ANSWER_TOTP &&
-			    totp_verify(&r.params, r.secret, r.secret_len, time(NULL), cli->cfg.window, a.code,
-					-1, &step) == TOTP_OK) {
+			if (code_is_right(&r, line, cli->cfg.window, &step)) {
 				r.last_step = step;   /* the confirming code is spent */
 				ok = true;
 			} else {
 				fprintf(shown, "That code is not right (check the phone's clock).\n");
 			}
-			otp_answer_wipe(&a);
 		}
 		if (!ok) {
 			cli_err("not activated: no right code was entered");
@@ -272,11 +360,19 @@ int cmd_enroll(struct cli *cli, int argc, char **argv)
 	enum action_result ar = action_run(cli, st, &a);
 	if (ar != ACTION_DONE)
 		return action_exit(ar);
+	if (code_arg)
+		enroll_pending_remove(cli->cfg.state_dir, user);
 	cli->log.user = user;
 	log_event(LOG_NOTICE, &cli->log, "enroll", "by=%s algorithm=%s digits=%u period=%u%s",
 		  cli->admin, totp_algorithm_name(r.params.algorithm), r.params.digits, r.params.period,
 		  confirm ? "" : " unconfirmed");
-	if (cli->json) {
+	if (cli->json && code_arg) {
+		/* the secret was shown by enroll --pending: not again */
+		fputs("{\"user\":", stdout);
+		json_str(stdout, user);
+		printf(",\"algorithm\":\"%s\",\"digits\":%u,\"period\":%u,\"confirmed\":true}\n",
+		       totp_algorithm_name(r.params.algorithm), r.params.digits, r.params.period);
+	} else if (cli->json) {
 		char b32[BASE32_ENCODED_SIZE(TOTP_SECRET_MAX)];
 		base32_encode(r.secret, r.secret_len, b32, sizeof(b32));
 		fputs("{\"user\":", stdout);
@@ -323,6 +419,7 @@ int cmd_reset_otp(struct cli *cli, int argc, char **argv)
 	enum action_result ar = action_run(cli, st, &a);
 	if (ar != ACTION_DONE)
 		return action_exit(ar);
+	enroll_pending_remove(cli->cfg.state_dir, argv[1]);   /* nothing may activate later */
 	cli->log.user = argv[1];
 	log_event(LOG_NOTICE, &cli->log, "reset-otp", "by=%s rows=%ld", cli->admin, rows);
 	if (cli->json)

@@ -1,6 +1,7 @@
 /* report and review: the access-review report (R7). */
 #include <config.h>
 
+#include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdint.h>
@@ -11,11 +12,44 @@
 
 #include "action.h"
 #include "audit/audit.h"
+#include "base/accounts.h"
 #include "cli.h"
 #include "base/util.h"
 #include "store/report_store.h"
 
 enum fmt { F_TEXT, F_JSON, F_CSV };
+
+/* Every account of the host's passwd file, read as a file: through NSS the
+ * directory's users (nss_sosafe) would come back as local ones. NIS compat
+ * lines (+name, -name) are no accounts of their own. Returns an exit code. */
+static int add_local_accounts(struct store *st, struct report_cursor *cur, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		cli_err("cannot read the local accounts in %s: %s", path, strerror(errno));
+		return EXIT_FAIL;
+	}
+	const struct passwd *pw;
+	int rc = EXIT_OK;
+	while (rc == EXIT_OK && (pw = fgetpwent(f))) {
+		if (pw->pw_name[0] == '+' || pw->pw_name[0] == '-')
+			continue;
+		if (report_add_local(cur, pw->pw_name) != ST_OK) {
+			cli_err("cannot read the store: %s", store_cause(st));
+			rc = EXIT_STORE;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+/* When USER's access review is due: REVIEWED plus the interval of its kind
+ * (privileged or not); 0 if it was never reviewed (due now). */
+static int64_t review_due_at(const struct sosafe_config *cfg, bool privileged, int64_t reviewed)
+{
+	unsigned days = privileged ? cfg->privileged_review_days : cfg->review_days;
+	return reviewed ? reviewed + (int64_t)days * SOSAFE_DAY : 0;
+}
 
 /* The privileged groups of privileged_groups, each looked up once. */
 #define PRIV_MAX 32
@@ -119,15 +153,25 @@ static void csv_field(const char *s, bool last)
 int cmd_report(struct cli *cli, int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv, "report [--days N] [--json|--csv]",
-			   "One line per account the store knows (local and directory): status, locked,\n"
-			   "TOTP enrolled, recovery codes left, last successful login, locks in the last\n"
-			   "N days (default 90, from the audit trail), last review and reviewer, and the\n"
+			   "One line per account of the host (every entry of /etc/passwd and every\n"
+			   "directory user) and nothing else: status, locked, TOTP enrolled, recovery\n"
+			   "codes left, last successful login, locks in the last N days (default 90,\n"
+			   "from the audit trail), last review and reviewer, whether a review is due\n"
+			   "(review_days, privileged_review_days) and when the next one is, and the\n"
 			   "privileged groups (privileged_groups in sosafe.conf) the account is in."))
 		return EXIT_OK;
 	enum fmt f = cli->json ? F_JSON : F_TEXT;
 	unsigned days = 90;
+	const char *passwd_path = "/etc/passwd";
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
+		if (!strcmp(argv[i], "--passwd-file") && i + 1 < argc) {
+			if (!cli_test_options_allowed(cli)) {
+				cli_err("--passwd-file is a test option: refused for the compiled-in "
+					"state_dir %s", SOSAFE_STATE_DIR);
+				return EXIT_USAGE;
+			}
+			passwd_path = argv[++i];
+		} else if (!strcmp(argv[i], "--json"))
 			f = F_JSON;
 		else if (!strcmp(argv[i], "--csv"))
 			f = F_CSV;
@@ -148,6 +192,13 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 	struct report_cursor *cur = NULL;
 	store_begin_read(st);
 	enum store_status s = report_open(st, since, &cur);
+	int rc = s == ST_OK ? add_local_accounts(st, cur, passwd_path) : EXIT_OK;
+	if (rc != EXIT_OK) {
+		explicit_bzero(key, sizeof(key));
+		report_close(cur);
+		store_rollback(st);
+		return rc;
+	}
 	if (s != ST_OK) {
 		cli_err("cannot read the store: %s", store_cause(st));
 		explicit_bzero(key, sizeof(key));
@@ -158,13 +209,13 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 	priv_load(&ps, cli->cfg.privileged_groups);
 	if (f == F_CSV)
 		printf("user,source,status,locked,totp,recovery_codes_left,last_success,locks_in_period,"
-		       "last_review,reviewer,privileged_groups\n");
+		       "last_review,reviewer,privileged_groups,review_due,next_review\n");
 	else if (f == F_JSON)
 		fputs("[", stdout);
 	else
-		printf("%-20s %-9s %-11s %-6s %-4s %-5s %-20s %-5s %-20s %-16s %s\n", "USER", "SOURCE", "STATUS",
-		       "LOCKED", "TOTP", "CODES", "LAST-SUCCESS", "LOCKS", "LAST-REVIEW", "REVIEWER",
-		       "PRIVILEGED");
+		printf("%-20s %-9s %-11s %-6s %-4s %-5s %-20s %-5s %-20s %-16s %-3s %-20s %s\n", "USER",
+		       "SOURCE", "STATUS", "LOCKED", "TOTP", "CODES", "LAST-SUCCESS", "LOCKS", "LAST-REVIEW",
+		       "REVIEWER", "DUE", "NEXT-REVIEW", "PRIVILEGED");
 	unsigned n = 0;
 	struct report_row row;
 	while ((s = report_next(cur, &row)) == ST_OK) {
@@ -184,6 +235,13 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		const char *ls = fmt_time(last, b1, sizeof(b1)), *rs = fmt_time(rtime, b2, sizeof(b2));
 		char codes_s[24], locks_s[24], priv[1200];
 		priv_of(&ps, user, f == F_CSV ? ";" : f == F_JSON ? "\x1f" : ",", priv, sizeof(priv));
+		bool is_root = false, is_admin = false;
+		account_privilege(user, cli->cfg.admin_group, &is_root, &is_admin);
+		bool privileged = *priv || is_root || is_admin;
+		int64_t due_at = review_due_at(&cli->cfg, privileged, rtime);
+		bool due = !due_at || due_at <= now;
+		char b3[32];
+		const char *ns = fmt_time(due_at, b3, sizeof(b3));
 		snprintf(codes_s, sizeof(codes_s), "%ld", codes);
 		snprintf(locks_s, sizeof(locks_s), "%ld", nlocks);
 		if (f == F_JSON) {
@@ -206,7 +264,12 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 				json_str(stdout, reviewer);
 			else
 				fputs("null", stdout);
-			printf(",\"privileged\":%s,\"privileged_groups\":[", *priv ? "true" : "false");
+			printf(",\"review_due\":%s,\"next_review\":", due ? "true" : "false");
+			if (due_at)
+				json_str(stdout, ns);
+			else
+				fputs("null", stdout);
+			printf(",\"privileged\":%s,\"privileged_groups\":[", privileged ? "true" : "false");
 			for (char *g = priv, *next; *g; g = next) {
 				next = strchr(g, '\x1f');
 				if (next)
@@ -220,13 +283,14 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 			fputs("]}", stdout);
 		} else if (f == F_CSV) {
 			const char *fields[] = { user, source, status, locked ? "yes" : "no", totp ? "yes" : "no",
-						 codes_s, last ? ls : "", locks_s, rtime ? rs : "", reviewer, priv };
+						 codes_s, last ? ls : "", locks_s, rtime ? rs : "", reviewer, priv,
+						 due ? "yes" : "no", due_at ? ns : "" };
 			for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
 				csv_field(fields[i], i + 1 == ARRAY_SIZE(fields));
 		} else {
-			printf("%-20s %-9s %-11s %-6s %-4s %-5ld %-20s %-5ld %-20s %-16s %s\n", user, source,
-			       status, locked ? "yes" : "no", totp ? "yes" : "no", codes, ls, nlocks, rs,
-			       *reviewer ? reviewer : "-", *priv ? priv : "-");
+			printf("%-20s %-9s %-11s %-6s %-4s %-5ld %-20s %-5ld %-20s %-16s %-3s %-20s %s\n", user,
+			       source, status, locked ? "yes" : "no", totp ? "yes" : "no", codes, ls, nlocks, rs,
+			       *reviewer ? reviewer : "-", due ? "yes" : "no", ns, *priv ? priv : "-");
 		}
 		n++;
 	}

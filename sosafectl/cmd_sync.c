@@ -13,14 +13,6 @@
 #include "ldap/ldap_pull.h"
 #include "base/names.h"
 
-/* --now and the local account files can be moved only for a state_dir
- * other than the compiled-in one: the production store is driven by the
- * real clock and the real /etc/passwd, so a typo cannot purge everyone. */
-static bool test_options_allowed(const struct cli *cli)
-{
-	return strcmp(cli->cfg.state_dir, SOSAFE_STATE_DIR) != 0;
-}
-
 /* min_sync_fraction: refuse a pull whose active users are fewer than that
  * share of the users active in the store now. */
 static int check_fraction(struct store *st, const struct sosafe_config *cfg,
@@ -91,7 +83,7 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct common_opts
 			return EXIT_USAGE;
 		}
 	}
-	if (test && !test_options_allowed(cli)) {
+	if (test && !cli_test_options_allowed(cli)) {
 		cli_err("--now, --passwd-file and --group-file are test options: refused for the "
 			"compiled-in state_dir %s", SOSAFE_STATE_DIR);
 		return EXIT_USAGE;

@@ -97,6 +97,8 @@ struct sosafe_config {
 	unsigned four_eyes;         /* enum four_eyes_action bits: need a second admin */
 	unsigned four_eyes_ttl;     /* seconds a request stays approvable */
 	char privileged_groups[1024]; /* comma-separated groups the report flags */
+	unsigned review_days;       /* access review due this long after the last one */
+	unsigned privileged_review_days; /* the same for privileged accounts */
 	/* where this configuration came from, for messages */
 	char conf_path[PATH_MAX];
 };

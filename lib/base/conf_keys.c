@@ -177,6 +177,11 @@ const struct conf_key conf_keys[] = {
 	{ "privileged_groups", CONF_STRING, CONF_SEC_FOUR_EYES, FIELD(privileged_groups),
 	  .def = "root, sudo, wheel, adm, admin, domain admins, enterprise admins",
 	  .doc = "Groups that sosafectl report flags as privileged (comma-separated)." },
+	{ "review_days", CONF_UINT, CONF_SEC_FOUR_EYES, FIELD(review_days), .min = 1, .max = 3650,
+	  .def = "365", .doc = "sosafectl report: an account's access review is due after this." },
+	{ "privileged_review_days", CONF_UINT, CONF_SEC_FOUR_EYES, FIELD(privileged_review_days),
+	  .min = 1, .max = 3650,
+	  .def = "183", .doc = "The same for root and members of admin_group or privileged_groups." },
 };
 
 const size_t conf_key_count = sizeof(conf_keys) / sizeof(conf_keys[0]);

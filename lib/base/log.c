@@ -67,6 +67,36 @@ void log_format(char *buf, size_t len, const struct log_ctx *ctx, const char *ev
 		append_field(buf, len, pos, "reason", reason, 1);
 }
 
+/* A PAM service name as pam_syslog shows it, but with anything that could
+ * close the prefix early or forge a line (":", ")", blanks, controls) as \xNN. */
+static void service_for_prefix(const char *service, char *out, size_t len)
+{
+	size_t o = 0;
+	if (!service || !*service)
+		service = "-";
+	for (const unsigned char *p = (const unsigned char *)service; *p && o + 5 < len; p++) {
+		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			     (*p >= '0' && *p <= '9') || strchr("-_.+@", *p);
+		if (plain)
+			out[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", *p);
+	}
+	out[o] = '\0';
+}
+
+void log_prefix(char *buf, size_t len, const struct log_ctx *ctx)
+{
+	const char *ident = ctx && ctx->ident ? ctx->ident : "sosafe";
+	if (!ctx || !ctx->phase) {
+		snprintf(buf, len, "%s", ident);
+		return;
+	}
+	char service[68];
+	service_for_prefix(ctx->service, service, sizeof(service));
+	snprintf(buf, len, "%s(%s:%s)", ident, service, ctx->phase);
+}
+
 void log_event(int priority, const struct log_ctx *ctx, const char *event,
 	       const char *reason_fmt, ...)
 {
@@ -80,6 +110,8 @@ void log_event(int priority, const struct log_ctx *ctx, const char *event,
 	}
 	char body[960];
 	log_format(body, sizeof(body), ctx, event, reason_fmt ? reason : NULL);
-	snprintf(line, sizeof(line), "%s: %s", ctx && ctx->ident ? ctx->ident : "sosafe", body);
+	char prefix[112];
+	log_prefix(prefix, sizeof(prefix), ctx);
+	snprintf(line, sizeof(line), "%s: %s", prefix, body);
 	current_sink(priority, line);
 }

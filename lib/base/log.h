@@ -1,5 +1,8 @@
 /* One structured syslog line (LOG_AUTHPRIV) per security decision:
- *   event=lock user=alice service=sshd rhost=192.0.2.7 reason="6 failures in 900 s"
+ *   pam_sosafe(sshd:auth): event=lock user=alice service=sshd rhost=192.0.2.7 reason="6 failures in 900 s"
+ * The prefix is pam_syslog's form, so the lines are found by their text
+ * (journalctl -g '^pam_sosafe\(') whichever process writes them and under
+ * whatever syslog tag; without a phase it is "IDENT: " (sosafectl).
  * Values are escaped so that a hostile name cannot forge fields or lines.
  * Never pass secrets or typed input here.
  *
@@ -31,6 +34,8 @@ struct log_ctx {
 	const char *service;
 	const char *rhost;
 	const struct log_identity *identity;   /* NULL: plain names */
+	const char *phase;   /* PAM phase ("auth", "account"): prefix IDENT(SERVICE:PHASE);
+	                      * NULL: prefix IDENT */
 };
 
 typedef void (*log_sink_fn)(int priority, const char *line);
@@ -47,5 +52,8 @@ void log_event(int priority, const struct log_ctx *ctx, const char *event,
 /* Format an event line into BUF (used by log_event and by tests). */
 void log_format(char *buf, size_t len, const struct log_ctx *ctx, const char *event,
 		const char *reason);
+
+/* The line's prefix without the ": " (see struct log_ctx.phase). */
+void log_prefix(char *buf, size_t len, const struct log_ctx *ctx);
 
 #endif

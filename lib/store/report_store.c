@@ -9,35 +9,42 @@
 
 struct report_cursor {
 	struct store *st;
-	sqlite3_stmt *rows, *locks;
+	sqlite3_stmt *rows, *locks, *add_local;
 	int64_t locks_since;
 };
 
-/* What the report shows of each user in the set of all known users. */
-static const char report_cols[] =
-	" SELECT u.user, d.user IS NOT NULL, COALESCE(d.deactivated_at, 0),"
+/* The local accounts live in a temporary table of this connection (it works
+ * on a read-only store too): the rows come out of one ordered query. */
+static const char local_table[] =
+	"CREATE TEMP TABLE IF NOT EXISTS report_local (user TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;"
+	"DELETE FROM temp.report_local";
+
+/* What the report shows of each account: local ones (dir = 0) and directory
+ * users (dir = 1); per-user state is keyed by name, so it shows on both rows
+ * of a name that is both. */
+static const char report_rows[] =
+	"WITH u(user, dir) AS (SELECT user, 0 FROM temp.report_local"
+	"  UNION ALL SELECT user, 1 FROM dir_user)"
+	" SELECT u.user, u.dir, COALESCE(d.deactivated_at, 0),"
 	"  COALESCE(t.locked_until, 0), o.user IS NOT NULL,"
 	"  (SELECT count(*) FROM otp_recovery r WHERE r.user = u.user AND r.used_at = 0),"
 	"  COALESCE(t.last_success, 0), COALESCE(rv.time, 0), COALESCE(rv.reviewer, '')"
 	" FROM u LEFT JOIN tally t ON t.user = u.user LEFT JOIN otp o ON o.user = u.user"
-	"  LEFT JOIN dir_user d ON d.user = u.user LEFT JOIN review rv ON rv.user = u.user"
-	" ORDER BY u.user";
+	"  LEFT JOIN dir_user d ON u.dir AND d.user = u.user LEFT JOIN review rv ON rv.user = u.user"
+	" ORDER BY u.user, u.dir";
 
 enum store_status report_open(struct store *st, int64_t locks_since, struct report_cursor **out)
 {
-	char users[1024], sql[2048];
 	*out = NULL;
-	if (sql_user_union(users, sizeof(users)) ||
-	    (size_t)snprintf(sql, sizeof(sql), "WITH u(user) AS (%s)%s", users, report_cols) >=
-		    sizeof(sql))
-		return sql_error(st, ST_ERROR, "too many per-user tables in the schema of %s",
-				 store_path(st));
 	struct report_cursor *c = calloc(1, sizeof(*c));
 	if (!c)
 		return sql_error(st, ST_NOMEM, "out of memory");
 	c->st = st;
 	c->locks_since = locks_since;
-	enum store_status s = sql_prepare(st, sql, &c->rows, "cannot read");
+	enum store_status s = sql_exec(st, local_table, "cannot list the local accounts in");
+	if (s == ST_OK)
+		s = sql_prepare(st, "INSERT OR IGNORE INTO temp.report_local VALUES (?)", &c->add_local,
+				"cannot list the local accounts in");
 	if (s == ST_OK)
 		s = sql_prepare(st, "SELECT count(*) FROM audit WHERE event = 'lock' AND time >= ?"
 				" AND (user = ? OR user = ?)", &c->locks, "cannot read");
@@ -49,8 +56,25 @@ enum store_status report_open(struct store *st, int64_t locks_since, struct repo
 	return ST_OK;
 }
 
+enum store_status report_add_local(struct report_cursor *c, const char *user)
+{
+	const struct sql_arg args[] = { SQL_TEXT(user) };
+	sqlite3_reset(c->add_local);
+	enum store_status s = sql_bind(c->st, c->add_local, args, ARRAY_SIZE(args),
+				       "cannot list the local accounts in");
+	if (s == ST_OK)
+		s = sql_step(c->st, c->add_local, "cannot list the local accounts in");
+	sqlite3_reset(c->add_local);
+	return s == ST_NOTFOUND ? ST_OK : s;
+}
+
 enum store_status report_next(struct report_cursor *c, struct report_row *row)
 {
+	if (!c->rows) {
+		enum store_status s = sql_prepare(c->st, report_rows, &c->rows, "cannot read");
+		if (s != ST_OK)
+			return s;
+	}
 	sqlite3_stmt *q = c->rows;
 	enum store_status s = sql_step(c->st, q, "cannot read");
 	if (s != ST_OK)
@@ -87,6 +111,7 @@ void report_close(struct report_cursor *c)
 		return;
 	sql_release(c->st, c->rows);
 	sql_release(c->st, c->locks);
+	sql_release(c->st, c->add_local);
 	free(c);
 }
 

@@ -1,6 +1,7 @@
-/* The queries of the access-review report: one row per user any per-user
- * table of the state store knows (the list of tables comes from the schema
- * registry), lock records from the audit trail, and recorded reviews. */
+/* The queries of the access-review report: one row per account of the host
+ * (the local accounts the caller names and the directory's users, nothing
+ * else: a name the store saw only in a failed login is no account), lock
+ * records from the audit trail, and recorded reviews. */
 #ifndef SOSAFE_REPORT_STORE_H
 #define SOSAFE_REPORT_STORE_H
 
@@ -24,8 +25,12 @@ struct report_row {
 /* A walk over the report's rows, ordered by user. */
 struct report_cursor;
 
-/* Start the walk; lock records are counted from LOCKS_SINCE on. */
+/* Start the walk (inside a read transaction); lock records are counted from
+ * LOCKS_SINCE on. */
 enum store_status report_open(struct store *st, int64_t locks_since, struct report_cursor **c);
+/* Add the local account USER (from the host's passwd file) before the first
+ * report_next. A directory user of the same name gets a row of its own. */
+enum store_status report_add_local(struct report_cursor *c, const char *user);
 /* The next row into *ROW (its strings live until the next call);
  * ST_NOTFOUND after the last one. */
 enum store_status report_next(struct report_cursor *c, struct report_row *row);

@@ -82,13 +82,13 @@ sql "INSERT INTO audit VALUES (1000, strftime('%s','now'), 'lock', 'bob', 'sshd'
 printf 'alice:x:5001:5001::/home/alice:/bin/sh\nbob:x:5002:27::/home/bob:/bin/sh\n' >"$tmp/passwd"
 printf 'alice:x:5001:\nsudo:x:27:\nwheel:x:10:alice\ndomain admins:x:5100:alice\nusers:x:100:alice,bob\n' >"$tmp/group"
 R=(env LD_PRELOAD=libnss_wrapper.so NSS_WRAPPER_PASSWD="$tmp/passwd" NSS_WRAPPER_GROUP="$tmp/group" "$ctl" "${C[@]}")
-expect_exit 0 "report --csv" -- "${R[@]}" report --csv
-if [ "$(sed -n 1p "$tmp/out")" = "user,source,status,locked,totp,recovery_codes_left,last_success,locks_in_period,last_review,reviewer,privileged_groups" ] &&
-   grep -qx 'alice,local,active,no,yes,3,,0,20[0-9-]*T[0-9:]*Z,dave,wheel;domain admins' "$tmp/out" &&
-   grep -qx 'bob,local,active,yes,no,0,2023-11-14T22:13:20Z,1,,,sudo' "$tmp/out" &&
-   grep -qx 'carol,directory,deactivated,no,no,0,,0,,,' "$tmp/out" && [ "$(wc -l <"$tmp/out")" = 4 ]; then
+expect_exit 0 "report --csv" -- "${R[@]}" report --csv --passwd-file "$tmp/passwd"
+if [ "$(sed -n 1p "$tmp/out")" = "user,source,status,locked,totp,recovery_codes_left,last_success,locks_in_period,last_review,reviewer,privileged_groups,review_due,next_review" ] &&
+   grep -qx 'alice,local,active,no,yes,3,,0,20[0-9-]*T[0-9:]*Z,dave,wheel;domain admins,no,20[0-9-]*T[0-9:]*Z' "$tmp/out" &&
+   grep -qx 'bob,local,active,yes,no,0,2023-11-14T22:13:20Z,1,,,sudo,yes,' "$tmp/out" &&
+   grep -qx 'carol,directory,deactivated,no,no,0,,0,,,,yes,' "$tmp/out" && [ "$(wc -l <"$tmp/out")" = 4 ]; then
 	ok "CSV report matches the fixture"; else nok "CSV report matches the fixture"; sed 's/^/# /' "$tmp/out"; fi
-expect_exit 0 "report --json" -- "${R[@]}" report --json
+expect_exit 0 "report --json" -- "${R[@]}" report --json --passwd-file "$tmp/passwd"
 if python3 - "$tmp/out" <<'EOF'
 import json, sys
 r = {x["user"]: x for x in json.load(open(sys.argv[1]))}
@@ -104,10 +104,10 @@ assert b["privileged"] is True and b["privileged_groups"] == ["sudo"], b
 assert c["privileged"] is False and c["privileged_groups"] == [], c
 EOF
 then ok "JSON report matches the fixture"; else nok "JSON report matches the fixture"; sed 's/^/# /' "$tmp/out"; fi
-expect_exit 0 "report (text)" -- "${R[@]}" report
-if grep -Eq '^alice +local +active +no +yes +3 +- +0 +20[0-9-]+T[0-9:]+Z +dave +wheel,domain admins$' "$tmp/out" &&
-   grep -Eq '^bob +local +active +yes +no +0 +2023-11-14T22:13:20Z +1 +- +- +sudo$' "$tmp/out" &&
-   grep -Eq '^carol +directory +deactivated +no +no +0 +- +0 +- +- +-$' "$tmp/out"; then
+expect_exit 0 "report (text)" -- "${R[@]}" report --passwd-file "$tmp/passwd"
+if grep -Eq '^alice +local +active +no +yes +3 +- +0 +20[0-9-]+T[0-9:]+Z +dave +no +20[0-9-]+T[0-9:]+Z +wheel,domain admins$' "$tmp/out" &&
+   grep -Eq '^bob +local +active +yes +no +0 +2023-11-14T22:13:20Z +1 +- +- +yes +- +sudo$' "$tmp/out" &&
+   grep -Eq '^carol +directory +deactivated +no +no +0 +- +0 +- +- +yes +- +-$' "$tmp/out"; then
 	ok "text report matches the fixture"; else nok "text report matches the fixture"; sed 's/^/# /' "$tmp/out"; fi
 # names a remote client typed reach the report: a cell a spreadsheet would
 # run as a formula starts with a quote (OWASP) and is quoted (RFC 4180)

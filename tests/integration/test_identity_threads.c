@@ -32,7 +32,8 @@ static void keep(const char *fmt, va_list ap)
 {
 	char line[1024];
 	vsnprintf(line, sizeof(line), fmt, ap);
-	if (!strstr(line, "pam_sosafe:"))
+	/* "pam_sosafe: " or, with the PAM phase, "pam_sosafe(SERVICE:PHASE): " */
+	if (strncmp(line, "pam_sosafe", 10) || (line[10] != ':' && line[10] != '('))
 		return;
 	pthread_mutex_lock(&lines_lock);
 	if (nlines < MAX_LINES)

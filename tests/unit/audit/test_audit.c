@@ -59,7 +59,7 @@ static struct store *open_store(void)
 /* Append N records, each with time NOW (in its own transaction). */
 static void append_n(struct store *st, int n, const char *user)
 {
-	struct log_ctx c = { "test", user, "sshd", "192.0.2.1", NULL };
+	struct log_ctx c = { "test", user, "sshd", "192.0.2.1", NULL, NULL };
 	for (int i = 0; i < n; i++) {
 		assert_int_equal(store_begin(st), ST_OK);
 		assert_int_equal(audit_append(st, &c, "fail", NULL, "attempt %d", i), 0);
@@ -204,7 +204,7 @@ static void forged_chain_without_key_fails(void **state)
 	char why[512];
 	assert_int_equal(verify(st, &n, &bad, why, sizeof(why)), 1);
 	/* and appending refuses (fails closed) */
-	struct log_ctx c = { "test", "alice", "sshd", NULL, NULL };
+	struct log_ctx c = { "test", "alice", "sshd", NULL, NULL, NULL };
 	assert_int_equal(store_begin(st), ST_OK);
 	assert_int_equal(audit_append(st, &c, "success", NULL, NULL), -1);
 	store_rollback(st);
@@ -239,7 +239,7 @@ static void prune_keeps_chain_green(void **state)
 	snprintf(cmd, sizeof(cmd), "rm -f '%s'/state.db* '%s'/audit.key", dir, dir);
 	assert_int_equal(system(cmd), 0);
 	st = open_store();
-	struct log_ctx c = { "test", "bob", "sshd", NULL, NULL };
+	struct log_ctx c = { "test", "bob", "sshd", NULL, NULL, NULL };
 	/* audit_prune appends its checkpoint at NOW; use a NOW 100 days ahead
 	 * so records written today are "old" */
 	append_n(st, 4, "bob");
@@ -266,7 +266,7 @@ static void retention_never_below_90_days(void **state)
 	(void)state;
 	struct store *st = open_store();
 	append_n(st, 3, "carol");
-	struct log_ctx c = { "test", NULL, NULL, NULL, NULL };
+	struct log_ctx c = { "test", NULL, NULL, NULL, NULL, NULL };
 	long pruned = -1;
 	/* 89 days later with a retention of 10 days asked: clamped to 90, nothing goes */
 	assert_int_equal(store_begin(st), ST_OK);
@@ -294,7 +294,7 @@ static void pseudonym_mode_hides_names(void **state)
 	struct store *st = open_store();
 	struct audit_identity id;
 	audit_identity_init(&id, &cfg);
-	struct log_ctx c = { "pam_sosafe", "alice.smith", "sshd", "192.0.2.9", &id.log };
+	struct log_ctx c = { "pam_sosafe", "alice.smith", "sshd", "192.0.2.9", &id.log, NULL };
 	nlines = 0;
 	log_event(LOG_NOTICE, &c, "fail", "wrong code");
 	assert_int_equal(nlines, 1);

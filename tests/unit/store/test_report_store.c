@@ -1,6 +1,7 @@
-/* The access-review report's queries: one row per user any per-user table
- * knows, with what each feature says about it; lock records counted by name
- * or pseudonym; reviews replace older ones. */
+/* The access-review report's queries: one row per local account the caller
+ * names and per directory user (a name that is both: one row each), with
+ * what each feature says about it, and none for names only the store knows;
+ * lock records counted by name or pseudonym; reviews replace older ones. */
 #include <config.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -54,6 +55,9 @@ static void rows_join_every_feature(void **state)
 	assert_int_equal(report_review_put(st, "alice", 20, "dave"), ST_OK);
 	struct report_cursor *c = NULL;
 	assert_int_equal(report_open(st, 100, &c), ST_OK);
+	const char *const local[] = { "bob", "alice", "carol", "zed", "alice" };
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+		assert_int_equal(report_add_local(c, local[i]), ST_OK);
 	struct report_row r;
 	assert_int_equal(report_next(c, &r), ST_OK);
 	assert_string_equal(r.user, "alice");
@@ -72,11 +76,17 @@ static void rows_join_every_feature(void **state)
 	assert_int_equal(report_locks(c, r.user, "pn:b0b"), 2);   /* by name and pseudonym */
 	assert_int_equal(report_locks(c, r.user, ""), 1);
 	assert_int_equal(report_next(c, &r), ST_OK);
+	assert_string_equal(r.user, "carol");     /* the local account first */
+	assert_false(r.directory);
+	assert_int_equal(r.deactivated_at, 0);
+	assert_int_equal(report_next(c, &r), ST_OK);
 	assert_string_equal(r.user, "carol");
 	assert_true(r.directory);
 	assert_int_equal(r.deactivated_at, 99);
+	/* dora: only an enrollment window, no account: not listed */
 	assert_int_equal(report_next(c, &r), ST_OK);
-	assert_string_equal(r.user, "dora");
+	assert_string_equal(r.user, "zed");
+	assert_false(r.directory);
 	assert_int_equal(report_next(c, &r), ST_NOTFOUND);
 	report_close(c);
 	report_close(NULL);
