@@ -9,6 +9,7 @@
 #include "base/accounts.h"
 #include "action.h"
 #include "cli.h"
+#include "lockout/attempt.h"
 #include "lockout/lockout.h"
 #include "store/lockout_store.h"
 
@@ -152,8 +153,14 @@ static enum store_status clear_tally(struct store *st, struct action *a)
 	if (s != ST_OK)   /* T is not filled in: do not read it */
 		return s;
 	*was_locked = t.locked_until != 0;
+	/* refusals after the lock's first have no record of their own */
+	int64_t unrecorded = attempt_refusals_unrecorded(&t);
 	lockout_clear(&t);
-	snprintf(a->detail, sizeof(a->detail), "%s", *was_locked ? "was locked" : "was not locked");
+	if (unrecorded)
+		snprintf(a->detail, sizeof(a->detail), "was locked; %lld attempts refused during the lock",
+			 (long long)unrecorded + 1);
+	else
+		snprintf(a->detail, sizeof(a->detail), "%s", *was_locked ? "was locked" : "was not locked");
 	return store_tally_put(st, a->user, &t);
 }
 

@@ -30,6 +30,8 @@ struct attempt {
 	const char *user;
 	int64_t now;
 	struct tally tally;            /* the user's tally, as changed by this attempt */
+	int64_t refused_before;        /* tally.refused and tally.lock_refused as read */
+	int64_t lock_refused_before;
 	bool locked_now;               /* attempt_count() set a lock */
 	bool audit_failed;             /* attempt_commit() failed on the audit record */
 };
@@ -49,12 +51,23 @@ enum lock_verdict attempt_count(struct attempt *a, int64_t *seq);
 enum lock_verdict attempt_succeed(struct attempt *a, int64_t seq);
 
 /* Write the tally, append a "lock" record if this attempt set a lock that
- * still stands, then
- * the record of EVENT (none if EVENT is NULL), and commit. On failure the
- * transaction is rolled back; audit_failed tells that the audit record was
- * the cause (audit_append has logged it). */
+ * still stands, then the record of EVENT (none if EVENT is NULL), and
+ * commit. On failure the transaction is rolled back; audit_failed tells
+ * that the audit record was the cause (audit_append has logged it).
+ *
+ * Refusals of a locked account are recorded once per lock, so that
+ * connections to a locked (or invented) name cannot fill the store: the
+ * first refusal of a lock gets EVENT's record, later ones only count in the
+ * tally (refused, lock_refused). When the lock ends (expiry or success seen
+ * by a later attempt) and more than one attempt was refused during it, one
+ * "deny-locked-count" record gives their number. An admin unlock reports
+ * the count in its own record (attempt_refusals_unrecorded). */
 enum store_status attempt_commit(struct attempt *a, const char *event, const char *detail_fmt,
 				 ...) __attribute__((format(printf, 3, 4)));
+
+/* Refusals of the lock in force in T that have no record of their own
+ * (all but the first); for the record of an admin unlock. */
+int64_t attempt_refusals_unrecorded(const struct tally *t);
 
 /* Give up: roll back whatever the attempt changed. */
 void attempt_abort(struct attempt *a);

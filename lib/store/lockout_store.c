@@ -26,6 +26,8 @@ static const char *const lockout_steps[] = {
 	"  period_start INTEGER NOT NULL DEFAULT 0,"
 	"  period_fails INTEGER NOT NULL DEFAULT 0"
 	") WITHOUT ROWID",
+	/* 2: refusals during the lock in force (recorded as one count) */
+	"ALTER TABLE tally ADD COLUMN lock_refused INTEGER NOT NULL DEFAULT 0",
 };
 static const char *const lockout_user_tables[] = { "tally" };
 
@@ -62,7 +64,7 @@ static int unpack_fails(struct tally *t, const unsigned char *buf, size_t len)
 	return 0;
 }
 
-#define TALLY_COLS "fails, locked_until, reset_seq, lock_level, last_lock, attempts, refused, last_success, period_start, period_fails"
+#define TALLY_COLS "fails, locked_until, reset_seq, lock_level, last_lock, attempts, refused, last_success, period_start, period_fails, lock_refused"
 
 static int row_to_tally(sqlite3_stmt *q, int col, struct tally *t)
 {
@@ -80,7 +82,9 @@ static int row_to_tally(sqlite3_stmt *q, int col, struct tally *t)
 	t->last_success = sqlite3_column_int64(q, col + 7);
 	t->period_start = sqlite3_column_int64(q, col + 8);
 	t->period_fails = sqlite3_column_int64(q, col + 9);
-	if (level < 0 || level > 1000 || t->locked_until < 0 || t->attempts < 0)
+	t->lock_refused = sqlite3_column_int64(q, col + 10);
+	if (level < 0 || level > 1000 || t->locked_until < 0 || t->attempts < 0 ||
+	    t->lock_refused < 0)
 		return -1;
 	t->lock_level = (unsigned)level;
 	return 0;
@@ -107,11 +111,11 @@ enum store_status store_tally_put(struct store *st, const char *user, const stru
 	pack_fails(t, buf);
 	return sql_run(st, "cannot write", NULL,
 		       "INSERT OR REPLACE INTO tally (user, " TALLY_COLS
-		       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		       SQL_TEXT(user), SQL_BLOB(buf, t->nfails * 8), SQL_INT(t->locked_until),
 		       SQL_INT(t->reset_seq), SQL_INT(t->lock_level), SQL_INT(t->last_lock),
 		       SQL_INT(t->attempts), SQL_INT(t->refused), SQL_INT(t->last_success),
-		       SQL_INT(t->period_start), SQL_INT(t->period_fails));
+		       SQL_INT(t->period_start), SQL_INT(t->period_fails), SQL_INT(t->lock_refused));
 }
 
 enum store_status store_tally_foreach(struct store *st, store_tally_fn fn, void *ctx)
