@@ -373,9 +373,15 @@ static void pseudonym_mode_hides_names(void **state)
 	assert_int_equal(audit_append(st, &c, "fail", NULL, "wrong code"), 0);
 	assert_int_equal(store_commit(st), ST_OK);
 	assert_string_equal(records_of(st).user, p);
+	/* a second name in a detail text is shown the same way */
+	char buf[AUDIT_PSEUDO_LEN];
+	assert_true(audit_hides_names(&c));
+	assert_string_equal(audit_name_shown(&c, "alice.smith", buf, sizeof(buf)), p);
 	/* back to names */
 	cfg.log_pseudonym = false;
 	audit_identity_init(&id, &cfg);
+	assert_false(audit_hides_names(&c));
+	assert_string_equal(audit_name_shown(&c, "alice.smith", buf, sizeof(buf)), "alice.smith");
 	nlines = 0;
 	log_event(LOG_NOTICE, &c, "fail", NULL);
 	assert_non_null(strstr(lines[0], "user=alice.smith "));
