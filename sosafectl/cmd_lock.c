@@ -144,24 +144,38 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* Clear USER's tally; ST_NOTFOUND if there is none. */
+/* Clear USER's tally and second-factor tally (accounts the lockout never
+ * locks: their codes are limited on their own); ST_NOTFOUND if neither
+ * exists. */
 static enum store_status clear_tally(struct store *st, struct action *a)
 {
 	bool *was_locked = a->ctx;
-	struct tally t;
-	enum store_status s = store_tally_get(st, a->user, &t);
-	if (s != ST_OK)   /* T is not filled in: do not read it */
+	struct tally t, code;
+	enum store_status s = store_tally_get(st, a->user, &t);   /* T, CODE zeroed if missing */
+	if (s != ST_OK && s != ST_NOTFOUND)
 		return s;
-	*was_locked = t.locked_until != 0;
+	enum store_status cs = store_code_tally_get(st, a->user, &code);
+	if (cs != ST_OK && cs != ST_NOTFOUND)
+		return cs;
+	if (s == ST_NOTFOUND && cs == ST_NOTFOUND)
+		return ST_NOTFOUND;
+	*was_locked = t.locked_until != 0 || code.locked_until != 0;
 	/* refusals after the lock's first have no record of their own */
 	int64_t unrecorded = attempt_refusals_unrecorded(&t);
-	lockout_clear(&t);
+	char what[128];
 	if (unrecorded)
-		snprintf(a->detail, sizeof(a->detail), "was locked; %lld attempts refused during the lock",
+		snprintf(what, sizeof(what), "was locked; %lld attempts refused during the lock",
 			 (long long)unrecorded + 1);
 	else
-		snprintf(a->detail, sizeof(a->detail), "%s", *was_locked ? "was locked" : "was not locked");
-	return store_tally_put(st, a->user, &t);
+		snprintf(what, sizeof(what), "%s", t.locked_until ? "was locked" : "was not locked");
+	snprintf(a->detail, sizeof(a->detail), "%s%s", what,
+		 code.locked_until ? "; second factor was locked" : "");
+	lockout_clear(&t);
+	if (s == ST_OK)
+		s = store_tally_put(st, a->user, &t);
+	if (s == ST_OK || s == ST_NOTFOUND)
+		s = cs == ST_OK ? store_code_tally_delete(st, a->user) : ST_OK;
+	return s;
 }
 
 int cmd_unlock(struct cli *cli, int argc, char **argv)
