@@ -11,38 +11,32 @@
 #include "store/schema_parts.h"
 #include "store/store_sql.h"
 
+/* The columns of a tally row as step 1 created them (the text of a
+ * released step never changes). */
+#define TALLY_TABLE(name)                                                          \
+	"CREATE TABLE " name " ("                                                   \
+	"  user TEXT PRIMARY KEY NOT NULL,"                                         \
+	"  fails BLOB NOT NULL DEFAULT x''," /* little-endian int64 times */        \
+	"  locked_until INTEGER NOT NULL DEFAULT 0,"                                \
+	"  reset_seq INTEGER NOT NULL DEFAULT 0,"                                   \
+	"  lock_level INTEGER NOT NULL DEFAULT 0,"                                  \
+	"  last_lock INTEGER NOT NULL DEFAULT 0,"                                   \
+	"  attempts INTEGER NOT NULL DEFAULT 0,"                                    \
+	"  refused INTEGER NOT NULL DEFAULT 0,"                                     \
+	"  last_success INTEGER NOT NULL DEFAULT 0,"                                \
+	"  period_start INTEGER NOT NULL DEFAULT 0,"                                \
+	"  period_fails INTEGER NOT NULL DEFAULT 0"                                 \
+	") WITHOUT ROWID"
+#define ADD_LOCK_REFUSED(name) \
+	"ALTER TABLE " name " ADD COLUMN lock_refused INTEGER NOT NULL DEFAULT 0"
+
 static const char *const lockout_steps[] = {
 	/* 1: failures and locks, one row per user */
-	"CREATE TABLE tally ("
-	"  user TEXT PRIMARY KEY NOT NULL,"
-	"  fails BLOB NOT NULL DEFAULT x'',"       /* little-endian int64 times */
-	"  locked_until INTEGER NOT NULL DEFAULT 0,"
-	"  reset_seq INTEGER NOT NULL DEFAULT 0,"
-	"  lock_level INTEGER NOT NULL DEFAULT 0,"
-	"  last_lock INTEGER NOT NULL DEFAULT 0,"
-	"  attempts INTEGER NOT NULL DEFAULT 0,"
-	"  refused INTEGER NOT NULL DEFAULT 0,"
-	"  last_success INTEGER NOT NULL DEFAULT 0,"
-	"  period_start INTEGER NOT NULL DEFAULT 0,"
-	"  period_fails INTEGER NOT NULL DEFAULT 0"
-	") WITHOUT ROWID",
+	TALLY_TABLE("tally"),
 	/* 2: refusals during the lock in force (recorded as one count) */
-	"ALTER TABLE tally ADD COLUMN lock_refused INTEGER NOT NULL DEFAULT 0",
+	ADD_LOCK_REFUSED("tally"),
 	/* 3: wrong second-factor codes of accounts the tally never locks */
-	"CREATE TABLE code_tally ("
-	"  user TEXT PRIMARY KEY NOT NULL,"
-	"  fails BLOB NOT NULL DEFAULT x'',"
-	"  locked_until INTEGER NOT NULL DEFAULT 0,"
-	"  reset_seq INTEGER NOT NULL DEFAULT 0,"
-	"  lock_level INTEGER NOT NULL DEFAULT 0,"
-	"  last_lock INTEGER NOT NULL DEFAULT 0,"
-	"  attempts INTEGER NOT NULL DEFAULT 0,"
-	"  refused INTEGER NOT NULL DEFAULT 0,"
-	"  last_success INTEGER NOT NULL DEFAULT 0,"
-	"  period_start INTEGER NOT NULL DEFAULT 0,"
-	"  period_fails INTEGER NOT NULL DEFAULT 0,"
-	"  lock_refused INTEGER NOT NULL DEFAULT 0"
-	") WITHOUT ROWID",
+	TALLY_TABLE("code_tally") ";" ADD_LOCK_REFUSED("code_tally"),
 };
 static const char *const lockout_user_tables[] = { "tally", "code_tally" };
 

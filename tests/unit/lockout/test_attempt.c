@@ -84,6 +84,19 @@ static enum lock_verdict fail_once(struct store *st, int64_t now, const char *ev
 	return v;
 }
 
+/* deny - 1 failures, then begin (not commit) the attempt that reaches
+ * `deny` and locks; returns its number. */
+static int64_t begin_locking_attempt(struct store *st, struct attempt *a)
+{
+	for (unsigned i = 1; i < policy.deny; i++)
+		fail_once(st, NOW + i, NULL);
+	int64_t seq = 0;
+	assert_int_equal(attempt_begin(a, st, &policy, &logc, "alice", NOW + 10), ST_OK);
+	assert_int_equal(attempt_count(a, &seq), LOCK_ALLOW);
+	assert_true(a->locked_now);
+	return seq;
+}
+
 static void count_commits_the_tally(void **state)
 {
 	struct store *st = *state;
@@ -160,12 +173,8 @@ static void refusals_of_one_lock_are_one_record(void **state)
 static void success_ends_the_count(void **state)
 {
 	struct store *st = *state;
-	for (unsigned i = 1; i < policy.deny; i++)
-		fail_once(st, NOW + i, NULL);
 	struct attempt a;
-	int64_t seq = 0;
-	assert_int_equal(attempt_begin(&a, st, &policy, &logc, "alice", NOW + 10), ST_OK);
-	assert_int_equal(attempt_count(&a, &seq), LOCK_ALLOW);   /* reaches deny: locks */
+	int64_t seq = begin_locking_attempt(st, &a);
 	assert_int_equal(attempt_commit(&a, NULL, NULL), ST_OK);
 	for (int i = 0; i < 3; i++)
 		fail_once(st, NOW + 11, "deny-locked");
@@ -206,13 +215,8 @@ static void success_clears_the_attempt(void **state)
 static void lifted_lock_is_not_recorded(void **state)
 {
 	struct store *st = *state;
-	for (unsigned i = 1; i < policy.deny; i++)
-		fail_once(st, NOW + i, NULL);
 	struct attempt a;
-	int64_t seq = 0;
-	assert_int_equal(attempt_begin(&a, st, &policy, &logc, "alice", NOW + 10), ST_OK);
-	assert_int_equal(attempt_count(&a, &seq), LOCK_ALLOW);
-	assert_true(a.locked_now);
+	int64_t seq = begin_locking_attempt(st, &a);
 	assert_int_equal(attempt_succeed(&a, seq), LOCK_ALLOW);
 	assert_int_equal(attempt_commit(&a, "success", "%s", "otp: code accepted"), ST_OK);
 	struct records rs = records_of(st);
