@@ -20,11 +20,22 @@ static void policy_for(const struct cli *cli, const char *user, struct lock_poli
 	lock_policy_from_conf(p, &cli->cfg, root, admin);
 }
 
+/* Until when the second factor of an exempt account is locked; 0 if not
+ * (CODE NULL: not read). */
+static int64_t code_locked_until(const struct lock_policy *p, const struct tally *code, int64_t now)
+{
+	struct lock_policy cp = *p;
+	cp.exempt = false;
+	return p->exempt && code && lockout_is_locked(&cp, code, now) ? code->locked_until : 0;
+}
+
 static void print_status(const struct cli *cli, const char *user, const struct tally *t,
-			 int64_t now, bool *first)
+			 const struct tally *code, int64_t now, bool *first)
 {
 	struct lock_policy p;
 	policy_for(cli, user, &p);
+	int64_t code_until = code_locked_until(&p, code, now);
+	char b3[32];
 	bool locked = lockout_is_locked(&p, t, now);
 	unsigned fails = lockout_recent_failures(&p, t, now);
 	char b1[32], b2[32];
@@ -55,7 +66,15 @@ static void print_status(const struct cli *cli, const char *user, const struct t
 			json_str(stdout, why);
 		else
 			fputs("null", stdout);
-		fputs(p.exempt ? ",\"exempt\":true}" : ",\"exempt\":false}", stdout);
+		fputs(p.exempt ? ",\"exempt\":true" : ",\"exempt\":false", stdout);
+		if (code) {
+			fputs(",\"second_factor_locked_until\":", stdout);
+			if (code_until)
+				json_str(stdout, fmt_time(code_until, b3, sizeof(b3)));
+			else
+				fputs("null", stdout);
+		}
+		fputs("}", stdout);
 	} else {
 		printf("%-20s %-8s failures=%u/%u locked_until=%s lock_level=%u attempts=%" PRId64
 		       " refused=%" PRId64 " last_success=%s%s%s\n",
@@ -64,6 +83,9 @@ static void print_status(const struct cli *cli, const char *user, const struct t
 		       locked ? " reason=" : "", locked ? why : "");
 		if (p.exempt && fails >= p.deny)
 			printf("%-20s (root/admin_group: exempt unless even_deny_root)\n", "");
+		if (code_until)
+			printf("%-20s second factor locked until %s (too many wrong codes; the "
+			       "account is not locked)\n", "", fmt_time(code_until, b3, sizeof(b3)));
 	}
 	*first = false;
 }
@@ -82,7 +104,7 @@ static int show_interesting(const char *user, const struct tally *t, void *vctx)
 	policy_for(a->cli, user, &p);
 	if (!lockout_is_locked(&p, t, a->now) && lockout_recent_failures(&p, t, a->now) == 0)
 		return 0;
-	print_status(a->cli, user, t, a->now, &a->first);
+	print_status(a->cli, user, t, NULL, a->now, &a->first);
 	a->shown++;
 	return 0;
 }
@@ -118,13 +140,15 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	int64_t now = time(NULL);
 	bool first = true;
 	if (user) {
-		struct tally t;
+		struct tally t, code;
 		enum store_status s = store_tally_get(st, user, &t);
+		if (s == ST_OK || s == ST_NOTFOUND)
+			s = store_code_tally_get(st, user, &code);
 		if (s != ST_OK && s != ST_NOTFOUND) {
 			cli_err("%s", store_error(st));
 			return EXIT_STORE;
 		}
-		print_status(cli, user, &t, now, &first);
+		print_status(cli, user, &t, &code, now, &first);
 		if (cli->json)
 			fputc('\n', stdout);
 		return EXIT_OK;

@@ -11,7 +11,7 @@ sql() { sqlite3 "$tmp/state/state.db" "$1"; }
 now=$(date +%s)
 C=(--conf "$conf")
 
-plan 53
+plan 55
 expect_exit 4 "status before init fails with store error" -- "$ctl" "${C[@]}" status alice
 has err "sosafectl init" "the error says to run sosafectl init"
 expect_exit 0 "init creates the store" -- "$ctl" "${C[@]}" init
@@ -58,6 +58,8 @@ sql "INSERT INTO tally(user, locked_until, refused, lock_refused) VALUES ('carol
 expect_exit 0 "unlock after 5 refused attempts" -- "$ctl" "${C[@]}" unlock carol
 # an exempt account's second factor has a lock of its own: unlock clears it too
 sql "INSERT INTO code_tally(user, locked_until, refused, lock_refused) VALUES ('root', $now+600, 2, 2)"
+expect_exit 0 "status of root with a locked second factor" -- "$ctl" "${C[@]}" status root
+has out "second factor locked until .*the account is not locked" "status shows the second factor's lock"
 expect_exit 0 "unlock of a locked second factor" -- "$ctl" "${C[@]}" unlock root
 t "the second-factor tally is cleared" "$(sql "SELECT count(*) FROM code_tally WHERE user = 'root'")" 0
 expect_exit 0 "audit export" -- "$ctl" "${C[@]}" audit export
