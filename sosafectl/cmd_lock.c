@@ -9,6 +9,7 @@
 #include "base/accounts.h"
 #include "action.h"
 #include "cli.h"
+#include "lockout/attempt.h"
 #include "lockout/lockout.h"
 #include "store/lockout_store.h"
 
@@ -19,11 +20,22 @@ static void policy_for(const struct cli *cli, const char *user, struct lock_poli
 	lock_policy_from_conf(p, &cli->cfg, root, admin);
 }
 
+/* Until when the second factor of an exempt account is locked; 0 if not
+ * (CODE NULL: not read). */
+static int64_t code_locked_until(const struct lock_policy *p, const struct tally *code, int64_t now)
+{
+	struct lock_policy cp = *p;
+	cp.exempt = false;
+	return p->exempt && code && lockout_is_locked(&cp, code, now) ? code->locked_until : 0;
+}
+
 static void print_status(const struct cli *cli, const char *user, const struct tally *t,
-			 int64_t now, bool *first)
+			 const struct tally *code, int64_t now, bool *first)
 {
 	struct lock_policy p;
 	policy_for(cli, user, &p);
+	int64_t code_until = code_locked_until(&p, code, now);
+	char b3[32];
 	bool locked = lockout_is_locked(&p, t, now);
 	unsigned fails = lockout_recent_failures(&p, t, now);
 	char b1[32], b2[32];
@@ -54,7 +66,15 @@ static void print_status(const struct cli *cli, const char *user, const struct t
 			json_str(stdout, why);
 		else
 			fputs("null", stdout);
-		fputs(p.exempt ? ",\"exempt\":true}" : ",\"exempt\":false}", stdout);
+		fputs(p.exempt ? ",\"exempt\":true" : ",\"exempt\":false", stdout);
+		if (code) {
+			fputs(",\"second_factor_locked_until\":", stdout);
+			if (code_until)
+				json_str(stdout, fmt_time(code_until, b3, sizeof(b3)));
+			else
+				fputs("null", stdout);
+		}
+		fputs("}", stdout);
 	} else {
 		printf("%-20s %-8s failures=%u/%u locked_until=%s lock_level=%u attempts=%" PRId64
 		       " refused=%" PRId64 " last_success=%s%s%s\n",
@@ -63,6 +83,9 @@ static void print_status(const struct cli *cli, const char *user, const struct t
 		       locked ? " reason=" : "", locked ? why : "");
 		if (p.exempt && fails >= p.deny)
 			printf("%-20s (root/admin_group: exempt unless even_deny_root)\n", "");
+		if (code_until)
+			printf("%-20s second factor locked until %s (too many wrong codes; the "
+			       "account is not locked)\n", "", fmt_time(code_until, b3, sizeof(b3)));
 	}
 	*first = false;
 }
@@ -81,7 +104,7 @@ static int show_interesting(const char *user, const struct tally *t, void *vctx)
 	policy_for(a->cli, user, &p);
 	if (!lockout_is_locked(&p, t, a->now) && lockout_recent_failures(&p, t, a->now) == 0)
 		return 0;
-	print_status(a->cli, user, t, a->now, &a->first);
+	print_status(a->cli, user, t, NULL, a->now, &a->first);
 	a->shown++;
 	return 0;
 }
@@ -117,13 +140,15 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	int64_t now = time(NULL);
 	bool first = true;
 	if (user) {
-		struct tally t;
+		struct tally t, code;
 		enum store_status s = store_tally_get(st, user, &t);
+		if (s == ST_OK || s == ST_NOTFOUND)
+			s = store_code_tally_get(st, user, &code);
 		if (s != ST_OK && s != ST_NOTFOUND) {
 			cli_err("%s", store_error(st));
 			return EXIT_STORE;
 		}
-		print_status(cli, user, &t, now, &first);
+		print_status(cli, user, &t, &code, now, &first);
 		if (cli->json)
 			fputc('\n', stdout);
 		return EXIT_OK;
@@ -143,18 +168,38 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* Clear USER's tally; ST_NOTFOUND if there is none. */
+/* Clear USER's tally and second-factor tally (accounts the lockout never
+ * locks: their codes are limited on their own); ST_NOTFOUND if neither
+ * exists. */
 static enum store_status clear_tally(struct store *st, struct action *a)
 {
 	bool *was_locked = a->ctx;
-	struct tally t;
-	enum store_status s = store_tally_get(st, a->user, &t);
-	if (s != ST_OK)   /* T is not filled in: do not read it */
+	struct tally t, code;
+	enum store_status s = store_tally_get(st, a->user, &t);   /* T, CODE zeroed if missing */
+	if (s != ST_OK && s != ST_NOTFOUND)
 		return s;
-	*was_locked = t.locked_until != 0;
+	enum store_status cs = store_code_tally_get(st, a->user, &code);
+	if (cs != ST_OK && cs != ST_NOTFOUND)
+		return cs;
+	if (s == ST_NOTFOUND && cs == ST_NOTFOUND)
+		return ST_NOTFOUND;
+	*was_locked = t.locked_until != 0 || code.locked_until != 0;
+	/* refusals after the lock's first have no record of their own */
+	int64_t unrecorded = attempt_refusals_unrecorded(&t);
+	char what[128];
+	if (unrecorded)
+		snprintf(what, sizeof(what), "was locked; %lld attempts refused during the lock",
+			 (long long)unrecorded + 1);
+	else
+		snprintf(what, sizeof(what), "%s", t.locked_until ? "was locked" : "was not locked");
+	snprintf(a->detail, sizeof(a->detail), "%s%s", what,
+		 code.locked_until ? "; second factor was locked" : "");
 	lockout_clear(&t);
-	snprintf(a->detail, sizeof(a->detail), "%s", *was_locked ? "was locked" : "was not locked");
-	return store_tally_put(st, a->user, &t);
+	if (s == ST_OK)
+		s = store_tally_put(st, a->user, &t);
+	if (s == ST_OK || s == ST_NOTFOUND)
+		s = cs == ST_OK ? store_code_tally_delete(st, a->user) : ST_OK;
+	return s;
 }
 
 int cmd_unlock(struct cli *cli, int argc, char **argv)

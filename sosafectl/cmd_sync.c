@@ -145,12 +145,14 @@ static bool grouped(const struct sync_change *c, bool group_new)
 	return group_new && !strcmp(c->what, "new");
 }
 
-/* Calls FN with each line of grouped new users ("name(uid) name(uid) ..."),
- * the number listed so far and the total. */
-static int foreach_new_group(const struct sync_result *r,
+/* Calls FN with each line of grouped new users ("name(uid) name(uid) ...";
+ * with pseudonyms, "pn:... pn:..." without uids), the number listed so far
+ * and the total. */
+static int foreach_new_group(const struct log_ctx *lc, const struct sync_result *r,
 			     int (*fn)(const char *line, size_t done, size_t total, void *ctx),
 			     void *ctx)
 {
+	bool hide = audit_hides_names(lc);
 	size_t total = 0;
 	for (size_t i = 0; i < r->nchanges; i++)
 		total += !strcmp(r->changes[i].what, "new");
@@ -169,9 +171,15 @@ static int foreach_new_group(const struct sync_result *r,
 		if (!c)
 			break;
 		char shown[80];
-		name_for_log(c->user, shown, sizeof(shown));
-		int w = snprintf(line + len, sizeof(line) - len, "%s%s(%lld)", len ? " " : "", shown,
-				 c->uid);
+		int w;
+		if (hide) {
+			w = snprintf(line + len, sizeof(line) - len, "%s%s", len ? " " : "",
+				     audit_name_shown(lc, c->user, shown, sizeof(shown)));
+		} else {
+			name_for_log(c->user, shown, sizeof(shown));
+			w = snprintf(line + len, sizeof(line) - len, "%s%s(%lld)", len ? " " : "", shown,
+				     c->uid);
+		}
 		if (w > 0 && (size_t)w < sizeof(line) - len)
 			len += (size_t)w;
 		in_line++;
@@ -200,6 +208,23 @@ static int audit_group(const char *line, size_t done, size_t total, void *vctx)
 				done, total, line);
 }
 
+/* The text of change C for its syslog line and audit record. With
+ * pseudonyms the user field alone says who (pseudonymised): no uid, and a
+ * rename names the old name by its pseudonym, without the stable id. */
+static void change_detail(const struct cli *cli, const struct sync_change *c, const char *cmd,
+			  char *buf, size_t len)
+{
+	char shown[AUDIT_PSEUDO_LEN];
+	if (!audit_hides_names(&cli->log))
+		snprintf(buf, len, "%s: uid %lld; %s", cmd, c->uid, c->why);
+	else if (c->from)
+		snprintf(buf, len, "%s: renamed from %s; %s", cmd,
+			 audit_name_shown(&cli->log, c->from, shown, sizeof(shown)),
+			 c->why_anon ? c->why_anon : "");
+	else
+		snprintf(buf, len, "%s: %s", cmd, c->why_anon ? c->why_anon : c->why);
+}
+
 static void log_changes(struct cli *cli, const struct sync_result *r, const char *cmd)
 {
 	bool group_new = group_new_users(r);
@@ -207,14 +232,15 @@ static void log_changes(struct cli *cli, const struct sync_result *r, const char
 		const struct sync_change *c = &r->changes[i];
 		if (grouped(c, group_new))
 			continue;
+		char detail[512];
+		change_detail(cli, c, cmd, detail, sizeof(detail));
 		cli->log.user = c->user;
-		log_event(LOG_NOTICE, &cli->log, c->what, "%s: uid %lld; %s (by %s)", cmd, c->uid,
-			  c->why, cli->admin);
+		log_event(LOG_NOTICE, &cli->log, c->what, "%s (by %s)", detail, cli->admin);
 	}
 	cli->log.user = NULL;
 	struct group_log g = { cli, cmd, NULL };
 	if (group_new)
-		foreach_new_group(r, log_group, &g);
+		foreach_new_group(&cli->log, r, log_group, &g);
 }
 
 struct audit_hook {
@@ -235,17 +261,29 @@ static int audit_in_tx(struct store *st, const struct sync_result *r, void *vctx
 		const struct sync_change *c = &r->changes[i];
 		if (grouped(c, group_new))
 			continue;
-		if (action_audit(h->cli, st, c->user, c->what, "%s: uid %lld; %s", h->cmd, c->uid, c->why))
+		char detail[512];
+		change_detail(h->cli, c, h->cmd, detail, sizeof(detail));
+		if (action_audit(h->cli, st, c->user, c->what, "%s", detail))
 			return -1;
 	}
 	struct group_log g = { h->cli, h->cmd, st };
-	if (group_new && foreach_new_group(r, audit_group, &g))
+	if (group_new && foreach_new_group(&h->cli->log, r, audit_group, &g))
 		return -1;
 	if (!strcmp(h->cmd, "sync") &&
 	    action_audit(h->cli, st, NULL, "sync", "%zu active, %zu deactivated, %zu change(s)",
 			     r->active, r->deactivated, r->nchanges))
 		return -1;
 	return 0;
+}
+
+/* Why a sync was refused, for syslog and the audit trail: an export's
+ * errors name users and uids, so with pseudonyms only the terminal has them. */
+static const char *refusal_logged(const struct cli *cli, const char *err)
+{
+	return audit_hides_names(&cli->log)
+		       ? "export refused; the reason names users, shown on the terminal only "
+			 "(log_identity = pseudonym)"
+		       : err;
 }
 
 int cmd_sync(struct cli *cli, int argc, char **argv)
@@ -272,7 +310,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	if (c.from) {
 		if (directory_parse_file(c.from, &d, &e)) {
 			cli_err("export refused, snapshot unchanged: %s", err);
-			log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
+			log_event(LOG_ERR, &cli->log, "sync-refused", "%s", refusal_logged(cli, err));
 			return EXIT_FAIL;
 		}
 	} else {
@@ -285,7 +323,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		bool progress = !c.quiet && !cli->json && isatty(STDERR_FILENO);
 		if (ldap_pull(&cli->cfg, &d, &info, progress, &e)) {
 			cli_err("directory pull failed, snapshot unchanged: %s", err);
-			log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
+			log_event(LOG_ERR, &cli->log, "sync-refused", "%s", refusal_logged(cli, err));
 			return EXIT_FAIL;
 		}
 		if (info.insecure) {
@@ -327,8 +365,8 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	directory_free(&d);
 	if (rc) {
 		cli_err("sync refused, snapshot unchanged: %s", err);
-		log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
-		action_record_after(cli, NULL, "sync-refused", "%s", err);
+		log_event(LOG_ERR, &cli->log, "sync-refused", "%s", refusal_logged(cli, err));
+		action_record_after(cli, NULL, "sync-refused", "%s", refusal_logged(cli, err));
 		sync_result_free(&r);
 		return EXIT_FAIL;
 	}

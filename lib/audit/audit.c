@@ -191,6 +191,20 @@ void audit_identity_init(struct audit_identity *id, const struct sosafe_config *
 	id->have_key = audit_key_load(cfg->state_dir, true, id->key, NULL) == 0;
 }
 
+bool audit_hides_names(const struct log_ctx *ctx)
+{
+	return ctx && ctx->identity && ctx->identity->pseudonym;
+}
+
+const char *audit_name_shown(const struct log_ctx *ctx, const char *name, char *buf, size_t len)
+{
+	if (!audit_hides_names(ctx) || !name || !*name)
+		return name ? name : "";
+	if (!ctx->identity->shown)
+		return AUDIT_PSEUDO_PREFIX "unavailable";
+	return ctx->identity->shown(ctx->identity, name, buf, len);
+}
+
 void audit_identity_wipe(struct audit_identity *id)
 {
 	explicit_bzero(id, sizeof(*id));
@@ -209,19 +223,30 @@ int audit_state_dir(struct store *st, char *dir, size_t len)
 	return 0;
 }
 
+/* *LOST: the head is missing although records were written (the trail was
+ * deleted). The new chain goes on numbering after them, from a zero MAC, so
+ * that audit verify reports the gap instead of an intact trail. */
 static int append_record(struct store *st, const unsigned char key[AUDIT_KEY_LEN],
-			 struct audit_record *r, struct sosafe_err *e)
+			 struct audit_record *r, long long *lost, struct sosafe_err *e)
 {
 	struct audit_head hd;
+	long long mark = 0;
+	*lost = 0;
 	enum store_status s = audit_head_get(st, &hd);
 	if (s != ST_OK && s != ST_NOTFOUND) {
 		err_set(e, "cannot read audit head: %s",
 			s == ST_CORRUPT ? "damaged" : store_cause(st));
 		return -1;
 	}
-	if (s == ST_NOTFOUND) {   /* first record ever */
-		hd.first_seq = 1;
-		hd.last_seq = 0;
+	if (s == ST_NOTFOUND) {   /* first record ever, or the trail was deleted */
+		enum store_status m = audit_mark_get(st, &mark);
+		if (m != ST_OK && m != ST_NOTFOUND) {
+			err_set(e, "cannot read the audit mark: %s", store_cause(st));
+			return -1;
+		}
+		hd.first_seq = mark + 1;
+		hd.last_seq = mark;
+		*lost = mark;
 	} else {
 		unsigned char want[AUDIT_MAC_LEN];
 		audit_head_mac(key, &hd, want);
@@ -241,7 +266,7 @@ static int append_record(struct store *st, const unsigned char key[AUDIT_KEY_LEN
 	hd.last_seq = r->seq;
 	memcpy(hd.last_mac, mac, AUDIT_MAC_LEN);
 	audit_head_mac(key, &hd, hd.mac);
-	if (audit_head_put(st, &hd) != ST_OK) {
+	if (audit_head_put(st, &hd) != ST_OK || audit_mark_put(st, r->seq) != ST_OK) {
 		err_set(e, "cannot write audit head: %s", store_cause(st));
 		return -1;
 	}
@@ -275,8 +300,14 @@ static int vappend(struct store *st, const struct log_ctx *ctx, const char *even
 			.rhost = ctx && ctx->rhost ? ctx->rhost : "",
 			.actor = actor ? actor : "", .detail = detail,
 		};
-		ret = append_record(st, key, &r, &err);
+		long long lost = 0;
+		ret = append_record(st, key, &r, &lost, &err);
 		explicit_bzero(key, sizeof(key));
+		if (ret == 0 && lost)
+			log_event(LOG_CRIT, ctx, "audit-damaged",
+				  "audit trail missing although %lld records were written (deleted); "
+				  "new records continue at %lld; run: sosafectl audit verify",
+				  lost, r.seq);
 	}
 	if (ret)
 		log_event(LOG_CRIT, ctx, "audit-error", "audit record for '%s' not written, "

@@ -58,6 +58,14 @@ struct audit_identity {
  * key from CFG's state_dir. Call audit_identity_wipe() when done. */
 void audit_identity_init(struct audit_identity *id, const struct sosafe_config *cfg);
 
+/* With CTX's log_identity = pseudonym, no name, uid or stable id may appear
+ * in a line's or record's text, only in its user field (pseudonymised). */
+bool audit_hides_names(const struct log_ctx *ctx);
+
+/* NAME as CTX names users: NAME itself, or its pseudonym written into BUF
+ * (LEN >= AUDIT_PSEUDO_LEN), for a second name in a detail text. */
+const char *audit_name_shown(const struct log_ctx *ctx, const char *name, char *buf, size_t len);
+
 /* Forget ID, key included (explicit_bzero). */
 void audit_identity_wipe(struct audit_identity *id);
 #define _cleanup_identity_ __attribute__((cleanup(audit_identity_wipe)))

@@ -67,12 +67,50 @@ static int first_record(const struct audit_record *r, const void *mac, size_t ma
 	return 1;
 }
 
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	unsigned char acc = 0;
+	for (size_t i = 0; i < n; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+/* The chain itself is intact: do its ends agree with the mark, the highest
+ * seq ever written? 0 if so, 1 (WHY, BAD_SEQ) if records were taken away
+ * with their head (a chain restarted after a deletion, or an older head put
+ * back). */
+static int check_mark(const struct audit_head *hd, long long mark, long long *bad_seq,
+		      struct sosafe_err *why)
+{
+	/* Only the first chain starts from a zero MAC, at seq 1; a prune's
+	 * checkpoint keeps the MAC of the last record it removed. */
+	if (hd->first_seq > 1 && all_zero(hd->first_prev, AUDIT_MAC_LEN)) {
+		*bad_seq = 1;
+		err_set(why, "records 1..%lld missing: the trail was deleted and started again",
+			hd->first_seq - 1);
+		return 1;
+	}
+	if (mark > hd->last_seq) {
+		*bad_seq = hd->last_seq + 1;
+		err_set(why, "records %lld..%lld missing (deleted at the end with the head)",
+			hd->last_seq + 1, mark);
+		return 1;
+	}
+	return 0;
+}
+
 int audit_verify(struct store *st, const unsigned char key[AUDIT_KEY_LEN], long *count,
 		 long long *bad_seq, struct sosafe_err *why)
 {
 	struct audit_head hd;
+	long long mark = 0;
 	*count = 0;
 	*bad_seq = 0;
+	enum store_status m = audit_mark_get(st, &mark);
+	if (m != ST_OK && m != ST_NOTFOUND) {
+		err_set(why, "cannot read the audit trail: %s", store_cause(st));
+		return -1;
+	}
 	enum store_status s = audit_head_get(st, &hd);
 	if (s == ST_CORRUPT) {
 		err_set(why, "audit head damaged");
@@ -91,6 +129,12 @@ int audit_verify(struct store *st, const unsigned char key[AUDIT_KEY_LEN], long 
 		if (first.found) {
 			*bad_seq = first.seq;
 			err_set(why, "audit head missing (deleted) but records exist");
+			return 1;
+		}
+		if (mark > 0) {
+			*bad_seq = 1;
+			err_set(why, "audit trail deleted: %lld records were written, none is left",
+				mark);
 			return 1;
 		}
 		err_set(why, "audit trail empty");
@@ -116,6 +160,8 @@ int audit_verify(struct store *st, const unsigned char key[AUDIT_KEY_LEN], long 
 			w.expect <= hd.last_seq ? w.expect : hd.last_seq, hd.last_seq);
 		w.ret = 1;
 	}
+	if (w.ret == 0)
+		w.ret = check_mark(&hd, mark, bad_seq, why);
 	if (w.ret == 0)
 		err_set(why, "%ld records intact (seq %lld..%lld)", *count, hd.first_seq,
 			hd.last_seq);

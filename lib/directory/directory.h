@@ -94,8 +94,13 @@ struct sync_opts {
 struct sync_change {
 	char *user;
 	long long uid;
-	const char *what;           /* "new", "deactivated", "reactivated", "purged" */
+	const char *what;           /* "new", "deactivated", "reactivated", "purged", "renamed" */
 	char *why;
+	/* renamed: the old name, and WHY without any name or stable id (for
+	 * lines under log_identity = pseudonym); NULL for other changes, whose
+	 * WHY names nobody */
+	char *from;
+	char *why_anon;
 };
 
 struct sync_result {

@@ -42,6 +42,9 @@ void export_index_free(struct export_index *x);
 /* Append one change; -1 + E when out of memory. */
 int sync_note(struct sync_result *r, const char *user, long long uid, const char *what,
 	      const char *why, struct sosafe_err *e);
+/* Append the rename of FROM to USER (same stable EXT_ID, ROWS records moved). */
+int sync_note_rename(struct sync_result *r, const char *user, long long uid, const char *from,
+		     const char *ext_id, long rows, struct sosafe_err *e);
 
 /* ---- uid_alloc.c -------------------------------------------------------- */
 

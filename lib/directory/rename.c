@@ -75,10 +75,7 @@ static int try_rename(struct store *st, struct rename *r, struct sync_result *re
 	long rows = 0;
 	if (dir_user_rename(st, r->from, r->u->name, &rows) != ST_OK)
 		return err_set(e, "%s", store_error(st));
-	char why[512];
-	snprintf(why, sizeof(why), "renamed from '%s' (same stable id %s); %ld record(s) moved",
-		 r->from, r->u->ext_id, rows);
-	if (sync_note(res, r->u->name, r->uid, "renamed", why, e))
+	if (sync_note_rename(res, r->u->name, r->uid, r->from, r->u->ext_id, rows, e))
 		return -1;
 	r->u = NULL;
 	return 1;

@@ -41,6 +41,7 @@ void lockout_expire(struct tally *t, int64_t now)
 		t->locked_until = 0;
 		t->nfails = 0;
 		t->reset_seq = t->attempts;
+		t->lock_refused = 0;
 	}
 }
 
@@ -108,6 +109,7 @@ enum lock_verdict lockout_begin(const struct lock_policy *p, struct tally *t, in
 	lockout_expire(t, now);
 	if (lockout_is_locked(p, t, now)) {
 		t->refused++;
+		t->lock_refused++;
 		return LOCK_DENY_LOCKED;
 	}
 	prune(p, t, now);
@@ -147,6 +149,7 @@ enum lock_verdict lockout_success(const struct lock_policy *p, struct tally *t, 
 	bool counted = seq > t->reset_seq && seq <= t->attempts;
 	if (!counted && lockout_is_locked(p, t, now)) {
 		t->refused++;
+		t->lock_refused++;
 		return LOCK_DENY_LOCKED;
 	}
 	if (counted && t->period_fails > 0)
@@ -155,6 +158,7 @@ enum lock_verdict lockout_success(const struct lock_policy *p, struct tally *t, 
 	 * succeeded stay "counted" (they passed preauth within the budget), so
 	 * parallel logins of one user are not refused by each other's locks. */
 	t->locked_until = 0;
+	t->lock_refused = 0;
 	t->nfails = 0;
 	t->lock_level = 0;
 	t->last_success = now;
@@ -165,6 +169,7 @@ void lockout_clear(struct tally *t)
 {
 	t->nfails = 0;
 	t->locked_until = 0;
+	t->lock_refused = 0;
 	t->lock_level = 0;
 	t->reset_seq = t->attempts;
 }

@@ -34,6 +34,7 @@ struct tally {
 	int64_t last_lock;     /* when the last lock started */
 	int64_t attempts;      /* attempts ever counted (also the attempt number) */
 	int64_t refused;       /* attempts refused because the account was locked */
+	int64_t lock_refused;  /* of those, refused during the lock in force (0 once it ends) */
 	int64_t last_success;  /* time of the last full success, 0 = never */
 	int64_t period_start;  /* start of the long-term window (escalation_period) */
 	int64_t period_fails;  /* failures counted in that window */
@@ -59,7 +60,8 @@ enum lock_verdict {
 void lock_policy_from_conf(struct lock_policy *p, const struct sosafe_config *cfg, bool is_root,
 			   bool is_admin);
 
-/* Lift a lock whose time has passed (called by every operation first). */
+/* Lift a lock whose time has passed (called by every operation first).
+ * Ending a lock (expiry, success, lockout_clear) sets lock_refused to 0. */
 void lockout_expire(struct tally *t, int64_t now);
 
 /* Start of an authentication attempt. Counts it as a failure unless the

@@ -167,6 +167,28 @@ static enum store_status check_answer(struct otp_decision *d, const struct otp_a
 	return decide_totp(d, &r, ans, now, ok);
 }
 
+/* An exempt account's code path: count this code in its own tally and
+ * refuse it unchecked while that tally's lock stands (attempt.h). */
+static enum store_status count_code(struct otp_decision *d, struct attempt *a, int64_t *code_seq)
+{
+	enum lock_verdict v = LOCK_ALLOW;
+	enum store_status s = attempt_count_code(a, &v, code_seq);
+	if (s == ST_OK && v == LOCK_DENY_LOCKED) {
+		d->code_locked = true;
+		d->reason = "second factor locked after too many wrong codes (the account is not)";
+	}
+	return s;
+}
+
+static void log_code_lock(const struct otp_decision *d, const struct attempt *a, int64_t now)
+{
+	if (a->code_locked_now && a->code.locked_until > now)
+		log_event(LOG_WARNING, d->log, "lock",
+			  "second factor: %u wrong codes within %u s; codes are refused for %lld s, "
+			  "the account stays usable", a->code.nfails, a->code_policy.fail_interval,
+			  (long long)(a->code.locked_until - now));
+}
+
 enum store_status otp_decide(struct otp_decision *d, const struct otp_answer *ans, int64_t now)
 {
 	struct attempt a;
@@ -185,25 +207,31 @@ enum store_status otp_decide(struct otp_decision *d, const struct otp_answer *an
 		d->locked_now = a.locked_now;
 		d->counted_tally = a.tally;
 	}
-	if (d->outcome != OTP_DENY_LOCKED) {
+	int64_t code_seq = 0;
+	if (d->outcome != OTP_DENY_LOCKED && d->policy->exempt)
+		s = count_code(d, &a, &code_seq);
+	if (s == ST_OK && d->outcome != OTP_DENY_LOCKED && !d->code_locked)
 		s = check_answer(d, ans, now, &ok);
-		if (s != ST_OK) {
-			attempt_abort(&a);
-			d->tally = a.tally;
-			return s;
-		}
+	if (s != ST_OK) {
+		attempt_abort(&a);
+		d->tally = a.tally;
+		return s;
 	}
+	if (ok)
+		attempt_succeed_code(&a, code_seq);
 	if (ok && d->keep_counted)
 		d->outcome = OTP_ACCEPTED_COUNTED;
 	else if (ok)
 		d->outcome = attempt_succeed(&a, d->seq) == LOCK_ALLOW ? OTP_ACCEPTED
 								       : OTP_RIGHT_BUT_LOCKED;
 	bool accepted = d->outcome == OTP_ACCEPTED || d->outcome == OTP_ACCEPTED_COUNTED;
-	bool denied = d->outcome == OTP_DENY_LOCKED;
+	bool denied = d->outcome == OTP_DENY_LOCKED || d->code_locked;
 	s = attempt_commit(&a, accepted ? "success" : denied ? "deny-locked" : "fail", "otp: %s",
-			   denied ? "account locked" : d->reason);
+			   d->outcome == OTP_DENY_LOCKED ? "account locked" : d->reason);
 	d->audit_failed = a.audit_failed;
 	d->tally = a.tally;
+	if (s == ST_OK)
+		log_code_lock(d, &a, now);
 	return s;
 }
 

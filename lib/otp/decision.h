@@ -12,7 +12,10 @@
  *      attempt unless preauth did (refuse if locked), check the code
  *      against the last accepted step (replay: only forward), or consume
  *      the recovery code if its hash is still unused, apply the no_secret
- *      policy, clear the attempt on success, write the audit records.
+ *      policy, clear the attempt on success, write the audit records. An
+ *      account the lockout never locks (root without even_deny_root) has
+ *      its codes counted all the same, and too many wrong ones lock its
+ *      second factor for the account's unlock time (code_locked).
  *
  * THREAD SAFETY: a decision belongs to one thread, like its store handle. */
 #ifndef SOSAFE_OTP_DECISION_H
@@ -62,6 +65,9 @@ struct otp_decision {
 	unsigned recovery_left;
 	bool audit_failed;             /* the store error came from the audit record */
 	bool locked_now;               /* counting this attempt set a lock */
+	/* An exempt account's second factor is locked (too many wrong codes,
+	 * attempt_count_code): refused unchecked, outcome OTP_REFUSED. */
+	bool code_locked;
 	struct tally counted_tally;    /* the tally right after counting (for the lock line) */
 	struct tally tally;            /* the user's tally after the decision */
 

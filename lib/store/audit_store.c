@@ -33,6 +33,9 @@ static const char *const audit_steps[] = {
 	"  time INTEGER NOT NULL,"
 	"  reviewer TEXT NOT NULL"
 	") WITHOUT ROWID",
+	/* 2: the high-water mark of the chain, outside its rows (stores that
+	 * already hold records start from their head) */
+	"INSERT OR IGNORE INTO meta (key, value) SELECT '" AUDIT_MARK_KEY "', last_seq FROM audit_head",
 };
 /* The audit table is deliberately not per-user: purge must not break the
  * chain (with log_identity = pseudonym it holds no names anyway). */
@@ -95,4 +98,19 @@ enum store_status audit_record_put(struct store *st, const struct audit_record *
 		       SQL_TEXT(or_empty(r->service)), SQL_TEXT(or_empty(r->rhost)),
 		       SQL_TEXT(or_empty(r->actor)), SQL_TEXT(or_empty(r->detail)),
 		       SQL_BLOB(mac, AUDIT_MAC_LEN));
+}
+
+enum store_status audit_mark_get(struct store *st, long long *last_seq)
+{
+	int64_t v = 0;
+	enum store_status s = sql_int(st, "cannot read", &v, "SELECT value FROM meta WHERE key = ?",
+				      SQL_TEXT(AUDIT_MARK_KEY));
+	*last_seq = s == ST_OK ? v : 0;
+	return s;
+}
+
+enum store_status audit_mark_put(struct store *st, long long last_seq)
+{
+	return sql_run(st, "cannot write", NULL, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+		       SQL_TEXT(AUDIT_MARK_KEY), SQL_INT(last_seq));
 }

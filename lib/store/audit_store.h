@@ -22,6 +22,14 @@ struct audit_head {
 enum store_status audit_head_get(struct store *st, struct audit_head *hd);
 enum store_status audit_head_put(struct store *st, const struct audit_head *hd);
 
+/* The highest seq ever written, kept in the store's meta table apart from
+ * the records and their head: deleting the whole trail (or its newest
+ * records with an older head) cannot also take back the fact that records
+ * were written. ST_NOTFOUND (*LAST_SEQ 0): no record was ever written. */
+#define AUDIT_MARK_KEY "audit.last_seq"
+enum store_status audit_mark_get(struct store *st, long long *last_seq);
+enum store_status audit_mark_put(struct store *st, long long last_seq);
+
 /* Add record R (R->seq set) with its MAC. */
 enum store_status audit_record_put(struct store *st, const struct audit_record *r,
 				   const unsigned char mac[AUDIT_MAC_LEN]);

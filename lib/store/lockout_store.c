@@ -11,23 +11,34 @@
 #include "store/schema_parts.h"
 #include "store/store_sql.h"
 
+/* The columns of a tally row as step 1 created them (the text of a
+ * released step never changes). */
+#define TALLY_TABLE(name)                                                          \
+	"CREATE TABLE " name " ("                                                   \
+	"  user TEXT PRIMARY KEY NOT NULL,"                                         \
+	"  fails BLOB NOT NULL DEFAULT x''," /* little-endian int64 times */        \
+	"  locked_until INTEGER NOT NULL DEFAULT 0,"                                \
+	"  reset_seq INTEGER NOT NULL DEFAULT 0,"                                   \
+	"  lock_level INTEGER NOT NULL DEFAULT 0,"                                  \
+	"  last_lock INTEGER NOT NULL DEFAULT 0,"                                   \
+	"  attempts INTEGER NOT NULL DEFAULT 0,"                                    \
+	"  refused INTEGER NOT NULL DEFAULT 0,"                                     \
+	"  last_success INTEGER NOT NULL DEFAULT 0,"                                \
+	"  period_start INTEGER NOT NULL DEFAULT 0,"                                \
+	"  period_fails INTEGER NOT NULL DEFAULT 0"                                 \
+	") WITHOUT ROWID"
+#define ADD_LOCK_REFUSED(name) \
+	"ALTER TABLE " name " ADD COLUMN lock_refused INTEGER NOT NULL DEFAULT 0"
+
 static const char *const lockout_steps[] = {
 	/* 1: failures and locks, one row per user */
-	"CREATE TABLE tally ("
-	"  user TEXT PRIMARY KEY NOT NULL,"
-	"  fails BLOB NOT NULL DEFAULT x'',"       /* little-endian int64 times */
-	"  locked_until INTEGER NOT NULL DEFAULT 0,"
-	"  reset_seq INTEGER NOT NULL DEFAULT 0,"
-	"  lock_level INTEGER NOT NULL DEFAULT 0,"
-	"  last_lock INTEGER NOT NULL DEFAULT 0,"
-	"  attempts INTEGER NOT NULL DEFAULT 0,"
-	"  refused INTEGER NOT NULL DEFAULT 0,"
-	"  last_success INTEGER NOT NULL DEFAULT 0,"
-	"  period_start INTEGER NOT NULL DEFAULT 0,"
-	"  period_fails INTEGER NOT NULL DEFAULT 0"
-	") WITHOUT ROWID",
+	TALLY_TABLE("tally"),
+	/* 2: refusals during the lock in force (recorded as one count) */
+	ADD_LOCK_REFUSED("tally"),
+	/* 3: wrong second-factor codes of accounts the tally never locks */
+	TALLY_TABLE("code_tally") ";" ADD_LOCK_REFUSED("code_tally"),
 };
-static const char *const lockout_user_tables[] = { "tally" };
+static const char *const lockout_user_tables[] = { "tally", "code_tally" };
 
 /* Stored as "core" (the first part, older than the others): the name is
  * the key of its version in every existing store, so it stays. */
@@ -62,7 +73,7 @@ static int unpack_fails(struct tally *t, const unsigned char *buf, size_t len)
 	return 0;
 }
 
-#define TALLY_COLS "fails, locked_until, reset_seq, lock_level, last_lock, attempts, refused, last_success, period_start, period_fails"
+#define TALLY_COLS "fails, locked_until, reset_seq, lock_level, last_lock, attempts, refused, last_success, period_start, period_fails, lock_refused"
 
 static int row_to_tally(sqlite3_stmt *q, int col, struct tally *t)
 {
@@ -80,18 +91,20 @@ static int row_to_tally(sqlite3_stmt *q, int col, struct tally *t)
 	t->last_success = sqlite3_column_int64(q, col + 7);
 	t->period_start = sqlite3_column_int64(q, col + 8);
 	t->period_fails = sqlite3_column_int64(q, col + 9);
-	if (level < 0 || level > 1000 || t->locked_until < 0 || t->attempts < 0)
+	t->lock_refused = sqlite3_column_int64(q, col + 10);
+	if (level < 0 || level > 1000 || t->locked_until < 0 || t->attempts < 0 ||
+	    t->lock_refused < 0)
 		return -1;
 	t->lock_level = (unsigned)level;
 	return 0;
 }
 
-enum store_status store_tally_get(struct store *st, const char *user, struct tally *t)
+static enum store_status tally_get(struct store *st, const char *sql, const char *user,
+				   struct tally *t)
 {
 	sqlite3_stmt *q;
 	memset(t, 0, sizeof(*t));
-	enum store_status s = sql_query(st, "SELECT " TALLY_COLS " FROM tally WHERE user = ?",
-					&SQL_TEXT(user), 1, &q, "cannot read");
+	enum store_status s = sql_query(st, sql, &SQL_TEXT(user), 1, &q, "cannot read");
 	if (s == ST_OK)
 		s = sql_step(st, q, "cannot read");
 	if (s == ST_OK && row_to_tally(q, 0, t))
@@ -101,17 +114,46 @@ enum store_status store_tally_get(struct store *st, const char *user, struct tal
 	return s;
 }
 
-enum store_status store_tally_put(struct store *st, const char *user, const struct tally *t)
+static enum store_status tally_put(struct store *st, const char *sql, const char *user,
+				   const struct tally *t)
 {
 	unsigned char buf[SOSAFE_MAX_DENY * 8];
 	pack_fails(t, buf);
-	return sql_run(st, "cannot write", NULL,
-		       "INSERT OR REPLACE INTO tally (user, " TALLY_COLS
-		       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		       SQL_TEXT(user), SQL_BLOB(buf, t->nfails * 8), SQL_INT(t->locked_until),
-		       SQL_INT(t->reset_seq), SQL_INT(t->lock_level), SQL_INT(t->last_lock),
-		       SQL_INT(t->attempts), SQL_INT(t->refused), SQL_INT(t->last_success),
-		       SQL_INT(t->period_start), SQL_INT(t->period_fails));
+	return sql_run(st, "cannot write", NULL, sql, SQL_TEXT(user), SQL_BLOB(buf, t->nfails * 8),
+		       SQL_INT(t->locked_until), SQL_INT(t->reset_seq), SQL_INT(t->lock_level),
+		       SQL_INT(t->last_lock), SQL_INT(t->attempts), SQL_INT(t->refused),
+		       SQL_INT(t->last_success), SQL_INT(t->period_start), SQL_INT(t->period_fails),
+		       SQL_INT(t->lock_refused));
+}
+
+#define TALLY_GET(table) "SELECT " TALLY_COLS " FROM " table " WHERE user = ?"
+#define TALLY_PUT(table) \
+	"INSERT OR REPLACE INTO " table " (user, " TALLY_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+enum store_status store_tally_get(struct store *st, const char *user, struct tally *t)
+{
+	return tally_get(st, TALLY_GET("tally"), user, t);
+}
+
+enum store_status store_tally_put(struct store *st, const char *user, const struct tally *t)
+{
+	return tally_put(st, TALLY_PUT("tally"), user, t);
+}
+
+enum store_status store_code_tally_get(struct store *st, const char *user, struct tally *t)
+{
+	return tally_get(st, TALLY_GET("code_tally"), user, t);
+}
+
+enum store_status store_code_tally_put(struct store *st, const char *user, const struct tally *t)
+{
+	return tally_put(st, TALLY_PUT("code_tally"), user, t);
+}
+
+enum store_status store_code_tally_delete(struct store *st, const char *user)
+{
+	return sql_run(st, "cannot write", NULL, "DELETE FROM code_tally WHERE user = ?",
+		       SQL_TEXT(user));
 }
 
 enum store_status store_tally_foreach(struct store *st, store_tally_fn fn, void *ctx)

@@ -105,6 +105,33 @@ enum store_status store_verify_file(const char *path, struct sosafe_err *e)
 	return s;
 }
 
+/* The columns bak.TABLE has, as a list for INSERT and SELECT: a backup
+ * from before a column was added restores with that column's default.
+ * 0 with OUT empty if the backup has no such table; -1 on a read error or
+ * a column name that is not ours. */
+static int backup_columns(struct store *st, const char *table, char *out, size_t len)
+{
+	sqlite3_stmt *q = NULL;
+	size_t n = 0;
+	int rc = sqlite3_prepare_v2(store_db(st), "SELECT name FROM pragma_table_info(?, 'bak')", -1,
+				    &q, NULL);
+	out[0] = '\0';
+	if (rc == SQLITE_OK)
+		sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(q, 0);
+		if (!c || !*c || strspn(c, "abcdefghijklmnopqrstuvwxyz_0123456789") != strlen(c) ||
+		    n + strlen(c) + 2 > len) {
+			rc = SQLITE_CORRUPT;
+			break;
+		}
+		n += (size_t)snprintf(out + n, len - n, "%s%s", n ? ", " : "", c);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static enum store_status restore_user(struct store *st, const char *backup, const char *user,
 				      long *rows)
 {
@@ -125,19 +152,25 @@ static enum store_status restore_user(struct store *st, const char *backup, cons
 	for (unsigned i = 0; i < store_schema_nparts && s == ST_OK; i++) {
 		const struct schema_part *p = store_schema_parts[i];
 		for (unsigned j = 0; j < p->nuser_tables && s == ST_OK; j++) {
-			char sql[192];
-			snprintf(sql, sizeof(sql), "INSERT INTO main.%s SELECT * FROM bak.%s WHERE user = ?",
-				 p->user_tables[j], p->user_tables[j]);
+			const char *t = p->user_tables[j];
+			char cols[1024], sql[2400];
+			if (backup_columns(st, t, cols, sizeof(cols))) {
+				s = store_fail(st, SQLITE_CORRUPT, "cannot read the backup for");
+				break;
+			}
+			if (!cols[0])
+				continue;   /* a table missing in an older backup is not an error */
+			snprintf(sql, sizeof(sql), "INSERT INTO main.%s (%s) SELECT %s FROM bak.%s WHERE user = ?",
+				 t, cols, cols, t);
 			rc = sqlite3_prepare_v2(store_db(st), sql, -1, &q, NULL);
 			if (rc == SQLITE_OK) {
 				sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
 				rc = sqlite3_step(q);
 			}
 			sqlite3_finalize(q);
-			/* a table missing in an older backup is not an error */
-			if (rc != SQLITE_DONE && !strstr(sqlite3_errmsg(store_db(st)), "no such table"))
+			if (rc != SQLITE_DONE)
 				s = store_fail(st, rc, "cannot restore into");
-			else if (rc == SQLITE_DONE)
+			else
 				*rows += sqlite3_changes(store_db(st));
 		}
 	}

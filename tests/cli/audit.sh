@@ -51,6 +51,10 @@ sql "UPDATE audit SET seq = 100 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE se
 expect_exit 1 "reordered records: verify exits 1" -- "$ctl" "${C[@]}" audit verify
 has out "record 2 " "verify names the first reordered record 2"
 restore
+sql "DELETE FROM audit; DELETE FROM audit_head"
+expect_exit 1 "whole trail deleted: verify exits 1" -- "$ctl" "${C[@]}" audit verify
+has out "audit trail deleted" "verify says the trail was deleted, not empty"
+restore
 expect_exit 0 "restored copy verifies again" -- "$ctl" "${C[@]}" audit verify --json
 has out '"ok":true' "verify --json says ok"
 

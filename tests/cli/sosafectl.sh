@@ -11,7 +11,7 @@ sql() { sqlite3 "$tmp/state/state.db" "$1"; }
 now=$(date +%s)
 C=(--conf "$conf")
 
-plan 47
+plan 55
 expect_exit 4 "status before init fails with store error" -- "$ctl" "${C[@]}" status alice
 has err "sosafectl init" "the error says to run sosafectl init"
 expect_exit 0 "init creates the store" -- "$ctl" "${C[@]}" init
@@ -52,6 +52,21 @@ has out "alice unlocked by" "unlock names who did it"
 "$ctl" "${C[@]}" --json status alice >"$tmp/out"
 python3 -c "import json; d=json.load(open('$tmp/out')); assert d['locked'] is False and d['failures']==0" \
 	&& ok "after unlock: not locked, no failures" || nok "after unlock: not locked, no failures"
+
+# refusals of a lock after its first are only counted: unlock records their number
+sql "INSERT INTO tally(user, locked_until, refused, lock_refused) VALUES ('carol', $now+600, 5, 5)"
+expect_exit 0 "unlock after 5 refused attempts" -- "$ctl" "${C[@]}" unlock carol
+# an exempt account's second factor has a lock of its own: unlock clears it too
+sql "INSERT INTO code_tally(user, locked_until, refused, lock_refused) VALUES ('root', $now+600, 2, 2)"
+expect_exit 0 "status of root with a locked second factor" -- "$ctl" "${C[@]}" status root
+has out "second factor locked until .*the account is not locked" "status shows the second factor's lock"
+expect_exit 0 "unlock of a locked second factor" -- "$ctl" "${C[@]}" unlock root
+t "the second-factor tally is cleared" "$(sql "SELECT count(*) FROM code_tally WHERE user = 'root'")" 0
+expect_exit 0 "audit export" -- "$ctl" "${C[@]}" audit export
+has out 'event="unlock" user="carol" .*detail="was locked; 5 attempts refused during the lock"' \
+	"the unlock record gives the refusals during the lock"
+has out 'event="unlock" user="root" .*detail="was not locked; second factor was locked"' \
+	"the unlock record says the second factor was locked"
 
 expect_exit 0 "restore one user from the backup" -- "$ctl" "${C[@]}" restore "$tmp/backup.db" --user alice
 "$ctl" "${C[@]}" --json status alice >"$tmp/out"

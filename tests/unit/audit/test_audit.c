@@ -172,6 +172,63 @@ static void deleted_tail_is_noticed(void **state)
 	store_close(st);
 }
 
+static void fresh_store_verifies_empty(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	unsigned char key[AUDIT_KEY_LEN];
+	assert_int_equal(audit_key_load(dir, true, key, NULL), 0);
+	long n;
+	long long bad;
+	char why[512];
+	assert_int_equal(verify(st, &n, &bad, why, sizeof(why)), 0);
+	assert_int_equal(n, 0);
+	assert_string_equal(why, "audit trail empty");
+	store_close(st);
+}
+
+/* Once records were written, a trail without them is damage, not "empty". */
+static void deleted_trail_is_noticed(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	append_n(st, 3, "alice");
+	exec_sql(st, "DELETE FROM audit; DELETE FROM audit_head");
+	long n;
+	long long bad;
+	char why[512];
+	assert_int_equal(verify(st, &n, &bad, why, sizeof(why)), 1);
+	assert_non_null(strstr(why, "audit trail deleted: 3 records were written"));
+	/* logins go on writing, and the new chain does not hide the gap */
+	nlines = 0;
+	append_n(st, 2, "alice");
+	assert_int_equal(verify(st, &n, &bad, why, sizeof(why)), 1);
+	assert_int_equal(bad, 1);
+	assert_non_null(strstr(why, "records 1..3 missing"));
+	assert_int_equal(nlines, 1);
+	assert_non_null(strstr(lines[0], "event=audit-damaged"));
+	store_close(st);
+}
+
+/* The newest records deleted and an older head put back in their place. */
+static void older_head_put_back_is_noticed(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	append_n(st, 3, "alice");
+	exec_sql(st, "CREATE TABLE saved AS SELECT * FROM audit_head");
+	append_n(st, 2, "alice");
+	exec_sql(st, "DELETE FROM audit WHERE seq > 3; DELETE FROM audit_head;"
+		     "INSERT INTO audit_head SELECT * FROM saved; DROP TABLE saved");
+	long n;
+	long long bad;
+	char why[512];
+	assert_int_equal(verify(st, &n, &bad, why, sizeof(why)), 1);
+	assert_int_equal(bad, 4);
+	assert_non_null(strstr(why, "records 4..5 missing"));
+	store_close(st);
+}
+
 static void reordered_records_are_named(void **state)
 {
 	(void)state;
@@ -316,9 +373,15 @@ static void pseudonym_mode_hides_names(void **state)
 	assert_int_equal(audit_append(st, &c, "fail", NULL, "wrong code"), 0);
 	assert_int_equal(store_commit(st), ST_OK);
 	assert_string_equal(records_of(st).user, p);
+	/* a second name in a detail text is shown the same way */
+	char buf[AUDIT_PSEUDO_LEN];
+	assert_true(audit_hides_names(&c));
+	assert_string_equal(audit_name_shown(&c, "alice.smith", buf, sizeof(buf)), p);
 	/* back to names */
 	cfg.log_pseudonym = false;
 	audit_identity_init(&id, &cfg);
+	assert_false(audit_hides_names(&c));
+	assert_string_equal(audit_name_shown(&c, "alice.smith", buf, sizeof(buf)), "alice.smith");
 	nlines = 0;
 	log_event(LOG_NOTICE, &c, "fail", NULL);
 	assert_non_null(strstr(lines[0], "user=alice.smith "));
@@ -333,6 +396,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(edited_record_is_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(deleted_record_is_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(deleted_tail_is_noticed, setup, teardown),
+		cmocka_unit_test_setup_teardown(fresh_store_verifies_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(deleted_trail_is_noticed, setup, teardown),
+		cmocka_unit_test_setup_teardown(older_head_put_back_is_noticed, setup, teardown),
 		cmocka_unit_test_setup_teardown(reordered_records_are_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(forged_chain_without_key_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(prune_keeps_chain_green, setup, teardown),

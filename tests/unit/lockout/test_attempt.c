@@ -15,6 +15,7 @@
 #include "audit/audit.h"
 #include "lockout/attempt.h"
 #include "store/lockout_store.h"
+#include "store/store_sql.h"
 #include "tmp_store.h"
 
 #define NOW 1700000000
@@ -41,7 +42,7 @@ static int teardown(void **state)
 }
 
 struct records {
-	unsigned n;
+	unsigned n;           /* all records, even those beyond the 16 kept */
 	char event[16][32];
 	char detail[16][128];
 };
@@ -52,8 +53,8 @@ static int collect(const struct audit_record *r, void *ctx)
 	if (rs->n < 16) {
 		snprintf(rs->event[rs->n], sizeof(rs->event[0]), "%s", r->event);
 		snprintf(rs->detail[rs->n], sizeof(rs->detail[0]), "%s", r->detail);
-		rs->n++;
 	}
+	rs->n++;
 	return 0;
 }
 
@@ -81,6 +82,19 @@ static enum lock_verdict fail_once(struct store *st, int64_t now, const char *ev
 	enum lock_verdict v = attempt_count(&a, &seq);
 	assert_int_equal(attempt_commit(&a, event, "%s", "failed"), ST_OK);
 	return v;
+}
+
+/* deny - 1 failures, then begin (not commit) the attempt that reaches
+ * `deny` and locks; returns its number. */
+static int64_t begin_locking_attempt(struct store *st, struct attempt *a)
+{
+	for (unsigned i = 1; i < policy.deny; i++)
+		fail_once(st, NOW + i, NULL);
+	int64_t seq = 0;
+	assert_int_equal(attempt_begin(a, st, &policy, &logc, "alice", NOW + 10), ST_OK);
+	assert_int_equal(attempt_count(a, &seq), LOCK_ALLOW);
+	assert_true(a->locked_now);
+	return seq;
 }
 
 static void count_commits_the_tally(void **state)
@@ -121,6 +135,63 @@ static void lock_and_refusal_are_recorded(void **state)
 	assert_int_equal(tally_of(st).refused, 1);
 }
 
+/* Connections to a locked (possibly invented) name must not fill the
+ * store: one record for the lock's first refusal, one count when it ends. */
+static void refusals_of_one_lock_are_one_record(void **state)
+{
+	struct store *st = *state;
+	for (unsigned i = 1; i <= policy.deny; i++)
+		fail_once(st, NOW + i, NULL);
+	struct tally t = tally_of(st);
+	assert_true(lockout_is_locked(&policy, &t, NOW + 20));
+	int64_t until = t.locked_until;
+	/* durability is not under test here: 10,000 fsyncs would take minutes */
+	assert_int_equal(sqlite3_exec(store_db(st), "PRAGMA synchronous=OFF", NULL, NULL, NULL),
+			 SQLITE_OK);
+	for (int i = 0; i < 10000; i++)
+		assert_int_equal(fail_once(st, NOW + 20, "deny-locked"), LOCK_DENY_LOCKED);
+	struct records rs = records_of(st);
+	assert_int_equal(rs.n, 2);
+	assert_string_equal(rs.event[0], "lock");
+	assert_string_equal(rs.event[1], "deny-locked");
+	t = tally_of(st);
+	assert_int_equal(t.refused, 10000);
+	assert_int_equal(t.lock_refused, 10000);
+	/* the first attempt after the lock ended writes their number */
+	assert_int_equal(fail_once(st, until, "fail"), LOCK_ALLOW);
+	rs = records_of(st);
+	assert_int_equal(rs.n, 4);
+	assert_string_equal(rs.event[2], "deny-locked-count");
+	assert_string_equal(rs.detail[2],
+			    "10000 attempts refused during the lock that ended (the first has its own record)");
+	assert_string_equal(rs.event[3], "fail");
+	assert_int_equal(tally_of(st).lock_refused, 0);
+}
+
+/* A success that lifts the lock (its attempt was counted before the lock)
+ * writes the count too; a lock with a single refusal needs no count. */
+static void success_ends_the_count(void **state)
+{
+	struct store *st = *state;
+	struct attempt a;
+	int64_t seq = begin_locking_attempt(st, &a);
+	assert_int_equal(attempt_commit(&a, NULL, NULL), ST_OK);
+	for (int i = 0; i < 3; i++)
+		fail_once(st, NOW + 11, "deny-locked");
+	assert_int_equal(attempt_begin(&a, st, &policy, &logc, "alice", NOW + 12), ST_OK);
+	assert_int_equal(attempt_succeed(&a, seq), LOCK_ALLOW);
+	assert_int_equal(attempt_commit(&a, "success", "%s", "authsucc"), ST_OK);
+	struct records rs = records_of(st);
+	assert_int_equal(rs.n, 4);
+	assert_string_equal(rs.event[1], "deny-locked");
+	assert_string_equal(rs.event[2], "deny-locked-count");
+	assert_string_equal(rs.detail[2],
+			    "3 attempts refused during the lock that ended (the first has its own record)");
+	assert_string_equal(rs.event[3], "success");
+	assert_int_equal(attempt_refusals_unrecorded(&(struct tally){ .lock_refused = 1 }), 0);
+	assert_int_equal(attempt_refusals_unrecorded(&(struct tally){ .lock_refused = 5 }), 4);
+}
+
 static void success_clears_the_attempt(void **state)
 {
 	struct store *st = *state;
@@ -144,13 +215,8 @@ static void success_clears_the_attempt(void **state)
 static void lifted_lock_is_not_recorded(void **state)
 {
 	struct store *st = *state;
-	for (unsigned i = 1; i < policy.deny; i++)
-		fail_once(st, NOW + i, NULL);
 	struct attempt a;
-	int64_t seq = 0;
-	assert_int_equal(attempt_begin(&a, st, &policy, &logc, "alice", NOW + 10), ST_OK);
-	assert_int_equal(attempt_count(&a, &seq), LOCK_ALLOW);
-	assert_true(a.locked_now);
+	int64_t seq = begin_locking_attempt(st, &a);
 	assert_int_equal(attempt_succeed(&a, seq), LOCK_ALLOW);
 	assert_int_equal(attempt_commit(&a, "success", "%s", "otp: code accepted"), ST_OK);
 	struct records rs = records_of(st);
@@ -203,6 +269,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(count_commits_the_tally, setup, teardown),
 		cmocka_unit_test_setup_teardown(lock_and_refusal_are_recorded, setup, teardown),
+		cmocka_unit_test_setup_teardown(refusals_of_one_lock_are_one_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(success_ends_the_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(success_clears_the_attempt, setup, teardown),
 		cmocka_unit_test_setup_teardown(lifted_lock_is_not_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(audit_failure_rolls_back, setup, teardown),

@@ -144,6 +144,26 @@ static long record_count(struct fixture *f)
 	return l.n;
 }
 
+struct wanted_record {
+	const char *event, *detail;
+	bool found;
+};
+
+static int match_record(const struct audit_record *r, void *ctx)
+{
+	struct wanted_record *w = ctx;
+	w->found = w->found || (!strcmp(r->event, w->event) && !strcmp(r->detail, w->detail));
+	return 0;
+}
+
+/* Some audit record is EVENT with DETAIL. */
+static bool has_record(struct fixture *f, const char *event, const char *detail)
+{
+	struct wanted_record w = { event, detail, false };
+	assert_int_equal(audit_foreach(f->st, 0, match_record, &w), 0);
+	return w.found;
+}
+
 static struct tally tally_of(struct fixture *f, const char *user)
 {
 	struct tally t;
@@ -302,6 +322,52 @@ static void locked_account_refused(void **state)
 	assert_int_equal(tally_of(f, "alice").refused, 1);
 }
 
+/* Root without even_deny_root is never locked, yet its second factor is no
+ * unlimited guess: after `deny` wrong codes codes are refused (even the
+ * right one) for its unlock time; the account itself stays unlocked. */
+static void exempt_account_code_path_is_limited(void **state)
+{
+	struct fixture *f = *state;
+	lock_policy_from_conf(&f->policy, &f->cfg, true, false);
+	assert_true(f->policy.exempt);
+	enroll(f, "root");
+	char code[9], wrong[9];
+	code_at(NOW, code);
+	memcpy(wrong, code, sizeof(wrong));
+	wrong[0] = code[0] == '9' ? '0' : (char)(code[0] + 1);
+	const char *why;
+	for (unsigned i = 0; i < f->policy.deny; i++)
+		assert_int_equal(decide(f, "root", wrong, NOW + i, &why), OTP_REFUSED);
+	char want[96];
+	snprintf(want, sizeof(want), "second factor: level 1, %u failures", f->policy.deny);
+	assert_true(has_record(f, "lock", want));
+	struct otp_decision d;
+	assert_int_equal(run(f, &d, "root", code, NOW + 10), ST_OK);
+	assert_int_equal(d.outcome, OTP_REFUSED);
+	assert_true(d.code_locked);
+	assert_string_equal(d.reason,
+			    "second factor locked after too many wrong codes (the account is not)");
+	assert_last_record(f, "root", "deny-locked",
+			   "otp: second factor locked after too many wrong codes (the account is not)");
+	assert_false(lockout_is_locked(&f->policy, &d.tally, NOW + 10));
+	struct tally ct;
+	assert_int_equal(store_code_tally_get(f->st, "root", &ct), ST_OK);
+	assert_int_equal(ct.nfails, f->policy.deny);
+	assert_true(ct.locked_until >= NOW + (int64_t)f->policy.unlock_time);
+	/* the lock record came with the attempt that reached deny */
+	long n = record_count(f);
+	assert_int_equal(run(f, &d, "root", code, NOW + 11), ST_OK);
+	assert_true(d.code_locked);
+	assert_int_equal(record_count(f), n);   /* later refusals only count */
+	/* after the unlock time the right code is accepted and clears the count */
+	int64_t later = ct.locked_until + 30;
+	code_at(later, code);
+	assert_int_equal(decide(f, "root", code, later, &why), OTP_ACCEPTED);
+	assert_int_equal(store_code_tally_get(f->st, "root", &ct), ST_OK);
+	assert_int_equal(ct.nfails, 0);
+	assert_int_equal(ct.locked_until, 0);
+}
+
 /* forward_pass: a right code keeps the attempt counted for authsucc; an
  * attempt counted by preauth is not counted twice. */
 static void keep_counted_and_preauth(void **state)
@@ -352,6 +418,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(no_secret_policies, setup, teardown),
 		cmocka_unit_test_setup_teardown(store_error_refuses, setup, teardown),
 		cmocka_unit_test_setup_teardown(locked_account_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(exempt_account_code_path_is_limited, setup, teardown),
 		cmocka_unit_test_setup_teardown(keep_counted_and_preauth, setup, teardown),
 		cmocka_unit_test_setup_teardown(wrong_password_refused, setup, teardown),
 	};

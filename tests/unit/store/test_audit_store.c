@@ -59,6 +59,29 @@ static void head_round_trip(void **state)
 	assert_int_equal(got.last_seq, 10);
 }
 
+/* The mark of the highest seq written; a store from before the mark gets
+ * it from its head when its schema is upgraded. */
+static void mark_round_trip_and_upgrade(void **state)
+{
+	struct store *st = *state;
+	long long mark = -1;
+	assert_int_equal(audit_mark_get(st, &mark), ST_NOTFOUND);
+	assert_int_equal(mark, 0);
+	assert_int_equal(audit_mark_put(st, 7), ST_OK);
+	assert_int_equal(audit_mark_get(st, &mark), ST_OK);
+	assert_int_equal(mark, 7);
+	struct audit_head hd = { .first_seq = 1, .last_seq = 9 };
+	assert_int_equal(audit_head_put(st, &hd), ST_OK);
+	assert_int_equal(sqlite3_exec(store_db(st),
+				      "DELETE FROM meta WHERE key = '" AUDIT_MARK_KEY "';"
+				      "UPDATE meta SET value = 1 WHERE key = 'schema.audit'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(store_migrate(st, true), ST_OK);
+	assert_int_equal(audit_mark_get(st, &mark), ST_OK);
+	assert_int_equal(mark, 9);
+}
+
 static void damaged_head_is_corrupt(void **state)
 {
 	struct store *st = *state;
@@ -157,6 +180,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(head_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(mark_round_trip_and_upgrade, setup, teardown),
 		cmocka_unit_test_setup_teardown(damaged_head_is_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(records_in_seq_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(prune_queries, setup, teardown),

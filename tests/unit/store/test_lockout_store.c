@@ -73,6 +73,31 @@ static void cached_statements_round_trip(void **state)
 	assert_int_equal(g.attempts, 11);
 }
 
+/* The second-factor tally is a table of its own: same row format, and
+ * neither row sees the other; lock_refused round-trips in both. */
+static void code_tally_is_separate(void **state)
+{
+	struct store *st = *state;
+	struct tally t = { .nfails = 2, .fails = { 7, 8 }, .locked_until = 900, .lock_refused = 4 };
+	struct tally g;
+	assert_int_equal(store_code_tally_get(st, "root", &g), ST_NOTFOUND);
+	assert_int_equal(store_code_tally_put(st, "root", &t), ST_OK);
+	assert_int_equal(store_tally_get(st, "root", &g), ST_NOTFOUND);
+	assert_int_equal(store_code_tally_get(st, "root", &g), ST_OK);
+	assert_int_equal(g.nfails, 2);
+	assert_int_equal(g.fails[1], 8);
+	assert_int_equal(g.locked_until, 900);
+	assert_int_equal(g.lock_refused, 4);
+	t.lock_refused = 3;
+	assert_int_equal(store_tally_put(st, "root", &t), ST_OK);
+	assert_int_equal(store_tally_get(st, "root", &g), ST_OK);
+	assert_int_equal(g.lock_refused, 3);
+	assert_int_equal(store_code_tally_delete(st, "root"), ST_OK);
+	assert_int_equal(store_code_tally_get(st, "root", &g), ST_NOTFOUND);
+	assert_int_equal(store_tally_get(st, "root", &g), ST_OK);
+	assert_int_equal(store_code_tally_delete(st, "nobody"), ST_OK);
+}
+
 static void no_read_transaction_left_open(void **state)
 {
 	struct store *st = *state;
@@ -191,6 +216,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(cached_statements_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(code_tally_is_separate, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_read_transaction_left_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(walk_is_ordered_and_stops, setup, teardown),
 		cmocka_unit_test_setup_teardown(malformed_row_is_corrupt, setup, teardown),

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "store/lockout_store.h"
 #include "store/store.h"
 #include "store/store_sql.h"
 #include "tmp_store.h"
@@ -156,6 +157,30 @@ static void backup_verify_restore(void **state)
 	assert_int_equal(rows, 6);
 }
 
+/* A backup taken before a column (or a table) was added still restores
+ * one user: the missing column takes its default. */
+static void restore_user_from_older_backup(void **state)
+{
+	struct store *st = *state;
+	char bak[128];
+	snprintf(bak, sizeof(bak), "%s/old.db", dir);
+	exec_ok(st, "INSERT INTO tally (user, attempts, lock_refused) VALUES ('alice', 5, 2)");
+	assert_int_equal(store_backup(st, bak), ST_OK);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(bak, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE tally DROP COLUMN lock_refused;"
+					  "DROP TABLE code_tally", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	exec_ok(st, "UPDATE tally SET attempts = 9 WHERE user = 'alice'");
+	long rows = 0;
+	assert_int_equal(store_restore(st, bak, "alice", &rows), ST_OK);
+	assert_int_equal(rows, 1);
+	struct tally t;
+	assert_int_equal(store_tally_get(st, "alice", &t), ST_OK);
+	assert_int_equal(t.attempts, 5);
+	assert_int_equal(t.lock_refused, 0);
+}
+
 static void verify_file_refuses_garbage(void **state)
 {
 	char path[128];
@@ -188,6 +213,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(delete_user_covers_every_part, setup, teardown),
 		cmocka_unit_test_setup_teardown(foreach_user_walks_every_table_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(backup_verify_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(restore_user_from_older_backup, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify_file_refuses_garbage, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
