@@ -27,12 +27,15 @@ static int check_fraction(struct store *st, const struct sosafe_config *cfg,
 			  const struct directory *d, long long now, struct sosafe_err *e)
 {
 	long long known = 0;
+	const char *entitled;
+	if (directory_entitled(d, cfg, &entitled, e))
+		return -1;
 	if (dir_users_active_count(st, &known) != ST_OK)
 		return err_set(e, "cannot read the store: %s", store_error(st));
 	size_t active = 0;
 	for (size_t i = 0; i < d->nusers; i++) {
 		const char *why;
-		if (directory_user_active(d, &d->users[i], cfg->entitled_group, now, &why))
+		if (directory_user_active(d, &d->users[i], entitled, now, &why))
 			active++;
 	}
 	if (known > 0 && (long long)active * 1000 < known * (long long)cfg->min_sync_permille)
@@ -99,13 +102,23 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct common_opts
 	return EXIT_OK;
 }
 
+static size_t count_changes(const struct sync_result *r, const char *what)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->nchanges; i++)
+		n += !strcmp(r->changes[i].what, what);
+	return n;
+}
+
 static void print_result(struct cli *cli, const struct sync_result *r, bool dry_run)
 {
+	size_t held = count_changes(r, "quarantined");
 	if (cli->json) {
 		printf("{\"dry_run\":%s,\"serial\":%llu,\"published\":%zu,\"active\":%zu,"
-		       "\"deactivated\":%zu,\"groups\":%zu,\"idle_tallies_pruned\":%ld,\"changes\":[",
+		       "\"deactivated\":%zu,\"groups\":%zu,\"idle_tallies_pruned\":%ld,"
+		       "\"quarantined\":%zu,\"changes\":[",
 		       dry_run ? "true" : "false", (unsigned long long)r->serial, r->published,
-		       r->active, r->deactivated, r->groups, r->idle_pruned);
+		       r->active, r->deactivated, r->groups, r->idle_pruned, held);
 		for (size_t i = 0; i < r->nchanges; i++) {
 			const struct sync_change *c = &r->changes[i];
 			printf("%s{\"user\":", i ? "," : "");
@@ -130,6 +143,23 @@ static void print_result(struct cli *cli, const struct sync_result *r, bool dry_
 	       "snapshot serial %llu%s\n", dry_run ? "dry run: " : "", r->published, r->active,
 	       r->deactivated, r->groups, (unsigned long long)r->serial,
 	       dry_run ? " (nothing written)" : "");
+	if (held)
+		printf("%zu record(s) quarantined: left out, as they were before; fix them in the "
+		       "directory\n", held);
+}
+
+/* Each quarantined record on the terminal (stderr, also under --json), so
+ * that whoever runs the sync sees it even when the rest went through. */
+static void warn_quarantined(const struct sync_result *r)
+{
+	for (size_t i = 0; i < r->nchanges; i++) {
+		const struct sync_change *c = &r->changes[i];
+		if (strcmp(c->what, "quarantined"))
+			continue;
+		char shown[80];
+		name_for_log(c->user, shown, sizeof(shown));
+		cli_err("warning: %s quarantined (left out of this sync): %s", shown, c->why);
+	}
 }
 
 /* Up to this many new users in one sync, each gets its own syslog line and
@@ -216,8 +246,8 @@ static void log_changes(struct cli *cli, const struct sync_result *r, const char
 		if (grouped(c, group_new))
 			continue;
 		cli->log.user = c->user;
-		log_event(LOG_NOTICE, &cli->log, c->what, "%s: uid %lld; %s (by %s)", cmd, c->uid,
-			  c->why, cli->admin);
+		log_event(strcmp(c->what, "quarantined") ? LOG_NOTICE : LOG_WARNING, &cli->log,
+			  c->what, "%s: uid %lld; %s (by %s)", cmd, c->uid, c->why, cli->admin);
 	}
 	cli->log.user = NULL;
 	struct group_log g = { cli, cmd, NULL };
@@ -346,6 +376,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 			  "(by %s)", (unsigned long long)r.serial, r.published, r.deactivated,
 			  cli->admin);
 	}
+	warn_quarantined(&r);
 	print_result(cli, &r, c.o.dry_run);
 	sync_result_free(&r);
 	return EXIT_OK;

@@ -40,7 +40,7 @@ static int find_renames(struct store *st, const struct directory *d, struct rena
 		const struct dir_user *u = &d->users[i];
 		char name[257];
 		long long uid = 0;
-		if (!u->ext_id)
+		if (!u->ext_id || u->held)   /* a quarantined record moves nothing */
 			continue;
 		enum store_status s = dir_user_by_ext_id(st, u->ext_id, name, sizeof(name), &uid);
 		if (s == ST_NOTFOUND)

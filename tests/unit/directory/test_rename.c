@@ -50,6 +50,8 @@ static char *ldif(const char *spec)
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
+	fprintf(f, "dn: CN=sosafe-users,OU=groups,DC=x\nobjectClass: group\n"
+		   "sAMAccountName: sosafe-users\n\n");
 	char *copy = strdup(spec), *save = NULL;
 	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
 		char *id = strchr(t, ':');
