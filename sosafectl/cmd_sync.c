@@ -12,6 +12,7 @@
 #include "directory/directory.h"
 #include "ldap/ldap_pull.h"
 #include "base/names.h"
+#include "snapshot/snapshot_age.h"
 
 /* --now and the local account files can be moved only for a state_dir
  * other than the compiled-in one: the production store is driven by the
@@ -44,6 +45,24 @@ static int check_fraction(struct store *st, const struct sosafe_config *cfg,
 			    "(wrong filter or base, or an empty replica?)", active, known,
 			    cfg->min_sync_permille / 1000, cfg->min_sync_permille % 1000);
 	return 0;
+}
+
+/* A sync that did not publish: said on the terminal and in syslog, with
+ * how close the snapshot in place is to refusing every directory user (a
+ * timer runs this path daily; its failure must be heard before that). */
+static void sync_refused(struct cli *cli, const char *what, const char *why, int64_t now)
+{
+	cli_err("%s, snapshot unchanged: %s", what, why);
+	log_event(LOG_ERR, &cli->log, "sync-refused", "%s", why);
+	int64_t generated_at;
+	struct sosafe_err e;
+	if (snap_age_read(cli->cfg.state_dir, &generated_at, &e) != 0)
+		return;
+	unsigned max = cli->cfg.max_snapshot_age;
+	if (snap_age_warn(&cli->log, generated_at, now, max) != SNAP_AGE_FRESH)
+		cli_err("warning: the directory snapshot is %lld s old; at %u s "
+			"(max_snapshot_age) every directory user is refused",
+			(long long)(now - generated_at), max);
 }
 
 struct common_opts {
@@ -309,8 +328,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	struct directory d;
 	if (c.from) {
 		if (directory_parse_file(c.from, &d, &e)) {
-			cli_err("export refused, snapshot unchanged: %s", err);
-			log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
+			sync_refused(cli, "export refused", err, c.o.now);
 			return EXIT_FAIL;
 		}
 	} else {
@@ -322,8 +340,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		struct ldap_pull_info info;
 		bool progress = !c.quiet && !cli->json && isatty(STDERR_FILENO);
 		if (ldap_pull(&cli->cfg, &d, &info, progress, &e)) {
-			cli_err("directory pull failed, snapshot unchanged: %s", err);
-			log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
+			sync_refused(cli, "directory pull failed", err, c.o.now);
 			return EXIT_FAIL;
 		}
 		if (info.insecure) {
@@ -353,8 +370,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	}
 	if (!c.from && check_fraction(st, &cli->cfg, &d, c.o.now, &e)) {
 		directory_free(&d);
-		cli_err("sync refused, snapshot unchanged: %s", err);
-		log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
+		sync_refused(cli, "sync refused", err, c.o.now);
 		return EXIT_FAIL;
 	}
 	struct sync_result r;
@@ -364,8 +380,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	rc = directory_sync(st, &cli->cfg, &d, &c.o, &r, &e);
 	directory_free(&d);
 	if (rc) {
-		cli_err("sync refused, snapshot unchanged: %s", err);
-		log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
+		sync_refused(cli, "sync refused", err, c.o.now);
 		action_record_after(cli, NULL, "sync-refused", "%s", err);
 		sync_result_free(&r);
 		return EXIT_FAIL;
