@@ -125,7 +125,7 @@ static int check_snapshot_age(struct cli *cli)
 		return EXIT_FAIL;
 	}
 	unsigned max = cli->cfg.max_snapshot_age;
-	enum snap_age level = snap_age_warn(&cli->log, generated_at, now, max);
+	enum snap_age level = snap_age_warn(&cli->log, NULL, generated_at, now, max);
 	static const char *const verdict[] = {
 		[SNAP_AGE_FRESH] = "ok",
 		[SNAP_AGE_HALF] = "warning: past 50 % (is the sync timer running?)",

@@ -59,7 +59,7 @@ static void sync_refused(struct cli *cli, const char *what, const char *why, int
 	if (snap_age_read(cli->cfg.state_dir, &generated_at, &e) != 0)
 		return;
 	unsigned max = cli->cfg.max_snapshot_age;
-	if (snap_age_warn(&cli->log, generated_at, now, max) != SNAP_AGE_FRESH)
+	if (snap_age_warn(&cli->log, NULL, generated_at, now, max) != SNAP_AGE_FRESH)
 		cli_err("warning: the directory snapshot is %lld s old; at %u s "
 			"(max_snapshot_age) every directory user is refused",
 			(long long)(now - generated_at), max);

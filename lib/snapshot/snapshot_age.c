@@ -2,6 +2,7 @@
 #include <config.h>
 #include "snapshot/snapshot_age.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "snapshot/snapshot.h"
@@ -33,23 +34,27 @@ int snap_age_read(const char *state_dir, int64_t *generated_at, struct sosafe_er
 	return 0;
 }
 
-/* The highest (snapshot, level) warned of so far, as generated_at * 4 +
- * level: a newer snapshot or a higher level is a new warning. */
-static int64_t warned;
+/* True the first time MEMO sees KEY or a higher one (a newer snapshot or a
+ * higher level of the same). */
+static bool first_time(struct snap_age_memo *memo, int64_t key)
+{
+	int64_t prev = __atomic_load_n(&memo->warned, __ATOMIC_RELAXED);
+	do {
+		if (prev >= key)
+			return false;
+	} while (!__atomic_compare_exchange_n(&memo->warned, &prev, key, false, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return true;
+}
 
-enum snap_age snap_age_warn(const struct log_ctx *log, int64_t generated_at, int64_t now,
-			    unsigned max_age)
+enum snap_age snap_age_warn(const struct log_ctx *log, struct snap_age_memo *memo,
+			    int64_t generated_at, int64_t now, unsigned max_age)
 {
 	enum snap_age level = snap_age_level(generated_at, now, max_age);
 	if (level == SNAP_AGE_FRESH)
 		return level;
-	int64_t key = generated_at * 4 + (int64_t)level;
-	int64_t prev = __atomic_load_n(&warned, __ATOMIC_RELAXED);
-	do {
-		if (prev >= key)
-			return level;
-	} while (!__atomic_compare_exchange_n(&warned, &prev, key, false, __ATOMIC_RELAXED,
-					      __ATOMIC_RELAXED));
+	if (memo && !first_time(memo, generated_at * 4 + (int64_t)level))
+		return level;
 	int64_t age = now - generated_at;
 	long long pct = max_age ? (long long)(age * 100 / (int64_t)max_age) : 100;
 	if (level == SNAP_AGE_STALE)

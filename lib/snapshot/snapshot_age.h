@@ -23,10 +23,17 @@ enum snap_age snap_age_level(int64_t generated_at, int64_t now, unsigned max_age
  * there is none (no directory sync on this host); -1 + E when unreadable. */
 int snap_age_read(const char *state_dir, int64_t *generated_at, struct sosafe_err *e);
 
-/* Log the level (from SNAP_AGE_HALF on) through LOG, once per snapshot and
- * level in this process (a daemon calling it at every account phase logs
- * each threshold once; thread-safe); returns the level. */
-enum snap_age snap_age_warn(const struct log_ctx *log, int64_t generated_at, int64_t now,
-			    unsigned max_age);
+/* What was warned of already: a long-running caller (the daemon) keeps
+ * one, zeroed, for its lifetime; the module keeps no writable global. */
+struct snap_age_memo {
+	int64_t warned;   /* generated_at * 4 + level of the last warning */
+};
+
+/* Log the level (from SNAP_AGE_HALF on) through LOG and return it. With a
+ * MEMO each snapshot and level is logged once (an account phase calling it
+ * at every login logs each threshold once; thread-safe); with NULL, every
+ * call logs (a one-shot sosafectl). */
+enum snap_age snap_age_warn(const struct log_ctx *log, struct snap_age_memo *memo,
+			    int64_t generated_at, int64_t now, unsigned max_age);
 
 #endif

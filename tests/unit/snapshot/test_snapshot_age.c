@@ -42,28 +42,33 @@ static void test_warn_once_per_level(void **state)
 {
 	(void)state;
 	struct log_ctx log = { .ident = "test" };
+	struct snap_age_memo memo = { 0 };
 	log_sink_fn old = log_set_sink(sink);
 	lines = 0;
-	assert_int_equal(snap_age_warn(&log, GEN, GEN + 10, MAX), SNAP_AGE_FRESH);
+	assert_int_equal(snap_age_warn(&log, &memo, GEN, GEN + 10, MAX), SNAP_AGE_FRESH);
 	assert_int_equal(lines, 0);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(snap_age_warn(&log, GEN, GEN + MAX / 2 + i, MAX), SNAP_AGE_HALF);
+		assert_int_equal(snap_age_warn(&log, &memo, GEN, GEN + MAX / 2 + i, MAX), SNAP_AGE_HALF);
 	assert_int_equal(lines, 1);
 	assert_int_equal(last_prio, LOG_WARNING);
 	assert_non_null(strstr(last, "event=snapshot-aging"));
 	assert_non_null(strstr(last, "50 %"));
 	for (int i = 0; i < 3; i++)
-		snap_age_warn(&log, GEN, GEN + MAX * 95 / 100 + i, MAX);
+		snap_age_warn(&log, &memo, GEN, GEN + MAX * 95 / 100 + i, MAX);
 	assert_int_equal(lines, 2);
 	assert_int_equal(last_prio, LOG_ERR);
 	assert_non_null(strstr(last, "95 %"));
-	snap_age_warn(&log, GEN, GEN + 2 * MAX, MAX);
-	snap_age_warn(&log, GEN, GEN + 3 * MAX, MAX);
+	snap_age_warn(&log, &memo, GEN, GEN + 2 * MAX, MAX);
+	snap_age_warn(&log, &memo, GEN, GEN + 3 * MAX, MAX);
 	assert_int_equal(lines, 3);
 	assert_non_null(strstr(last, "event=snapshot-stale"));
 	/* a new snapshot starts over */
-	snap_age_warn(&log, GEN + MAX, GEN + MAX + MAX / 2, MAX);
+	snap_age_warn(&log, &memo, GEN + MAX, GEN + MAX + MAX / 2, MAX);
 	assert_int_equal(lines, 4);
+	/* without a memo (sosafectl) every call logs */
+	snap_age_warn(&log, NULL, GEN, GEN + MAX / 2, MAX);
+	snap_age_warn(&log, NULL, GEN, GEN + MAX / 2, MAX);
+	assert_int_equal(lines, 6);
 	log_set_sink(old);
 }
 
