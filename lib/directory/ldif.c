@@ -339,14 +339,8 @@ static int ldif_line(struct directory *d, struct ldif_entry *e, char *l, size_t 
 		if (!isalnum((unsigned char)l[i]) && l[i] != '-')
 			return fail_at(err, line, "bad attribute name");
 	enum attr_kind kind = attr_kind(l, an);
-	if (kind == ATTR_IGNORED) {
-		/* thumbnailPhoto, userCertificate, ...: never decoded */
-		if (!e->dn && !attr_is(l, an, "version") && !attr_is(l, an, "search") &&
-		    !attr_is(l, an, "result") && !attr_is(l, an, "ref") &&
-		    !attr_is(l, an, "control"))
-			return fail_at(err, line, "attribute before the entry's dn");
-		return 0;
-	}
+	if (kind == ATTR_IGNORED)   /* thumbnailPhoto, userCertificate, ...: never decoded */
+		return e->dn ? 0 : fail_at(err, line, "attribute before the entry's dn");
 	char *p = colon + 1, *end = l + n, *v;
 	size_t vlen;
 	if (p < end && *p == ':') {
@@ -371,7 +365,8 @@ static int ldif_line(struct directory *d, struct ldif_entry *e, char *l, size_t 
 	if (kind == ATTR_BINARY)
 		return binary_id(e, l, an, v, vlen, line, err);
 	/* a NUL inside a shown field or a path must not cut the value short
-	 * and hide what follows: it becomes a control byte, judged below */
+	 * and hide what follows: it becomes a control byte, which fields.c
+	 * neutralises or quarantines */
 	for (size_t i = 0; i < vlen; i++)
 		if (!v[i])
 			v[i] = '\x01';
