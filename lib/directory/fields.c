@@ -7,6 +7,7 @@
 #include <config.h>
 #include "directory/parse.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,23 @@ void field_neutralise(char *s)
 	*o = 0;
 }
 
-int user_field(struct dir_user *u, const char *attr, char **slot, char *v, unsigned line)
+int directory_hold(struct dir_user *u, struct sosafe_err *e, const char *fmt, ...)
+{
+	if (u->held)
+		return 0;   /* the first reason is enough */
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(&u->held, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		u->held = NULL;
+		return err_set(e, "out of memory");
+	}
+	return 0;
+}
+
+int user_field(struct dir_user *u, const char *attr, char **slot, char *v, unsigned line,
+	       struct sosafe_err *e)
 {
 	*slot = NULL;
 	if (!v || field_safe(v)) {
@@ -53,12 +70,6 @@ int user_field(struct dir_user *u, const char *attr, char **slot, char *v, unsig
 		return 0;
 	}
 	free(v);
-	if (u->held)
-		return 0;   /* the first reason is enough */
-	if (asprintf(&u->held, "line %u: %s holds ':' or a control character (would break "
-		     "the passwd line or drive a terminal)", line, attr) < 0) {
-		u->held = NULL;
-		return -1;
-	}
-	return 0;
+	return directory_hold(u, e, "line %u: %s holds ':' or a control character (would break "
+			      "the passwd line or drive a terminal)", line, attr);
 }

@@ -75,8 +75,8 @@ static int json_fields(const struct jval *o, struct dir_user *u, struct sosafe_e
 		char *v;
 		if (json_optstr(o, key[i], &v, e))
 			return -1;
-		if (v && user_field(u, key[i], slot[i], v, json_get(o, key[i])->line))
-			return err_set(e, "out of memory");
+		if (v && user_field(u, key[i], slot[i], v, json_get(o, key[i])->line, e))
+			return -1;
 	}
 	return 0;
 }

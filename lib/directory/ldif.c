@@ -166,10 +166,11 @@ static int add_entry(struct directory *d, struct ldif_entry *e, struct sosafe_er
 	u->gecos = strdup(gecos ? gecos : "");
 	if (u->gecos)
 		field_neutralise(u->gecos);
-	if (user_field(u, "unixHomeDirectory", &u->home, e->home, e->home_line) ||
-	    user_field(u, "loginShell", &u->shell, e->shell, e->shell_line))
-		return err_set(err, "out of memory");
+	char *home = e->home, *shell = e->shell;
 	e->home = e->shell = NULL;
+	if (user_field(u, "unixHomeDirectory", &u->home, home, e->home_line, err) ||
+	    user_field(u, "loginShell", &u->shell, shell, e->shell_line, err))
+		return -1;
 	if (e->ext_id && (!e->ext_id[0] || strlen(e->ext_id) > 200))
 		return fail_at(err, e->ext_line, "sosafeStableId must be 1..200 bytes");
 	/* what the live pull writes wins; else the entry's own objectSid,
@@ -177,12 +178,10 @@ static int add_entry(struct directory *d, struct ldif_entry *e, struct sosafe_er
 	char **id = e->ext_id ? &e->ext_id : e->sid ? &e->sid : e->guid ? &e->guid : &e->uuid;
 	u->ext_id = *id;
 	*id = NULL;
-	if (e->id_line && !u->ext_id && !u->held &&
-	    asprintf(&u->held, "line %u: objectSid, objectGUID or entryUUID is malformed (no "
-		     "stable identity)", e->id_line) < 0) {
-		u->held = NULL;
-		return err_set(err, "out of memory");
-	}
+	if (e->id_line && !u->ext_id &&
+	    directory_hold(u, err, "line %u: objectSid, objectGUID or entryUUID is malformed (no "
+			   "stable identity)", e->id_line))
+		return -1;
 	u->groups = e->member_of;
 	u->ngroups = e->nmember_of;
 	e->member_of = NULL;

@@ -65,7 +65,9 @@ int purge_overdue(struct store *st, const struct sosafe_config *cfg, const struc
 
 /* ---- rename.c ----------------------------------------------------------- */
 
-int apply_renames(struct store *st, const struct directory *d, struct sync_result *res,
+/* Rename rows by stable id; a rename that cannot be done quarantines its
+ * record. */
+int apply_renames(struct store *st, struct directory *d, struct sync_result *res,
 		  struct sosafe_err *e);
 
 /* ---- transitions.c ------------------------------------------------------ */

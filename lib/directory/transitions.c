@@ -11,31 +11,14 @@
  * snapshot entry as they were, and the rest of the export goes through. */
 #include <config.h>
 #include "directory/lifecycle.h"
+#include "directory/parse.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static int store_err(struct store *st, struct sosafe_err *e)
 {
 	return err_set(e, "%s", store_error(st));
-}
-
-/* Quarantine U (the first reason is kept); -1 only when out of memory. */
-static int hold(struct dir_user *u, struct sosafe_err *e, const char *fmt, ...)
-{
-	if (u->held)
-		return 0;
-	va_list ap;
-	va_start(ap, fmt);
-	int r = vasprintf(&u->held, fmt, ap);
-	va_end(ap);
-	if (r < 0) {
-		u->held = NULL;
-		return err_set(e, "out of memory");
-	}
-	return 0;
 }
 
 /* A directory user may not shadow a local account. Only users who are or
@@ -59,14 +42,14 @@ int check_against_local(struct store *st, const struct sosafe_config *cfg,
 		}
 		int r = 0;
 		if (local_has_name(lp, u->name))
-			r = hold(u, e, "line %u: the name exists in the local passwd file; a "
-				 "directory user may not shadow a local account", u->line);
+			r = directory_hold(u, e, "line %u: the name exists in the local passwd file; "
+					   "a directory user may not shadow a local account", u->line);
 		else if (u->uid != DIR_NO_ID && local_has_id(lp, u->uid))
-			r = hold(u, e, "line %u: uid %lld belongs to a local account", u->line,
-				 u->uid);
+			r = directory_hold(u, e, "line %u: uid %lld belongs to a local account",
+					   u->line, u->uid);
 		else if (u->gid != DIR_NO_ID && local_has_id(lg, u->gid))
-			r = hold(u, e, "line %u: gid %lld is a local group's (would grant its "
-				 "rights)", u->line, u->gid);
+			r = directory_hold(u, e, "line %u: gid %lld is a local group's (would grant "
+					   "its rights)", u->line, u->gid);
 		if (r)
 			return -1;
 	}
@@ -102,8 +85,8 @@ static int update_known(struct store *st, struct dir_user *u, const struct dir_s
 			struct sync_result *res, struct sosafe_err *e)
 {
 	if (u->uid != DIR_NO_ID && u->uid != s->uid)
-		return hold(u, e, "line %u: uidNumber changed from %lld to %lld; a user's uid "
-			    "never changes", u->line, s->uid, u->uid);
+		return directory_hold(u, e, "line %u: uidNumber changed from %lld to %lld; a "
+				      "user's uid never changes", u->line, s->uid, u->uid);
 	if (u->gid != DIR_NO_ID && dir_user_set_gid(st, u->name, u->gid) != ST_OK)
 		return store_err(st, e);
 	if (active && s->deactivated_at) {
@@ -128,18 +111,19 @@ static int add_new(struct store *st, const struct sosafe_config *cfg, struct dir
 	long long uid = u->uid;
 	if (uid != DIR_NO_ID) {
 		if (dir_uid_tombstoned(st, uid))
-			return hold(u, e, "line %u: uid %lld belonged to a purged user; uids are "
-				    "never reused (give the account a new uidNumber)", u->line, uid);
+			return directory_hold(u, e, "line %u: uid %lld belonged to a purged user; "
+					      "uids are never reused (give the account a new "
+					      "uidNumber)", u->line, uid);
 		if (dir_id_taken(st, uid))
-			return hold(u, e, "line %u: uid %lld is held by another directory user",
-				    u->line, uid);
+			return directory_hold(u, e, "line %u: uid %lld is held by another directory "
+					      "user", u->line, uid);
 	} else if (uid_allocate(st, cfg, lp, lg, ids, &uid, e)) {
 		return -1;
 	}
 	long long gid = u->gid != DIR_NO_ID ? u->gid : uid;
 	if (u->gid == DIR_NO_ID && local_has_id(lg, gid))
-		return hold(u, e, "line %u: uid %lld (also its private group) is a local group's "
-			    "gid", u->line, uid);
+		return directory_hold(u, e, "line %u: uid %lld (also its private group) is a "
+				      "local group's gid", u->line, uid);
 	if (dir_user_insert(st, u->name, uid, gid, o->now, u->ext_id) != ST_OK)
 		return store_err(st, e);
 	return sync_note(res, u->name, uid, "new",
