@@ -121,6 +121,15 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct common_opts
 	return EXIT_OK;
 }
 
+/* A change's uid as shown: "-" for a quarantined user who never had one. */
+static const char *uid_text(long long uid, char buf[24])
+{
+	if (uid < 0)
+		return "-";
+	snprintf(buf, 24, "%lld", uid);
+	return buf;
+}
+
 static size_t count_changes(const struct sync_result *r, const char *what)
 {
 	size_t n = 0;
@@ -142,7 +151,9 @@ static void print_result(struct cli *cli, const struct sync_result *r, bool dry_
 			const struct sync_change *c = &r->changes[i];
 			printf("%s{\"user\":", i ? "," : "");
 			json_str(stdout, c->user);
-			printf(",\"uid\":%lld,\"change\":\"%s\",\"why\":", c->uid, c->what);
+			char u[24];
+			printf(",\"uid\":%s,\"change\":\"%s\",\"why\":",
+			       c->uid < 0 ? "null" : uid_text(c->uid, u), c->what);
 			json_str(stdout, c->why);
 			printf("}");
 		}
@@ -153,7 +164,8 @@ static void print_result(struct cli *cli, const struct sync_result *r, bool dry_
 		const struct sync_change *c = &r->changes[i];
 		char shown[80];
 		name_for_log(c->user, shown, sizeof(shown));
-		printf("%-12s %-20s uid=%-10lld %s\n", c->what, shown, c->uid, c->why);
+		char u[24];
+		printf("%-12s %-20s uid=%-10s %s\n", c->what, shown, uid_text(c->uid, u), c->why);
 	}
 	if (r->idle_pruned)
 		printf("%ld idle lockout record(s) forgotten (never logged in, nothing in force)\n",
@@ -265,8 +277,10 @@ static void log_changes(struct cli *cli, const struct sync_result *r, const char
 		if (grouped(c, group_new))
 			continue;
 		cli->log.user = c->user;
+		char u[24];
 		log_event(strcmp(c->what, "quarantined") ? LOG_NOTICE : LOG_WARNING, &cli->log,
-			  c->what, "%s: uid %lld; %s (by %s)", cmd, c->uid, c->why, cli->admin);
+			  c->what, "%s: uid %s; %s (by %s)", cmd, uid_text(c->uid, u), c->why,
+			  cli->admin);
 	}
 	cli->log.user = NULL;
 	struct group_log g = { cli, cmd, NULL };
@@ -292,7 +306,9 @@ static int audit_in_tx(struct store *st, const struct sync_result *r, void *vctx
 		const struct sync_change *c = &r->changes[i];
 		if (grouped(c, group_new))
 			continue;
-		if (action_audit(h->cli, st, c->user, c->what, "%s: uid %lld; %s", h->cmd, c->uid, c->why))
+		char u[24];
+		if (action_audit(h->cli, st, c->user, c->what, "%s: uid %s; %s", h->cmd,
+				 uid_text(c->uid, u), c->why))
 			return -1;
 	}
 	struct group_log g = { h->cli, h->cmd, st };
