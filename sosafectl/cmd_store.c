@@ -4,11 +4,13 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "action.h"
 #include "audit/audit.h"
 #include "cli.h"
+#include "snapshot/snapshot_age.h"
 
 int cmd_init(struct cli *cli, int argc, char **argv)
 {
@@ -108,9 +110,41 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* The directory snapshot's age against max_snapshot_age: a line, a syslog
+ * warning from 50 %, and EXIT_FAIL from 90 % (directory users are refused
+ * at 100 %) or when it cannot be read. No snapshot: no directory sync here. */
+static int check_snapshot_age(struct cli *cli)
+{
+	struct sosafe_err e = { "" };
+	int64_t generated_at = 0, now = time(NULL);
+	int r = snap_age_read(cli->cfg.state_dir, &generated_at, &e);
+	if (r > 0)
+		return EXIT_OK;
+	if (r < 0) {
+		printf("directory snapshot: %s\n", e.msg);
+		return EXIT_FAIL;
+	}
+	unsigned max = cli->cfg.max_snapshot_age;
+	enum snap_age level = snap_age_warn(&cli->log, NULL, generated_at, now, max);
+	static const char *const verdict[] = {
+		[SNAP_AGE_FRESH] = "ok",
+		[SNAP_AGE_HALF] = "warning: past 50 % (is the sync timer running?)",
+		[SNAP_AGE_LATE] = "failing: past 90 %, directory users are refused soon; run "
+				  "sosafectl sync",
+		[SNAP_AGE_STALE] = "failing: stale, directory users are refused; run sosafectl sync",
+	};
+	printf("directory snapshot: %lld s old (max_snapshot_age %u s): %s\n",
+	       (long long)(now - generated_at), max, verdict[level]);
+	return level >= SNAP_AGE_LATE ? EXIT_FAIL : EXIT_OK;
+}
+
 int cmd_check(struct cli *cli, int argc, char **argv)
 {
-	if (cli_wants_help(argc, argv, "check", "Runs SQLite's integrity check on the live store."))
+	if (cli_wants_help(argc, argv, "check",
+			   "Runs SQLite's integrity check on the live store, and checks the age\n"
+			   "of the directory snapshot: a warning from 50 % of max_snapshot_age,\n"
+			   "a failure (exit 1) from 90 %, when directory users are about to be\n"
+			   "refused."))
 		return EXIT_OK;
 	_cleanup_store_ struct store *st = cli_open_store(cli, STORE_RDONLY);
 	if (!st)
@@ -118,7 +152,9 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	struct sosafe_err msg;
 	enum store_status s = store_check(st, &msg);
 	printf("%s: %s\n", store_path(st), msg.msg);
-	return s == ST_OK ? EXIT_OK : EXIT_STORE;
+	if (s != ST_OK)
+		return EXIT_STORE;
+	return check_snapshot_age(cli);
 }
 
 int cmd_config(struct cli *cli, int argc, char **argv)

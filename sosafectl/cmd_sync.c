@@ -12,6 +12,7 @@
 #include "directory/directory.h"
 #include "ldap/ldap_pull.h"
 #include "base/names.h"
+#include "snapshot/snapshot_age.h"
 
 /* min_sync_fraction: refuse a pull whose active users are fewer than that
  * share of the users active in the store now. */
@@ -19,12 +20,15 @@ static int check_fraction(struct store *st, const struct sosafe_config *cfg,
 			  const struct directory *d, long long now, struct sosafe_err *e)
 {
 	long long known = 0;
+	const char *entitled;
+	if (directory_entitled(d, cfg, &entitled, e))
+		return -1;
 	if (dir_users_active_count(st, &known) != ST_OK)
 		return err_set(e, "cannot read the store: %s", store_error(st));
 	size_t active = 0;
 	for (size_t i = 0; i < d->nusers; i++) {
 		const char *why;
-		if (directory_user_active(d, &d->users[i], cfg->entitled_group, now, &why))
+		if (directory_user_active(d, &d->users[i], entitled, now, &why))
 			active++;
 	}
 	if (known > 0 && (long long)active * 1000 < known * (long long)cfg->min_sync_permille)
@@ -33,6 +37,34 @@ static int check_fraction(struct store *st, const struct sosafe_config *cfg,
 			    "(wrong filter or base, or an empty replica?)", active, known,
 			    cfg->min_sync_permille / 1000, cfg->min_sync_permille % 1000);
 	return 0;
+}
+
+/* Why a sync was refused, for syslog and the audit trail: an export's
+ * errors name users and uids, so with pseudonyms only the terminal has them. */
+static const char *refusal_logged(const struct cli *cli, const char *err)
+{
+	return audit_hides_names(&cli->log)
+		       ? "refused; the reason names users, shown on the terminal only "
+			 "(log_identity = pseudonym)"
+		       : err;
+}
+
+/* A sync that did not publish: said on the terminal and in syslog, with
+ * how close the snapshot in place is to refusing every directory user (a
+ * timer runs this path daily; its failure must be heard before that). */
+static void sync_refused(struct cli *cli, const char *what, const char *why, int64_t now)
+{
+	cli_err("%s, snapshot unchanged: %s", what, why);
+	log_event(LOG_ERR, &cli->log, "sync-refused", "%s", refusal_logged(cli, why));
+	int64_t generated_at;
+	struct sosafe_err e;
+	if (snap_age_read(cli->cfg.state_dir, &generated_at, &e) != 0)
+		return;
+	unsigned max = cli->cfg.max_snapshot_age;
+	if (snap_age_warn(&cli->log, NULL, generated_at, now, max) != SNAP_AGE_FRESH)
+		cli_err("warning: the directory snapshot is %lld s old; at %u s "
+			"(max_snapshot_age) every directory user is refused",
+			(long long)(now - generated_at), max);
 }
 
 struct common_opts {
@@ -91,18 +123,39 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct common_opts
 	return EXIT_OK;
 }
 
+/* A change's uid as shown: "-" for a quarantined user who never had one. */
+static const char *uid_text(long long uid, char buf[24])
+{
+	if (uid < 0)
+		return "-";
+	snprintf(buf, 24, "%lld", uid);
+	return buf;
+}
+
+static size_t count_changes(const struct sync_result *r, const char *what)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->nchanges; i++)
+		n += !strcmp(r->changes[i].what, what);
+	return n;
+}
+
 static void print_result(struct cli *cli, const struct sync_result *r, bool dry_run)
 {
+	size_t held = count_changes(r, "quarantined");
 	if (cli->json) {
 		printf("{\"dry_run\":%s,\"serial\":%llu,\"published\":%zu,\"active\":%zu,"
-		       "\"deactivated\":%zu,\"groups\":%zu,\"idle_tallies_pruned\":%ld,\"changes\":[",
+		       "\"deactivated\":%zu,\"groups\":%zu,\"idle_tallies_pruned\":%ld,"
+		       "\"quarantined\":%zu,\"changes\":[",
 		       dry_run ? "true" : "false", (unsigned long long)r->serial, r->published,
-		       r->active, r->deactivated, r->groups, r->idle_pruned);
+		       r->active, r->deactivated, r->groups, r->idle_pruned, held);
 		for (size_t i = 0; i < r->nchanges; i++) {
 			const struct sync_change *c = &r->changes[i];
 			printf("%s{\"user\":", i ? "," : "");
 			json_str(stdout, c->user);
-			printf(",\"uid\":%lld,\"change\":\"%s\",\"why\":", c->uid, c->what);
+			char u[24];
+			printf(",\"uid\":%s,\"change\":\"%s\",\"why\":",
+			       c->uid < 0 ? "null" : uid_text(c->uid, u), c->what);
 			json_str(stdout, c->why);
 			printf("}");
 		}
@@ -113,7 +166,8 @@ static void print_result(struct cli *cli, const struct sync_result *r, bool dry_
 		const struct sync_change *c = &r->changes[i];
 		char shown[80];
 		name_for_log(c->user, shown, sizeof(shown));
-		printf("%-12s %-20s uid=%-10lld %s\n", c->what, shown, c->uid, c->why);
+		char u[24];
+		printf("%-12s %-20s uid=%-10s %s\n", c->what, shown, uid_text(c->uid, u), c->why);
 	}
 	if (r->idle_pruned)
 		printf("%ld idle lockout record(s) forgotten (never logged in, nothing in force)\n",
@@ -122,6 +176,23 @@ static void print_result(struct cli *cli, const struct sync_result *r, bool dry_
 	       "snapshot serial %llu%s\n", dry_run ? "dry run: " : "", r->published, r->active,
 	       r->deactivated, r->groups, (unsigned long long)r->serial,
 	       dry_run ? " (nothing written)" : "");
+	if (held)
+		printf("%zu record(s) quarantined: left out, as they were before; fix them in the "
+		       "directory\n", held);
+}
+
+/* Each quarantined record on the terminal (stderr, also under --json), so
+ * that whoever runs the sync sees it even when the rest went through. */
+static void warn_quarantined(const struct sync_result *r)
+{
+	for (size_t i = 0; i < r->nchanges; i++) {
+		const struct sync_change *c = &r->changes[i];
+		if (strcmp(c->what, "quarantined"))
+			continue;
+		char shown[80];
+		name_for_log(c->user, shown, sizeof(shown));
+		cli_err("warning: %s quarantined (left out of this sync): %s", shown, c->why);
+	}
 }
 
 /* Up to this many new users in one sync, each gets its own syslog line and
@@ -215,8 +286,9 @@ static void change_detail(const struct cli *cli, const struct sync_change *c, co
 			  char *buf, size_t len)
 {
 	char shown[AUDIT_PSEUDO_LEN];
+	char u[24];
 	if (!audit_hides_names(&cli->log))
-		snprintf(buf, len, "%s: uid %lld; %s", cmd, c->uid, c->why);
+		snprintf(buf, len, "%s: uid %s; %s", cmd, uid_text(c->uid, u), c->why);
 	else if (c->from)
 		snprintf(buf, len, "%s: renamed from %s; %s", cmd,
 			 audit_name_shown(&cli->log, c->from, shown, sizeof(shown)),
@@ -235,7 +307,8 @@ static void log_changes(struct cli *cli, const struct sync_result *r, const char
 		char detail[512];
 		change_detail(cli, c, cmd, detail, sizeof(detail));
 		cli->log.user = c->user;
-		log_event(LOG_NOTICE, &cli->log, c->what, "%s (by %s)", detail, cli->admin);
+		log_event(strcmp(c->what, "quarantined") ? LOG_NOTICE : LOG_WARNING, &cli->log, c->what,
+			  "%s (by %s)", detail, cli->admin);
 	}
 	cli->log.user = NULL;
 	struct group_log g = { cli, cmd, NULL };
@@ -276,16 +349,6 @@ static int audit_in_tx(struct store *st, const struct sync_result *r, void *vctx
 	return 0;
 }
 
-/* Why a sync was refused, for syslog and the audit trail: an export's
- * errors name users and uids, so with pseudonyms only the terminal has them. */
-static const char *refusal_logged(const struct cli *cli, const char *err)
-{
-	return audit_hides_names(&cli->log)
-		       ? "export refused; the reason names users, shown on the terminal only "
-			 "(log_identity = pseudonym)"
-		       : err;
-}
-
 int cmd_sync(struct cli *cli, int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv, "sync [--from FILE] [--dry-run] [--json] [--quiet]",
@@ -309,8 +372,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	struct directory d;
 	if (c.from) {
 		if (directory_parse_file(c.from, &d, &e)) {
-			cli_err("export refused, snapshot unchanged: %s", err);
-			log_event(LOG_ERR, &cli->log, "sync-refused", "%s", refusal_logged(cli, err));
+			sync_refused(cli, "export refused", err, c.o.now);
 			return EXIT_FAIL;
 		}
 	} else {
@@ -322,8 +384,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		struct ldap_pull_info info;
 		bool progress = !c.quiet && !cli->json && isatty(STDERR_FILENO);
 		if (ldap_pull(&cli->cfg, &d, &info, progress, &e)) {
-			cli_err("directory pull failed, snapshot unchanged: %s", err);
-			log_event(LOG_ERR, &cli->log, "sync-refused", "%s", refusal_logged(cli, err));
+			sync_refused(cli, "directory pull failed", err, c.o.now);
 			return EXIT_FAIL;
 		}
 		if (info.insecure) {
@@ -353,8 +414,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	}
 	if (!c.from && check_fraction(st, &cli->cfg, &d, c.o.now, &e)) {
 		directory_free(&d);
-		cli_err("sync refused, snapshot unchanged: %s", err);
-		log_event(LOG_ERR, &cli->log, "sync-refused", "%s", err);
+		sync_refused(cli, "sync refused", err, c.o.now);
 		return EXIT_FAIL;
 	}
 	struct sync_result r;
@@ -364,8 +424,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	rc = directory_sync(st, &cli->cfg, &d, &c.o, &r, &e);
 	directory_free(&d);
 	if (rc) {
-		cli_err("sync refused, snapshot unchanged: %s", err);
-		log_event(LOG_ERR, &cli->log, "sync-refused", "%s", refusal_logged(cli, err));
+		sync_refused(cli, "sync refused", err, c.o.now);
 		action_record_after(cli, NULL, "sync-refused", "%s", refusal_logged(cli, err));
 		sync_result_free(&r);
 		return EXIT_FAIL;
@@ -376,6 +435,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 			  "(by %s)", (unsigned long long)r.serial, r.published, r.deactivated,
 			  cli->admin);
 	}
+	warn_quarantined(&r);
 	print_result(cli, &r, c.o.dry_run);
 	sync_result_free(&r);
 	return EXIT_OK;

@@ -56,6 +56,7 @@ struct sosafe_config {
 	char issuer[128];           /* issuer shown in authenticator apps */
 	/* directory snapshot and lifecycle */
 	char entitled_group[257];   /* directory group whose members may log in */
+	char entitled_group_dn[512];/* LDIF and pulls: that group by DN; empty: by name */
 	unsigned grace_days;        /* deactivated users are purged after this */
 	unsigned max_snapshot_age;  /* seconds; older snapshot = directory users refused */
 	unsigned inactive_days;     /* refuse users idle longer; 0 = off */

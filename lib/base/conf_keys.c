@@ -93,6 +93,8 @@ const struct conf_key conf_keys[] = {
 	  .def = "sosafe", .doc = "Issuer shown in authenticator apps." },
 	{ "entitled_group", CONF_STRING, CONF_SEC_DIRECTORY, FIELD(entitled_group),
 	  .def = "", .doc = "Directory group whose members may log in (sync refuses while empty)." },
+	{ "entitled_group_dn", CONF_STRING, CONF_SEC_DIRECTORY, FIELD(entitled_group_dn),
+	  .def = "", .doc = "That group's DN: LDIF exports and pulls match it by DN, not by name." },
 	{ "grace_days", CONF_UINT, CONF_SEC_DIRECTORY, FIELD(grace_days), .max = 3650,
 	  .def = "30", .doc = "Days a deactivated user keeps uid and state before the purge." },
 	{ "max_snapshot_age", CONF_SECONDS, CONF_SEC_DIRECTORY, FIELD(max_snapshot_age), .min = 60,

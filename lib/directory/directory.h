@@ -26,9 +26,13 @@ struct dir_user {
 	                       * it); NULL if the directory gives none */
 	bool disabled;        /* userAccountControl bit 0x2 */
 	int64_t expires;      /* unix time; 0 = never */
-	char **groups;        /* group names (memberOf, resolved) */
+	char **groups;        /* group names (memberOf resolved to the export's group
+	                       * entries; a DN outside the export stays a DN) */
 	size_t ngroups;
 	unsigned line;        /* where the entry starts in the export */
+	char *held;           /* why this record is quarantined (left out of the
+	                       * sync, its row and snapshot entry unchanged);
+	                       * NULL for a usable record */
 };
 
 struct dir_group {
@@ -46,6 +50,7 @@ struct directory {
 	struct dir_group *groups;
 	size_t ngroups;
 	unsigned flags;           /* DIR_PARSE_* the parse ran with */
+	bool by_dn;               /* LDIF: memberOf named groups by DN */
 	size_t skipped_unsafe;    /* users left out for their name (DIR_PARSE_SKIP_UNSAFE) */
 	unsigned skipped_line;    /* line of the first of them */
 };
@@ -71,6 +76,22 @@ void directory_free(struct directory *d);
  * bytes of [A-Za-z0-9._-], not starting with '-', not all digits. */
 bool directory_name_ok(const char *name);
 
+/* The stable identity "attr:value" from a raw attribute value: objectSid
+ * as S-1-..., objectGUID as text, other text as it is (binary in hex).
+ * -1 when malformed or longer than LEN. */
+int directory_stable_id(const char *attr, const void *value, size_t n, char *out, size_t len);
+
+/* The entitled group as the export D names it, for directory_user_active.
+ * An LDIF export (or a live pull) names groups by DN. With
+ * cfg->entitled_group_dn set, that DN decides (the group entry's name, or
+ * the DN as memberOf lists it when the export lacks the entry). Else the
+ * name entitled_group must be a group entry of the export: a memberOf DN
+ * outside the export stays a DN, so a group merely named like the entitled
+ * one elsewhere in the forest entitles nobody. -1 + E when the export
+ * lacks the group. */
+int directory_entitled(const struct directory *d, const struct sosafe_config *cfg,
+		       const char **name, struct sosafe_err *e);
+
 /* True if the user is enabled, not expired at NOW and in ENTITLED. */
 bool directory_user_active(const struct directory *d, const struct dir_user *u,
 			   const char *entitled, int64_t now, const char **why);
@@ -94,7 +115,8 @@ struct sync_opts {
 struct sync_change {
 	char *user;
 	long long uid;
-	const char *what;           /* "new", "deactivated", "reactivated", "purged", "renamed" */
+	const char *what;           /* "new", "deactivated", "reactivated", "purged",
+	                             * "renamed", "quarantined" */
 	char *why;
 	/* renamed: the old name, and WHY without any name or stable id (for
 	 * lines under log_identity = pseudonym); NULL for other changes, whose
@@ -114,9 +136,15 @@ void sync_result_free(struct sync_result *r);
 
 /* Apply the export D at opts->now: purge users deactivated longer than
  * grace_days, update the lifecycle rows, allocate ids, write the snapshot
- * into cfg->state_dir (unless dry_run). All or nothing: on error the store
- * is rolled back and the old snapshot stays. Returns 0 or -1 + E. */
-int directory_sync(struct store *st, const struct sosafe_config *cfg, const struct directory *d,
+ * into cfg->state_dir (unless dry_run). A user record that cannot be
+ * applied without harm (bad home or shell, a local account's name or id,
+ * a purged user's uid, a changed uid) is quarantined: its dir_user.held
+ * says why, a "quarantined" change is noted, its row and snapshot entry
+ * stay as they were (a deactivation still applies), the rest is published.
+ * Only a bad whole (no user, no entitled group) refuses. All or nothing:
+ * on error the store is rolled back and the old snapshot stays. Returns 0
+ * or -1 + E. */
+int directory_sync(struct store *st, const struct sosafe_config *cfg, struct directory *d,
 		   const struct sync_opts *opts, struct sync_result *res, struct sosafe_err *e);
 
 /* Purge without an export: users deactivated longer than grace_days are

@@ -82,6 +82,7 @@ void directory_free(struct directory *d)
 		free(u->home);
 		free(u->shell);
 		free(u->ext_id);
+		free(u->held);
 		free_strs(u->groups, u->ngroups);
 	}
 	for (size_t i = 0; i < d->ngroups; i++) {
@@ -115,26 +116,35 @@ int parse_id(const char *v, long long *out)
 
 /* ---- after parsing: resolve DNs, check duplicates ------------------------- */
 
-/* Group name for a memberOf DN: the group entry with that DN, else the
- * value of the first RDN ("CN=sosafe-users,OU=..." -> "sosafe-users"). */
-static char *group_name_for_dn(const struct directory *d, const char *dn)
+/* The group entry of the export with that DN, or NULL. A DN outside the
+ * export names no group here: its first RDN ("CN=sosafe-users,OU=Elsewhere")
+ * may be any group of the forest, so it is not read as a name. */
+static const struct dir_group *group_by_dn(const struct directory *d, const char *dn)
 {
 	for (size_t i = 0; i < d->ngroups; i++)
 		if (d->groups[i].dn && !strcasecmp(d->groups[i].dn, dn))
-			return strdup(d->groups[i].name);
-	const char *eq = strchr(dn, '=');
-	if (!eq)
-		return strdup(dn);
-	const char *s = eq + 1, *e = s;
-	while (*e && *e != ',') {
-		if (*e == '\\' && e[1])
-			e++;
-		e++;
+			return &d->groups[i];
+	return NULL;
+}
+
+int directory_entitled(const struct directory *d, const struct sosafe_config *cfg,
+		       const char **name, struct sosafe_err *e)
+{
+	*name = cfg->entitled_group;
+	if (!d->by_dn)
+		return 0;   /* the JSON form names groups, not DNs */
+	if (cfg->entitled_group_dn[0]) {
+		/* the group entry's name, or the DN itself as memberOf gives it */
+		const struct dir_group *g = group_by_dn(d, cfg->entitled_group_dn);
+		*name = g ? g->name : cfg->entitled_group_dn;
+		return 0;
 	}
-	char *n = dir_strndup(s, (size_t)(e - s));
-	if (n)
-		lower(n);
-	return n;
+	for (size_t i = 0; i < d->ngroups; i++)
+		if (!strcasecmp(d->groups[i].name, cfg->entitled_group))
+			return 0;
+	return err_set(e, "entitled_group '%s' is no group entry of the export: membership "
+		       "counts only for groups the export holds (export the group too, or "
+		       "set entitled_group_dn)", cfg->entitled_group);
 }
 
 struct dupkey {
@@ -216,8 +226,13 @@ static int resolve(struct directory *d, bool ldif, struct sosafe_err *e)
 	if (ldif) {
 		for (size_t i = 0; i < d->nusers; i++) {
 			struct dir_user *u = &d->users[i];
+			/* a DN outside the export stays a DN: never a group name
+			 * (names have no '=' or ','), matched only by entitled_group_dn */
 			for (size_t k = 0; k < u->ngroups; k++) {
-				char *n = group_name_for_dn(d, u->groups[k]);
+				const struct dir_group *g = group_by_dn(d, u->groups[k]);
+				if (!g)
+					continue;
+				char *n = strdup(g->name);
 				if (!n)
 					return err_set(e, "out of memory");
 				free(u->groups[k]);
@@ -268,6 +283,7 @@ int directory_parse_flags(const char *text, size_t len, struct directory *d, uns
 	while (i < len && isspace((unsigned char)text[i]))
 		i++;
 	bool json = i < len && text[i] == '{';
+	d->by_dn = !json;
 	int r = json ? parse_json(text, len, d, e) : parse_ldif(text, len, d, e);
 	if (r == 0)
 		r = resolve(d, !json, e);

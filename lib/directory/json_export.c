@@ -56,11 +56,28 @@ static int json_optstr(const struct jval *o, const char *key, char **out, struct
 		return 0;
 	if (v->t != J_STR)
 		return fail_at(e, v->line, "JSON: %s must be a string", key);
-	for (const char *c = v->s; *c; c++)
-		if (*c == ':' || *c == '\n')
-			return fail_at(e, v->line, "JSON: %s contains ':' or a newline", key);
 	if (!(*out = strdup(v->s)))
 		return err_set(e, "out of memory");
+	return 0;
+}
+
+/* gecos is neutralised, an unsafe home or shell quarantines the user
+ * (escapes such as \u001b decode to the very bytes fields.c guards against) */
+static int json_fields(const struct jval *o, struct dir_user *u, struct sosafe_err *e)
+{
+	static const char *const key[2] = { "home", "shell" };
+	char **slot[2] = { &u->home, &u->shell };
+	if (json_optstr(o, "gecos", &u->gecos, e))
+		return -1;
+	if (u->gecos)
+		field_neutralise(u->gecos);
+	for (size_t i = 0; i < 2; i++) {
+		char *v;
+		if (json_optstr(o, key[i], &v, e))
+			return -1;
+		if (v && user_field(u, key[i], slot[i], v, json_get(o, key[i])->line, e))
+			return -1;
+	}
 	return 0;
 }
 
@@ -115,9 +132,7 @@ int parse_json(const char *text, size_t len, struct directory *d, struct sosafe_
 		if (json_name(o, &u->name, e) ||
 		    json_id(json_get(o, "uid"), &u->uid, e, "uid") ||
 		    json_id(json_get(o, "gid"), &u->gid, e, "gid") ||
-		    json_optstr(o, "gecos", &u->gecos, e) ||
-		    json_optstr(o, "home", &u->home, e) ||
-		    json_optstr(o, "shell", &u->shell, e) ||
+		    json_fields(o, u, e) ||
 		    json_strs(json_get(o, "groups"), &u->groups, &u->ngroups, e, "groups"))
 			goto out;
 		if (!u->gecos && !(u->gecos = strdup(""))) {

@@ -13,13 +13,16 @@
 #include <strings.h>
 
 #include "base/base64.h"
+#include "base/util.h"
 
 struct ldif_entry {
 	unsigned line;
 	char *dn;
 	bool is_user, is_group, is_computer;
 	char *sam, *uid, *gid, *uac, *expires, *display, *cn, *home, *shell, *gecos, *ext_id;
-	unsigned sam_line, uid_line, gid_line, uac_line, exp_line, ext_line;
+	char *sid, *guid, *uuid;   /* stable ids read from the entry itself */
+	unsigned sam_line, uid_line, gid_line, uac_line, exp_line, ext_line, home_line, shell_line;
+	unsigned id_line;          /* a malformed objectSid or objectGUID (0: none) */
 	char **member_of;
 	size_t nmember_of;
 	char **member;
@@ -40,6 +43,9 @@ static void entry_clear(struct ldif_entry *e)
 	free(e->shell);
 	free(e->gecos);
 	free(e->ext_id);
+	free(e->sid);
+	free(e->guid);
+	free(e->uuid);
 	free_strs(e->member_of, e->nmember_of);
 	free_strs(e->member, e->nmember);
 	memset(e, 0, sizeof(*e));
@@ -157,17 +163,25 @@ static int add_entry(struct directory *d, struct ldif_entry *e, struct sosafe_er
 	if (e->expires && parse_filetime(e->expires, &u->expires))
 		return fail_at(err, e->exp_line, "accountExpires is not a number");
 	const char *gecos = e->gecos ? e->gecos : e->display ? e->display : e->cn;
-	if (gecos && (strchr(gecos, ':') || strchr(gecos, '\n')))
-		gecos = NULL;   /* never break the passwd line format */
 	u->gecos = strdup(gecos ? gecos : "");
-	u->home = e->home ? e->home : NULL;
-	e->home = NULL;
-	u->shell = e->shell ? e->shell : NULL;
-	e->shell = NULL;
+	if (u->gecos)
+		field_neutralise(u->gecos);
+	char *home = e->home, *shell = e->shell;
+	e->home = e->shell = NULL;
+	if (user_field(u, "unixHomeDirectory", &u->home, home, e->home_line, err) ||
+	    user_field(u, "loginShell", &u->shell, shell, e->shell_line, err))
+		return -1;
 	if (e->ext_id && (!e->ext_id[0] || strlen(e->ext_id) > 200))
 		return fail_at(err, e->ext_line, "sosafeStableId must be 1..200 bytes");
-	u->ext_id = e->ext_id;
-	e->ext_id = NULL;
+	/* what the live pull writes wins; else the entry's own objectSid,
+	 * objectGUID or entryUUID, in the order of ldap_attr_id's default */
+	char **id = e->ext_id ? &e->ext_id : e->sid ? &e->sid : e->guid ? &e->guid : &e->uuid;
+	u->ext_id = *id;
+	*id = NULL;
+	if (e->id_line && !u->ext_id &&
+	    directory_hold(u, err, "line %u: objectSid, objectGUID or entryUUID is malformed (no "
+			   "stable identity)", e->id_line))
+		return -1;
 	u->groups = e->member_of;
 	u->ngroups = e->nmember_of;
 	e->member_of = NULL;
@@ -210,6 +224,18 @@ static int ldif_attr(struct ldif_entry *e, const char *a, size_t an, char *v, un
 		free(v);
 		return 0;
 	}
+	if (attr_is(a, an, "entryUUID")) {
+		char id[256];
+		bool ok = directory_stable_id("entryUUID", v, strlen(v), id, sizeof(id)) == 0;
+		free(v);
+		if (!ok) {
+			e->id_line = e->id_line ? e->id_line : line;
+			return 0;
+		}
+		if (!(v = strdup(id)))
+			return err_set(err, "out of memory");
+		return set_once(&e->uuid, NULL, v, line, "entryUUID", err);
+	}
 #define ONE(name, slot, lslot) \
 	if (attr_is(a, an, name)) return set_once(&e->slot, lslot, v, line, name, err)
 	ONE("sAMAccountName", sam, &e->sam_line);
@@ -219,8 +245,8 @@ static int ldif_attr(struct ldif_entry *e, const char *a, size_t an, char *v, un
 	ONE("accountExpires", expires, &e->exp_line);
 	ONE("displayName", display, NULL);
 	ONE("cn", cn, NULL);
-	ONE("unixHomeDirectory", home, NULL);
-	ONE("loginShell", shell, NULL);
+	ONE("unixHomeDirectory", home, &e->home_line);
+	ONE("loginShell", shell, &e->shell_line);
 	ONE("gecos", gecos, NULL);
 	ONE("sosafeStableId", ext_id, &e->ext_line);
 #undef ONE
@@ -231,6 +257,58 @@ static int ldif_attr(struct ldif_entry *e, const char *a, size_t an, char *v, un
 		r = push_str(&e->member, &e->nmember, v);
 	free(v);
 	return r ? err_set(err, "out of memory") : 0;
+}
+
+/* What the reader does with an attribute's value. */
+enum attr_kind {
+	ATTR_IGNORED,   /* not read: binary or not, its value is skipped */
+	ATTR_BINARY,    /* objectSid, objectGUID: a stable identity */
+	ATTR_FIELD,     /* a passwd field (full name, home, shell): checked by field */
+	ATTR_TEXT,      /* names, DNs, numbers: a control character refuses the export */
+};
+
+static enum attr_kind attr_kind(const char *a, size_t an)
+{
+	static const char *const text[] = {
+		"dn", "objectClass", "sAMAccountName", "uidNumber", "gidNumber",
+		"userAccountControl", "accountExpires", "sosafeStableId", "entryUUID",
+		"memberOf", "member", "version", "search", "result", "ref", "control",
+	};
+	static const char *const field[] = {
+		"displayName", "cn", "gecos", "unixHomeDirectory", "loginShell",
+	};
+	if (attr_is(a, an, "objectSid") || attr_is(a, an, "objectGUID"))
+		return ATTR_BINARY;
+	for (size_t i = 0; i < ARRAY_SIZE(field); i++)
+		if (attr_is(a, an, field[i]))
+			return ATTR_FIELD;
+	for (size_t i = 0; i < ARRAY_SIZE(text); i++)
+		if (attr_is(a, an, text[i]))
+			return ATTR_TEXT;
+	return ATTR_IGNORED;
+}
+
+/* objectSid or objectGUID as the live pull writes it (S-1-5-21-..., a GUID
+ * in text); a malformed one is remembered and quarantines a user entry. */
+static int binary_id(struct ldif_entry *e, const char *a, size_t an, char *v, size_t vlen,
+		     unsigned line, struct sosafe_err *err)
+{
+	bool sid = attr_is(a, an, "objectSid");
+	char id[256];
+	int r = directory_stable_id(sid ? "objectSid" : "objectGUID", v, vlen, id, sizeof(id));
+	free(v);
+	if (!e->dn)
+		return fail_at(err, line, "attribute before the entry's dn");
+	if (r) {
+		if (!e->id_line)
+			e->id_line = line;
+		return 0;
+	}
+	char *copy = strdup(id);
+	if (!copy)
+		return err_set(err, "out of memory");
+	return set_once(sid ? &e->sid : &e->guid, NULL, copy, line, sid ? "objectSid" : "objectGUID",
+			err);
 }
 
 /* One logical (unfolded) line. */
@@ -259,13 +337,17 @@ static int ldif_line(struct directory *d, struct ldif_entry *e, char *l, size_t 
 	for (size_t i = 0; i < an; i++)
 		if (!isalnum((unsigned char)l[i]) && l[i] != '-')
 			return fail_at(err, line, "bad attribute name");
+	enum attr_kind kind = attr_kind(l, an);
+	if (kind == ATTR_IGNORED)   /* thumbnailPhoto, userCertificate, ...: never decoded */
+		return e->dn ? 0 : fail_at(err, line, "attribute before the entry's dn");
 	char *p = colon + 1, *end = l + n, *v;
+	size_t vlen;
 	if (p < end && *p == ':') {
 		p++;
 		while (p < end && *p == ' ')
 			p++;
-		size_t vlen;
-		v = base64_decode(p, (size_t)(end - p), BASE64_LOOSE | BASE64_TEXT, &vlen);
+		unsigned flags = BASE64_LOOSE | (kind == ATTR_TEXT ? BASE64_TEXT : 0);
+		v = base64_decode(p, (size_t)(end - p), flags, &vlen);
 		if (!v)
 			return fail_at(err, line, "bad base64 value (or a value with a NUL byte)");
 	} else if (p < end && *p == '<') {
@@ -273,16 +355,26 @@ static int ldif_line(struct directory *d, struct ldif_entry *e, char *l, size_t 
 	} else {
 		while (p < end && *p == ' ')
 			p++;
-		v = dir_strndup(p, (size_t)(end - p));
+		vlen = (size_t)(end - p);
+		v = dir_strndup(p, vlen);
 		if (!v)
 			return err_set(err, "out of memory");
 	}
-	for (char *c = v; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-			free(v);
-			return fail_at(err, line, "control character in a value");
-		}
 	(void)d;
+	if (kind == ATTR_BINARY)
+		return binary_id(e, l, an, v, vlen, line, err);
+	/* a NUL inside a shown field or a path must not cut the value short
+	 * and hide what follows: it becomes a control byte, which fields.c
+	 * neutralises or quarantines */
+	for (size_t i = 0; i < vlen; i++)
+		if (!v[i])
+			v[i] = '\x01';
+	if (kind == ATTR_TEXT)
+		for (char *c = v; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+				free(v);
+				return fail_at(err, line, "control character in a value");
+			}
 	return ldif_attr(e, l, an, v, line, err);
 }
 

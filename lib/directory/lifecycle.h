@@ -68,16 +68,22 @@ int purge_overdue(struct store *st, const struct sosafe_config *cfg, const struc
 
 /* ---- rename.c ----------------------------------------------------------- */
 
-int apply_renames(struct store *st, const struct directory *d, struct sync_result *res,
+/* Rename rows by stable id; a rename that cannot be done quarantines its
+ * record. */
+int apply_renames(struct store *st, struct directory *d, struct sync_result *res,
 		  struct sosafe_err *e);
 
 /* ---- transitions.c ------------------------------------------------------ */
 
+/* Quarantine (dir_user.held) the users who would shadow a local account
+ * by name, uid or gid; -1 + E only when the store or memory fails. */
 int check_against_local(struct store *st, const struct sosafe_config *cfg,
-			const struct directory *d, const struct local *lp, const struct local *lg,
+			struct directory *d, const struct local *lp, const struct local *lg,
 			int64_t now, struct sosafe_err *e);
+/* U's transition; a held U (or one found unsafe here) changes nothing but a
+ * deactivation and is noted as "quarantined". */
 int apply_user(struct store *st, const struct sosafe_config *cfg, const struct directory *d,
-	       const struct dir_user *u, const struct local *lp, const struct local *lg,
+	       struct dir_user *u, const struct local *lp, const struct local *lg,
 	       const struct idset *ids, const struct sync_opts *o, struct sync_result *res,
 	       struct sosafe_err *e);
 int deactivate_absent(struct store *st, const struct directory *d, const struct sync_opts *o,
@@ -86,11 +92,12 @@ int deactivate_absent(struct store *st, const struct directory *d, const struct 
 /* ---- publish.c ---------------------------------------------------------- */
 
 /* Bump the serial and write the snapshot of every lifecycle row (D gives
- * the passwd fields, LG the local groups to avoid), generated at
- * GENERATED_AT; a dry run writes nothing. */
+ * the passwd fields and groups, except for quarantined users: PREV, the
+ * snapshot before, or the defaults; LG the local groups to avoid),
+ * generated at GENERATED_AT; a dry run writes nothing. PREV may be NULL. */
 int publish(struct store *st, const struct sosafe_config *cfg, const struct directory *d,
-	    const struct local *lg, const struct sync_opts *o, int64_t generated_at,
-	    struct sync_result *res, struct sosafe_err *e);
+	    const struct directory *prev, const struct local *lg, const struct sync_opts *o,
+	    int64_t generated_at, struct sync_result *res, struct sosafe_err *e);
 
 /* ---- snapshot_load.c ---------------------------------------------------- */
 

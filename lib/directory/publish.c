@@ -2,7 +2,9 @@
  * snapshot nss_sosafe serves (deactivated users stay resolvable, with
  * sp_expire = 1), directory groups with a gidNumber and a safe name get
  * their active members, and users whose gid is their uid get a private
- * group. The passwd fields come from the export; the serial counts up. */
+ * group. The passwd fields come from the export; the serial counts up.
+ * A quarantined user keeps what the snapshot before said (fields and
+ * group memberships): nothing of the record that was left out shows. */
 #include <config.h>
 #include "directory/lifecycle.h"
 
@@ -63,9 +65,27 @@ static const struct snap_user *find_published(const struct build *b, const char 
 	return bsearch(&key, b->users, b->nusers, sizeof(key), cmp_snapuser);
 }
 
+/* Where the published fields and groups of the users come from. */
+struct sources {
+	const struct directory *d;
+	struct export_index x;       /* the export by name */
+	const struct directory *prev;
+	struct export_index px;      /* the snapshot before by name (quarantined users) */
+};
+
+/* The record that gives NAME's fields: the export's, or for a quarantined
+ * user the previous snapshot's (NULL: the defaults). */
+static const struct dir_user *source_of(const struct sources *src, const char *name)
+{
+	const struct dir_user *e = export_find(&src->x, name);
+	if (e && e->held)
+		e = src->prev ? export_find(&src->px, name) : NULL;
+	return e;
+}
+
 struct add_ctx {
 	struct build *b;
-	const struct export_index *x;
+	const struct sources *src;
 	int64_t now;
 	struct sync_result *res;
 	bool oom;
@@ -95,7 +115,7 @@ static int add_user(const struct dir_row *r, void *vctx)
 	u->deactivated_at = r->deactivated_at;
 	u->deactivated = u->deactivated_at != 0;
 	u->lstchg = c->now / SOSAFE_DAY;
-	const struct dir_user *e = export_find(c->x, u->name);
+	const struct dir_user *e = source_of(c->src, u->name);
 	char *home = NULL;
 	if (e && e->home)
 		home = strdup(e->home);
@@ -117,29 +137,50 @@ static int add_user(const struct dir_row *r, void *vctx)
 	return 0;
 }
 
-static int add_users(struct store *st, const struct directory *d, int64_t now,
+static int add_users(struct store *st, const struct sources *src, int64_t now,
 		     struct build *b, struct sync_result *res, struct sosafe_err *e)
 {
-	struct export_index x;
-	if (export_index_build(&x, d, e))
-		return -1;
-	struct add_ctx c = { b, &x, now, res, false };
+	struct add_ctx c = { b, src, now, res, false };
 	int ret = 0;
 	if (dir_users_foreach(st, add_user, &c) != ST_OK)
 		ret = err_set(e, "%s", store_error(st));
 	else if (c.oom)
 		ret = err_set(e, "out of memory");
-	export_index_free(&x);
 	if (!ret)
 		res->published = b->nusers;
 	return ret;
 }
 
+/* Was quarantined user NAME a member of group GROUP in the snapshot before? */
+static bool was_member(const struct directory *prev, const char *group, const char *name)
+{
+	for (size_t g = 0; prev && g < prev->ngroups; g++) {
+		if (strcmp(prev->groups[g].name, group))
+			continue;
+		for (size_t k = 0; k < prev->groups[g].nmembers; k++)
+			if (!strcmp(prev->groups[g].members[k], name))
+				return true;
+	}
+	return false;
+}
+
+/* Does the export make NAME a member of DG (USER_SAYS: its memberOf does)?
+ * A quarantined user's membership is the one of the snapshot before. */
+static bool member_of(const struct sources *src, const struct dir_group *dg, const char *name,
+		      bool user_says)
+{
+	const struct dir_user *e = export_find(&src->x, name);
+	if (e && e->held)
+		return was_member(src->prev, dg->name, name);
+	return user_says;
+}
+
 /* The published active members of DG, named by either side (member of the
  * group, memberOf of the user), sorted, each once. */
-static int group_members(const struct directory *d, const struct dir_group *dg, struct build *b,
-			 uint32_t *count, struct sosafe_err *e)
+static int group_members(const struct sources *src, const struct dir_group *dg,
+			 struct build *b, uint32_t *count, struct sosafe_err *e)
 {
+	const struct directory *d = src->d;
 	const char **mem = calloc(d->nusers + dg->nmembers + 1, sizeof(*mem));
 	if (!mem)
 		return err_set(e, "out of memory");
@@ -147,19 +188,19 @@ static int group_members(const struct directory *d, const struct dir_group *dg, 
 	uint32_t n = 0;
 	for (size_t k = 0; k < dg->nmembers; k++) {
 		const struct snap_user *pu = find_published(b, dg->members[k]);
-		if (pu && !pu->deactivated)
+		if (pu && !pu->deactivated && member_of(src, dg, pu->name, true))
 			mem[n++] = pu->name;
 	}
 	for (size_t i = 0; i < d->nusers; i++) {
 		const struct dir_user *du = &d->users[i];
-		for (size_t k = 0; k < du->ngroups; k++) {
-			if (strcmp(du->groups[k], dg->name))
-				continue;
-			const struct snap_user *pu = find_published(b, du->name);
-			if (pu && !pu->deactivated)
-				mem[n++] = pu->name;
-			break;
-		}
+		bool says = false;
+		for (size_t k = 0; k < du->ngroups && !says; k++)
+			says = !strcmp(du->groups[k], dg->name);
+		if (!says && !du->held)
+			continue;
+		const struct snap_user *pu = find_published(b, du->name);
+		if (pu && !pu->deactivated && member_of(src, dg, du->name, says))
+			mem[n++] = pu->name;
 	}
 	qsort(mem, n, sizeof(*mem), cmp_str);
 	uint32_t u = 0;
@@ -170,9 +211,10 @@ static int group_members(const struct directory *d, const struct dir_group *dg, 
 	return 0;
 }
 
-static int add_groups(const struct directory *d, const struct local *lg, struct build *b,
+static int add_groups(const struct sources *src, const struct local *lg, struct build *b,
 		      struct sync_result *res, struct sosafe_err *e)
 {
+	const struct directory *d = src->d;
 	b->groups = calloc(d->ngroups + b->nusers + 1, sizeof(*b->groups));
 	b->members = calloc(d->ngroups + 1, sizeof(*b->members));
 	if (!b->groups || !b->members)
@@ -189,7 +231,7 @@ static int add_groups(const struct directory *d, const struct local *lg, struct 
 			return err_set(e, "line %u: gid %lld of group '%s' is a local group's",
 				       dg->line, dg->gid, dg->name);
 		uint32_t n = 0;
-		if (group_members(d, dg, b, &n, e))
+		if (group_members(src, dg, b, &n, e))
 			return -1;
 		b->groups[b->ngroups++] = (struct snap_group){ dg->name, (uint32_t)dg->gid,
 							       b->members[b->nmembers - 1], n };
@@ -212,13 +254,18 @@ static int add_groups(const struct directory *d, const struct local *lg, struct 
 }
 
 int publish(struct store *st, const struct sosafe_config *cfg, const struct directory *d,
-	    const struct local *lg, const struct sync_opts *o, int64_t generated_at,
-	    struct sync_result *res, struct sosafe_err *e)
+	    const struct directory *prev, const struct local *lg, const struct sync_opts *o,
+	    int64_t generated_at, struct sync_result *res, struct sosafe_err *e)
 {
 	struct build b = { 0 };
-	int ret = add_users(st, d, o->now, &b, res, e);
+	struct sources src = { .d = d, .prev = prev };
+	int ret = export_index_build(&src.x, d, e);
+	if (!ret && prev)
+		ret = export_index_build(&src.px, prev, e);
 	if (!ret)
-		ret = add_groups(d, lg, &b, res, e);
+		ret = add_users(st, &src, o->now, &b, res, e);
+	if (!ret)
+		ret = add_groups(&src, lg, &b, res, e);
 	if (ret)
 		goto out;
 	long long serial = dir_meta_get(st, "serial", 0) + 1;
@@ -236,5 +283,7 @@ int publish(struct store *st, const struct sosafe_config *cfg, const struct dire
 		ret = err_prefix(e, "snapshot not replaced");
 out:
 	build_free(&b);
+	export_index_free(&src.x);
+	export_index_free(&src.px);
 	return ret;
 }

@@ -6,16 +6,18 @@
  * Rows a table holds for the new name while no directory user had it
  * (failed attempts of an unknown name) are dropped first. A rename onto a
  * name another lifecycle row holds waits until that row moves away in the
- * same pass (chains x->y, y->z); what is left (a swap) is refused. */
+ * same pass (chains x->y, y->z); what is left (a swap, or a name another
+ * account holds) is quarantined: those records change nothing. */
 #include <config.h>
 #include "directory/lifecycle.h"
+#include "directory/parse.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct rename {
-	const struct dir_user *u;   /* NULL once done */
+	struct dir_user *u;         /* NULL once done */
 	char *from;
 	long long uid;
 };
@@ -33,14 +35,14 @@ static void renames_free(struct renames *r)
 }
 
 /* The export users whose stable id a row of another name holds. */
-static int find_renames(struct store *st, const struct directory *d, struct renames *out,
+static int find_renames(struct store *st, struct directory *d, struct renames *out,
 			struct sosafe_err *e)
 {
 	for (size_t i = 0; i < d->nusers; i++) {
-		const struct dir_user *u = &d->users[i];
+		struct dir_user *u = &d->users[i];
 		char name[257];
 		long long uid = 0;
-		if (!u->ext_id)
+		if (!u->ext_id || u->held)   /* a quarantined record moves nothing */
 			continue;
 		enum store_status s = dir_user_by_ext_id(st, u->ext_id, name, sizeof(name), &uid);
 		if (s == ST_NOTFOUND)
@@ -81,7 +83,7 @@ static int try_rename(struct store *st, struct rename *r, struct sync_result *re
 	return 1;
 }
 
-int apply_renames(struct store *st, const struct directory *d, struct sync_result *res,
+int apply_renames(struct store *st, struct directory *d, struct sync_result *res,
 		  struct sosafe_err *e)
 {
 	struct renames todo = { 0 };
@@ -105,10 +107,10 @@ int apply_renames(struct store *st, const struct directory *d, struct sync_resul
 	for (size_t i = 0; i < todo.n && !ret && left; i++) {
 		const struct rename *r = &todo.v[i];
 		if (r->u)
-			ret = err_set(e, "line %u: '%s' was renamed to '%s' (same stable id %s), but "
-				      "'%s' is still held by another account in the store; rename "
-				      "one of them in the directory first", r->u->line, r->from,
-				      r->u->name, r->u->ext_id, r->u->name);
+			ret = directory_hold(r->u, e, "line %u: renamed from '%s' (same stable id "
+					     "%s), but the name is still held by another account "
+					     "in the store; rename one of them in the directory "
+					     "first", r->u->line, r->from, r->u->ext_id);
 	}
 	renames_free(&todo);
 	return ret;

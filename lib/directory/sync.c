@@ -3,7 +3,9 @@
  * changes nothing; the clock is injected):
  *
  *   directory_sync:  purge overdue users, apply renames, each export
- *                    user's transition, deactivate the absent, publish;
+ *                    user's transition, deactivate the absent, publish
+ *                    (a record that cannot be applied is quarantined, see
+ *                    transitions.c; only a bad export as a whole refuses);
  *   directory_purge: purge overdue users and republish the current
  *                    snapshot without them.
  *
@@ -14,6 +16,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -41,10 +44,10 @@ static int end_tx(struct store *st, const struct sync_opts *o, bool changed, str
 	return 0;
 }
 
-static int sync_in_tx(struct store *st, const struct sosafe_config *cfg,
-		      const struct directory *d, const struct local *lp, const struct local *lg,
-		      const struct idset *ids, const struct sync_opts *o, struct sync_result *res,
-		      struct sosafe_err *e)
+static int sync_in_tx(struct store *st, const struct sosafe_config *cfg, struct directory *d,
+		      const struct directory *prev, const struct local *lp,
+		      const struct local *lg, const struct idset *ids, const struct sync_opts *o,
+		      struct sync_result *res, struct sosafe_err *e)
 {
 	if (purge_overdue(st, cfg, o, res, e) || apply_renames(st, d, res, e))
 		return -1;
@@ -53,22 +56,54 @@ static int sync_in_tx(struct store *st, const struct sosafe_config *cfg,
 			return -1;
 	if (deactivate_absent(st, d, o, res, e) || in_tx_hook(st, o, res, e))
 		return -1;
-	return publish(st, cfg, d, lg, o, o->now, res, e);
+	return publish(st, cfg, d, prev, lg, o, o->now, res, e);
 }
 
-int directory_sync(struct store *st, const struct sosafe_config *cfg, const struct directory *d,
+/* The snapshot before, for the fields of quarantined users; NULL when
+ * there is none or it cannot be read (they get the defaults then). */
+static struct directory *previous_snapshot(const struct sosafe_config *cfg)
+{
+	struct directory *prev = calloc(1, sizeof(*prev));
+	struct sosafe_err ignored;
+	int64_t at;
+	if (prev && snapshot_load(cfg->state_dir, prev, &at, &ignored)) {
+		free(prev);
+		prev = NULL;
+	}
+	return prev;
+}
+
+/* The configuration with entitled_group as the export names it (see
+ * directory_entitled). */
+static int entitled_config(const struct directory *d, const struct sosafe_config *cfg,
+			   struct sosafe_config *out, struct sosafe_err *e)
+{
+	const char *name;
+	if (!cfg->entitled_group[0] && !(d->by_dn && cfg->entitled_group_dn[0]))
+		return err_set(e, "entitled_group is not set in the configuration");
+	if (directory_entitled(d, cfg, &name, e))
+		return -1;
+	*out = *cfg;
+	snprintf(out->entitled_group, sizeof(out->entitled_group), "%s", name);
+	return 0;
+}
+
+int directory_sync(struct store *st, const struct sosafe_config *cfg_in, struct directory *d,
 		   const struct sync_opts *o, struct sync_result *res, struct sosafe_err *e)
 {
 	struct local lp = { 0 }, lg = { 0 };
 	struct idset ids = { 0 };
+	struct directory *prev = NULL;
 	int ret = -1;
 	memset(res, 0, sizeof(*res));
 	if (d->nusers == 0)
 		return err_set(e, "the export holds no user at all; refusing to deactivate everyone "
 			       "(check the export)");
-	if (!cfg->entitled_group[0])
-		return err_set(e, "entitled_group is not set in the configuration");
-	if (local_load(&lp, o->passwd_path ? o->passwd_path : "/etc/passwd", false, e) ||
+	struct sosafe_config *cfg = malloc(sizeof(*cfg));
+	if (!cfg)
+		return err_set(e, "out of memory");
+	if (entitled_config(d, cfg_in, cfg, e) ||
+	    local_load(&lp, o->passwd_path ? o->passwd_path : "/etc/passwd", false, e) ||
 	    local_load(&lg, o->group_path ? o->group_path : "/etc/group", true, e) ||
 	    check_against_local(st, cfg, d, &lp, &lg, o->now, e) ||
 	    idset_from_export(&ids, d, e))
@@ -77,12 +112,17 @@ int directory_sync(struct store *st, const struct sosafe_config *cfg, const stru
 		err_set(e, "%s", store_error(st));
 		goto out;
 	}
-	if (sync_in_tx(st, cfg, d, &lp, &lg, &ids, o, res, e)) {
+	prev = previous_snapshot(cfg);
+	if (sync_in_tx(st, cfg, d, prev, &lp, &lg, &ids, o, res, e)) {
 		store_rollback(st);
 		goto out;
 	}
 	ret = end_tx(st, o, true, e);
 out:
+	if (prev)
+		directory_free(prev);
+	free(prev);
+	free(cfg);
 	local_free(&lp);
 	local_free(&lg);
 	idset_free(&ids);
@@ -119,7 +159,7 @@ static int purge_in_tx(struct store *st, const struct sosafe_config *cfg,
 	}
 	if (in_tx_hook(st, o, res, e))
 		return -1;
-	return publish(st, cfg, d, &lg, o, generated_at, res, e);
+	return publish(st, cfg, d, NULL, &lg, o, generated_at, res, e);
 }
 
 int directory_purge(struct store *st, const struct sosafe_config *cfg, const struct sync_opts *o,

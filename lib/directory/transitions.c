@@ -5,9 +5,13 @@
  *   active, row deactivated            -> re-activated: same uid, same state
  *   not active (or absent), row active -> deactivated_at = now: still
  *                                         resolvable, sp_expire = 1
- * (purging after grace_days is purge.c). */
+ * (purging after grace_days is purge.c). A record that cannot be applied
+ * without harm (a local account's name or id, a purged user's uid, a uid
+ * that changed) is quarantined: left out with the reason, its row and
+ * snapshot entry as they were, and the rest of the export goes through. */
 #include <config.h>
 #include "directory/lifecycle.h"
+#include "directory/parse.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +26,11 @@ static int store_err(struct store *st, struct sosafe_err *e)
  * and one that was never entitled here (say a service account called
  * "backup") is never published, so it must not stop the sync for all. */
 int check_against_local(struct store *st, const struct sosafe_config *cfg,
-			const struct directory *d, const struct local *lp, const struct local *lg,
+			struct directory *d, const struct local *lp, const struct local *lg,
 			int64_t now, struct sosafe_err *e)
 {
 	for (size_t i = 0; i < d->nusers; i++) {
-		const struct dir_user *u = &d->users[i];
+		struct dir_user *u = &d->users[i];
 		const char *why;
 		struct dir_state s;
 		if (!directory_user_active(d, u, cfg->entitled_group, now, &why)) {
@@ -36,15 +40,18 @@ int check_against_local(struct store *st, const struct sosafe_config *cfg,
 			if (ss != ST_OK)
 				return store_err(st, e);
 		}
+		int r = 0;
 		if (local_has_name(lp, u->name))
-			return err_set(e, "line %u: user '%s' exists in the local passwd file; a "
-				       "directory user may not shadow a local account", u->line, u->name);
-		if (u->uid != DIR_NO_ID && local_has_id(lp, u->uid))
-			return err_set(e, "line %u: uid %lld of '%s' belongs to a local account",
-				       u->line, u->uid, u->name);
-		if (u->gid != DIR_NO_ID && local_has_id(lg, u->gid))
-			return err_set(e, "line %u: gid %lld of '%s' is a local group's (would grant "
-				       "its rights)", u->line, u->gid, u->name);
+			r = directory_hold(u, e, "line %u: the name exists in the local passwd file; "
+					   "a directory user may not shadow a local account", u->line);
+		else if (u->uid != DIR_NO_ID && local_has_id(lp, u->uid))
+			r = directory_hold(u, e, "line %u: uid %lld belongs to a local account",
+					   u->line, u->uid);
+		else if (u->gid != DIR_NO_ID && local_has_id(lg, u->gid))
+			r = directory_hold(u, e, "line %u: gid %lld is a local group's (would grant "
+					   "its rights)", u->line, u->gid);
+		if (r)
+			return -1;
 	}
 	return 0;
 }
@@ -73,13 +80,13 @@ static int check_ext_id(struct store *st, const struct dir_user *u, bool *other,
 }
 
 /* U has a row S: keep its gid current, (re)activate or deactivate it. */
-static int update_known(struct store *st, const struct dir_user *u, const struct dir_state *s,
+static int update_known(struct store *st, struct dir_user *u, const struct dir_state *s,
 			bool active, const char *why, const struct sync_opts *o,
 			struct sync_result *res, struct sosafe_err *e)
 {
 	if (u->uid != DIR_NO_ID && u->uid != s->uid)
-		return err_set(e, "line %u: uidNumber of '%s' changed from %lld to %lld; a user's "
-			       "uid never changes", u->line, u->name, s->uid, u->uid);
+		return directory_hold(u, e, "line %u: uidNumber changed from %lld to %lld; a "
+				      "user's uid never changes", u->line, s->uid, u->uid);
 	if (u->gid != DIR_NO_ID && dir_user_set_gid(st, u->name, u->gid) != ST_OK)
 		return store_err(st, e);
 	if (active && s->deactivated_at) {
@@ -97,45 +104,37 @@ static int update_known(struct store *st, const struct dir_user *u, const struct
 }
 
 /* U is active and has no row: a new user. */
-static int add_new(struct store *st, const struct sosafe_config *cfg, const struct dir_user *u,
+static int add_new(struct store *st, const struct sosafe_config *cfg, struct dir_user *u,
 		   const struct local *lp, const struct local *lg, const struct idset *ids,
 		   const struct sync_opts *o, struct sync_result *res, struct sosafe_err *e)
 {
 	long long uid = u->uid;
 	if (uid != DIR_NO_ID) {
 		if (dir_uid_tombstoned(st, uid))
-			return err_set(e, "line %u: uid %lld of '%s' belonged to a purged user; uids "
-				       "are never reused", u->line, uid, u->name);
+			return directory_hold(u, e, "line %u: uid %lld belonged to a purged user; "
+					      "uids are never reused (give the account a new "
+					      "uidNumber)", u->line, uid);
 		if (dir_id_taken(st, uid))
-			return err_set(e, "line %u: uid %lld of '%s' is held by another directory "
-				       "user", u->line, uid, u->name);
+			return directory_hold(u, e, "line %u: uid %lld is held by another directory "
+					      "user", u->line, uid);
 	} else if (uid_allocate(st, cfg, lp, lg, ids, &uid, e)) {
 		return -1;
 	}
 	long long gid = u->gid != DIR_NO_ID ? u->gid : uid;
 	if (u->gid == DIR_NO_ID && local_has_id(lg, gid))
-		return err_set(e, "line %u: uid %lld of '%s' (also its private group) is a local "
-			       "group's gid", u->line, uid, u->name);
+		return directory_hold(u, e, "line %u: uid %lld (also its private group) is a "
+				      "local group's gid", u->line, uid);
 	if (dir_user_insert(st, u->name, uid, gid, o->now, u->ext_id) != ST_OK)
 		return store_err(st, e);
 	return sync_note(res, u->name, uid, "new",
 			 u->uid == DIR_NO_ID ? "uid allocated" : "uid from the directory", e);
 }
 
-int apply_user(struct store *st, const struct sosafe_config *cfg, const struct directory *d,
-	       const struct dir_user *u, const struct local *lp, const struct local *lg,
-	       const struct idset *ids, const struct sync_opts *o, struct sync_result *res,
-	       struct sosafe_err *e)
+/* U has a row S: the stable id decides whether it is still the same account. */
+static int apply_known(struct store *st, struct dir_user *u, const struct dir_state *s,
+		       bool active, const char *why, const struct sync_opts *o,
+		       struct sync_result *res, struct sosafe_err *e)
 {
-	const char *why = "";
-	bool active = directory_user_active(d, u, cfg->entitled_group, o->now, &why);
-	struct dir_state s;
-	enum store_status ss = dir_user_get(st, u->name, &s);
-	if (ss != ST_OK && ss != ST_NOTFOUND)
-		return store_err(st, e);
-	if (ss == ST_NOTFOUND)
-		/* never active here: not published */
-		return active ? add_new(st, cfg, u, lp, lg, ids, o, res, e) : 0;
 	bool other = false;
 	if (u->ext_id && check_ext_id(st, u, &other, e))
 		return -1;
@@ -145,13 +144,43 @@ int apply_user(struct store *st, const struct sosafe_config *cfg, const struct d
 		 * purged after grace_days; then the new account is a new user. */
 		struct dir_user stand_in = { .name = u->name, .uid = DIR_NO_ID, .gid = DIR_NO_ID,
 					     .line = u->line };
-		return update_known(st, &stand_in, &s, false,
+		return update_known(st, &stand_in, s, false,
 				    "the name now belongs to another directory account (stable id "
 				    "changed); the old account's data stays until it is purged",
 				    o, res, e);
 	}
-	return update_known(st, u, &s, active, why, o, res, e);
+	return update_known(st, u, s, active, why, o, res, e);
 }
+
+int apply_user(struct store *st, const struct sosafe_config *cfg, const struct directory *d,
+	       struct dir_user *u, const struct local *lp, const struct local *lg,
+	       const struct idset *ids, const struct sync_opts *o, struct sync_result *res,
+	       struct sosafe_err *e)
+{
+	const char *why = "";
+	bool active = directory_user_active(d, u, cfg->entitled_group, o->now, &why);
+	struct dir_state s;
+	enum store_status ss = dir_user_get(st, u->name, &s);
+	if (ss != ST_OK && ss != ST_NOTFOUND)
+		return store_err(st, e);
+	if (ss == ST_NOTFOUND && !active)
+		return 0;   /* never active here: not published, nothing to quarantine */
+	int r = 0;
+	if (!u->held) {
+		r = ss == ST_NOTFOUND ? add_new(st, cfg, u, lp, lg, ids, o, res, e)
+				      : apply_known(st, u, &s, active, why, o, res, e);
+	} else if (ss == ST_OK && !active) {
+		/* deactivating grants nothing: a disabled account is disabled here
+		 * whatever else its record holds */
+		struct dir_user stand_in = { .name = u->name, .uid = DIR_NO_ID, .gid = DIR_NO_ID,
+					     .line = u->line };
+		r = update_known(st, &stand_in, &s, false, why, o, res, e);
+	}
+	if (r || !u->held)
+		return r;
+	return sync_note(res, u->name, ss == ST_OK ? s.uid : u->uid, "quarantined", u->held, e);
+}
+
 
 struct absent {
 	const struct export_index *x;

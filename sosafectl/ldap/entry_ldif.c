@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "directory/directory.h"
 
 /* "attr: value" when the value is plain printable ASCII (the common case:
  * no decoding needed), else "attr:: base64"; one fwrite per line. */
@@ -154,7 +155,7 @@ int entry_write(LDAP *ld, LDAPMessage *e, struct search_ctx *c)
 		v = first_of(ld, e, &m->id, &which);
 		if (v) {
 			char id[300];
-			if (stable_id(which, v[0], id, sizeof(id)) == 0)
+			if (directory_stable_id(which, v[0]->bv_val, v[0]->bv_len, id, sizeof(id)) == 0)
 				fprintf(f, "sosafeStableId: %s\n", id);
 			else
 				ret = 1;

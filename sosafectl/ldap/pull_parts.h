@@ -50,11 +50,6 @@ int map_build(const struct sosafe_config *cfg, struct attrmap *m, struct sosafe_
  * ldap_value_free_len), or NULL; *WHICH names it. */
 struct berval **first_of(LDAP *ld, LDAPMessage *e, const struct attrlist *l, const char **which);
 
-/* ---- stable_id.c --------------------------------------------------------- */
-
-/* "ATTR:VALUE" for the sosafeStableId line; -1 when malformed. */
-int stable_id(const char *attr, const struct berval *v, char *out, size_t len);
-
 /* ---- nesting.c: group nesting and AD primary groups ----------------------- */
 
 /* A group's DN and the DNs of the groups it is a member of. */

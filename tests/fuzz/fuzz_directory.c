@@ -25,6 +25,13 @@ static void check_directory(const struct directory *d)
 				     u->name);
 		for (size_t g = 0; g < u->ngroups; g++)
 			fuzz_require(u->groups[g] != NULL, "user %s: NULL group", u->name);
+		/* passwd fields never break a passwd line or drive a terminal */
+		const char *f[] = { u->gecos, u->home, u->shell };
+		for (size_t k = 0; k < 3; k++)
+			for (const unsigned char *c = (const unsigned char *)f[k]; c && *c; c++)
+				fuzz_require(*c != ':' && *c >= 0x20 && *c != 0x7f &&
+					     !(c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f),
+					     "user %s: unsafe byte in a passwd field", u->name);
 	}
 	for (size_t i = 0; i < d->ngroups; i++) {
 		const struct dir_group *g = &d->groups[i];

@@ -89,6 +89,8 @@ static void test_ldapsearch_output(void **state)
 	const char *good = "version: 1\r\n\r\n# c\r\ndn: CN=Al\r\n ice,DC=x\r\nobjectClass: user\r\n"
 			   "sAMAccountName:: YWxpY2U=\r\nmemberOf: CN=sosafe-use\r\n rs,DC=x\r\n"
 			   "accountExpires: 0\r\nuserAccountControl: 66048\r\n\r\n"
+			   "dn: CN=sosafe-users,DC=x\r\nobjectClass: group\r\n"
+			   "sAMAccountName: sosafe-users\r\n\r\n"
 			   "# search result\r\nsearch: 2\r\nresult: 0 Success\r\n";
 	struct directory d;
 	struct sosafe_err err;
@@ -104,7 +106,9 @@ static void test_ldapsearch_output(void **state)
 	directory_free(&d);
 	/* accountExpires in the past (FILETIME) -> not active */
 	const char *expired = "dn: CN=a,DC=x\nobjectClass: user\nsAMAccountName: a1\n"
-			      "memberOf: CN=sosafe-users,DC=x\naccountExpires: 130000000000000000\n";
+			      "memberOf: CN=sosafe-users,DC=x\naccountExpires: 130000000000000000\n\n"
+			      "dn: CN=sosafe-users,DC=x\nobjectClass: group\n"
+			      "sAMAccountName: sosafe-users\n";
 	assert_int_equal(directory_parse(expired, strlen(expired), &d, &err), 0);
 	assert_int_equal(d.users[0].expires, 1355526400);
 	assert_false(directory_user_active(&d, &d.users[0], "sosafe-users", T0, &why));
@@ -141,7 +145,8 @@ static void test_entries_and_membership(void **state)
 	assert_string_equal(u->ext_id, "objectsid:S-1-5-21-1-2-3-1104");
 	assert_int_equal(u->ngroups, 2);
 	assert_string_equal(u->groups[0], "ops");        /* the group entry's name */
-	assert_string_equal(u->groups[1], "other\\, inc"); /* first RDN value, escapes kept */
+	/* a group outside the export stays a DN: never read as a group name */
+	assert_string_equal(u->groups[1], "CN=Other\\, Inc,DC=x");
 	const struct dir_group *g = &d.groups[0];
 	assert_string_equal(g->name, "ops");
 	assert_int_equal(g->gid, 300000);

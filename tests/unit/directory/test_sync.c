@@ -79,24 +79,9 @@ static const char *export(bool alice_enabled, bool alice_member)
 /* What the snapshot says about NAME: -1 absent, else the uid; *DEACT. */
 static long long snap_uid(const char *name, bool *deact)
 {
-	char path[400];
-	struct snap s;
-	struct snap_pw pw;
-	struct snap_sp sp;
-	snprintf(path, sizeof(path), "%s/%s", cfg.state_dir, SNAP_PASSWD_FILE);
-	assert_int_equal(snap_open(&s, path, SNAP_KIND_PASSWD, NULL), SNAP_OK);
-	enum snap_status r = snap_pw_by_name(&s, name, &pw);
-	snap_close(&s);
-	if (r == SNAP_NOTFOUND)
-		return -1;
-	assert_int_equal(r, SNAP_OK);
-	snprintf(path, sizeof(path), "%s/%s", cfg.state_dir, SNAP_SHADOW_FILE);
-	assert_int_equal(snap_open(&s, path, SNAP_KIND_SHADOW, NULL), SNAP_OK);
-	assert_int_equal(snap_sp_by_name(&s, name, &sp), SNAP_OK);
-	snap_close(&s);
-	if (deact)
-		*deact = sp.expire == 1;
-	return pw.uid;
+	long long uid = snap_user(&cfg, name, deact, NULL, 0);
+	assert_true(uid >= -1);
+	return uid;
 }
 
 static uint64_t snap_serial(void)
@@ -193,14 +178,21 @@ static void test_lifecycle(void **state)
 	/* bob was never touched */
 	assert_false(snap_uid("bob", &deact) < 0 || deact);
 
-	/* a directory that hands out the tombstoned uid is refused */
+	/* a directory that hands out the tombstoned uid: that record is
+	 * quarantined, the rest of the export goes through */
 	char json[512];
 	snprintf(json, sizeof(json),
-		 "{\"users\":[{\"name\":\"zed\",\"uid\":%lld,\"groups\":[\"sosafe-users\"]}]}", uid);
+		 "{\"users\":[{\"name\":\"zed\",\"uid\":%lld,\"groups\":[\"sosafe-users\"]},"
+		 "{\"name\":\"bob\",\"groups\":[\"sosafe-users\"]}]}", uid);
 	uint64_t serial = snap_serial();
-	assert_int_equal(sync_at(json, 64, &r, &err), -1);
-	assert_non_null(strstr(err.msg, "never reused"));
-	assert_int_equal(snap_serial(), serial);
+	assert_int_equal(sync_at(json, 64, &r, &err), 0);
+	assert_int_equal(r.nchanges, 2);   /* zed quarantined, alice absent */
+	assert_string_equal(r.changes[0].what, "quarantined");
+	assert_non_null(strstr(r.changes[0].why, "never reused"));
+	sync_result_free(&r);
+	assert_int_equal(snap_serial(), serial + 1);
+	assert_int_equal(snap_uid("zed", NULL), -1);
+	assert_false(snap_uid("bob", &deact) < 0 || deact);
 }
 
 static void test_purge_command(void **state)
@@ -224,18 +216,37 @@ static void test_purge_command(void **state)
 	assert_true(dir_uid_tombstoned(st, uid));
 }
 
-/* collisions with local accounts are refused and change nothing */
+/* Sync TEXT at day 200: one of its changes must be WHAT with WHY. */
+static void expect_change(const char *text, const char *what, const char *why)
+{
+	struct sync_result r;
+	struct sosafe_err err;
+	if (sync_at(text, 200, &r, &err))
+		fail_msg("refused: %s", err.msg);
+	bool seen = false;
+	for (size_t i = 0; i < r.nchanges && !seen; i++)
+		seen = !strcmp(r.changes[i].what, what) && strstr(r.changes[i].why, why);
+	if (!seen)
+		fail_msg("no '%s' change saying '%s' among %zu", what, why, r.nchanges);
+	sync_result_free(&r);
+}
+
+/* collisions with local accounts quarantine the record and publish nothing
+ * of it; an empty export is refused and changes nothing */
 static void test_local_collisions(void **state)
 {
 	struct sosafe_err err;
-	uint64_t serial = snap_serial();
 	struct sync_result r;
-	assert_int_equal(sync_at("{\"users\":[{\"name\":\"localuser\",\"groups\":[\"sosafe-users\"]}]}",
-				 200, &r, &err), -1);
-	assert_non_null(strstr(err.msg, "local passwd"));
-	assert_int_equal(sync_at("{\"users\":[{\"name\":\"newbie\",\"uid\":1000,"
-				 "\"groups\":[\"sosafe-users\"]}]}", 200, &r, &err), -1);
-	assert_non_null(strstr(err.msg, "local account"));
+	expect_change("{\"users\":[{\"name\":\"localuser\",\"groups\":[\"sosafe-users\"]}]}",
+		   "quarantined", "local passwd");
+	expect_change("{\"users\":[{\"name\":\"newbie\",\"uid\":1000,"
+		   "\"groups\":[\"sosafe-users\"]}]}", "quarantined", "local account");
+	expect_change("{\"users\":[{\"name\":\"newbie\",\"gid\":1000,\"groups\":[\"sosafe-users\"]}]}",
+		   "quarantined", "local group");
+	assert_int_equal(snap_uid("newbie", NULL), -1);
+	assert_int_equal(snap_uid("localuser", NULL), -1);
+	uint64_t serial = snap_serial();
+	/* a directory group named like a local one is no record: refused */
 	assert_int_equal(sync_at("{\"users\":[{\"name\":\"newbie\",\"gid\":27000}],"
 				 "\"groups\":[{\"name\":\"sudo\",\"gid\":27000}]}", 200, &r, &err), -1);
 	assert_int_equal(snap_serial(), serial);

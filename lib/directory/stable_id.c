@@ -1,8 +1,10 @@
 /* The stable identity of an account as sosafeStableId writes it:
  * objectSid as S-1-5-21-..., objectGUID as text, anything else as it is
- * (or in hex), prefixed by the attribute's name. */
+ * (or in hex), prefixed by the attribute's name. The live pull and the
+ * LDIF reader (objectSid:: in a file export) both write it this way, so a
+ * host can move between them without every account looking new. */
 #include <config.h>
-#include "pull_parts.h"
+#include "directory/directory.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -42,25 +44,25 @@ static int format_guid(const unsigned char *p, size_t n, char *out, size_t len)
 /* "ATTR:VALUE": the attribute named, so that changing ldap_attr_id re-keys
  * the rows instead of looking like other accounts. Binary values that are
  * neither a SID nor a GUID are written in hex. */
-int stable_id(const char *attr, const struct berval *v, char *out, size_t len)
+int directory_stable_id(const char *attr, const void *value, size_t n, char *out, size_t len)
 {
 	char val[200];
-	const unsigned char *p = (const unsigned char *)v->bv_val;
+	const unsigned char *p = value;
 	if (!strcasecmp(attr, "objectSid")) {
-		if (format_sid(p, v->bv_len, val, sizeof(val)))
+		if (format_sid(p, n, val, sizeof(val)))
 			return -1;
 	} else if (!strcasecmp(attr, "objectGUID")) {
-		if (format_guid(p, v->bv_len, val, sizeof(val)))
+		if (format_guid(p, n, val, sizeof(val)))
 			return -1;
 	} else {
-		bool text = v->bv_len > 0 && v->bv_len < sizeof(val);
-		for (size_t i = 0; i < v->bv_len && text; i++)
+		bool text = n > 0 && n < sizeof(val);
+		for (size_t i = 0; i < n && text; i++)
 			text = p[i] > 0x20 && p[i] < 0x7f;
 		if (text) {
-			memcpy(val, p, v->bv_len);
-			val[v->bv_len] = 0;
-		} else if (v->bv_len > 0 && 2 * v->bv_len < sizeof(val)) {
-			for (size_t i = 0; i < v->bv_len; i++)
+			memcpy(val, p, n);
+			val[n] = 0;
+		} else if (n > 0 && 2 * n < sizeof(val)) {
+			for (size_t i = 0; i < n; i++)
 				snprintf(val + 2 * i, 3, "%02x", p[i]);
 		} else {
 			return -1;
