@@ -26,6 +26,9 @@ SOSAFECTL="$abs_top_builddir/sosafectl/sosafectl"
 BUILT_MODULE="$abs_top_builddir/pam_sosafe/.libs/pam_sosafe.so"
 CONTRIB="$abs_top_srcdir/contrib"
 E2E_DIR="$abs_top_srcdir/tests/e2e"
+# the daemon the module starts on first use (autostart), named in every
+# sosafe.conf of a suite
+BUILT_SOSAFED="$abs_top_builddir/sosafed/sosafed"
 # the configuration the built module and sosafectl read by default
 SOSAFE_CONF_PATH=$(sed -n 's/^#define SOSAFE_CONF "\(.*\)"$/\1/p' "$abs_top_builddir/config.h")
 
@@ -41,6 +44,7 @@ e2e_enter() {
 		[ "$(id -u)" = 0 ] || e2e_bail "needs root (make check-e2e runs as root in CI)"
 		[ -f "$BUILT_MODULE" ] || e2e_bail "module not built: $BUILT_MODULE"
 		[ -x "$SOSAFECTL" ] || e2e_bail "sosafectl not built: $SOSAFECTL"
+		[ -x "$BUILT_SOSAFED" ] || e2e_bail "sosafed not built: $BUILT_SOSAFED"
 		e2e_tmp=$(mktemp -d "/tmp/sosafe-e2e-$E2E_NAME.XXXXXX") || e2e_bail "mktemp"
 		chmod 755 "$e2e_tmp"
 		rc=0
@@ -111,6 +115,7 @@ e2e_write_conf() {
 	cat >"$SOSAFE_CONF_PATH" <<EOF
 # private configuration of the $E2E_NAME suite
 state_dir = $T/state
+sosafed_path = $BUILT_SOSAFED
 deny = 6
 unlock_time = 600
 $1
@@ -373,6 +378,7 @@ e2e_nss() {
 	cat >"$SOSAFE_CONF_PATH" <<CONF
 # private configuration of the $E2E_NAME suite (directory users)
 state_dir = $state
+sosafed_path = $BUILT_SOSAFED
 deny = 6
 $1
 CONF

@@ -17,6 +17,7 @@ plan 9
 mkdir -p "$T/pam.d" "$T/state"
 cat > "$T/conf" <<EOC
 state_dir = $T/state
+sosafed_path = $B/sosafed/sosafed
 entitled_group = sosafe-users
 max_snapshot_age = 1h
 EOC

@@ -89,9 +89,12 @@ void harness_setup(struct harness *h, char **argv, const char *conf_extra)
 	}
 	if (mkdir(h->confdir, 0755))
 		nss_wrap_die(h->confdir);
-	char conf[1024];
-	snprintf(conf, sizeof(conf), "# test configuration\nstate_dir = %s\nnodelay = yes\n%s",
-		 h->state_dir, conf_extra ? conf_extra : "");
+	char conf[2048];
+	/* the module starts the built daemon on first use, as the test user */
+	snprintf(conf, sizeof(conf),
+		 "# test configuration\nstate_dir = %s\nnodelay = yes\n"
+		 "sosafed_path = %s/sosafed/sosafed\n%s",
+		 h->state_dir, top ? top : ".", conf_extra ? conf_extra : "");
 	write_file(h->conf, conf, 0644);
 	write_file(h->passdb, passdb, 0600);
 	struct store *st;

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sosafed_stop.h"
 #include "tmp_dir.h"
 
 struct nss_files {
@@ -74,6 +75,7 @@ static inline void nss_wrap_run(char dir[TMP_DIR_LEN], const char *tag,
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	sosafed_stop_all(dir);   /* a daemon the module started for this test */
 	if (!getenv("KEEP") && tmp_dir_remove(dir))
 		fprintf(stderr, "cannot remove %s\n", dir);
 	exit(WIFEXITED(status) ? WEXITSTATUS(status) : 98);

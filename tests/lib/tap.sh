@@ -15,6 +15,8 @@
 #   tap_abort DESC         a one-case plan that failed, for a script that cannot start
 #   tap_fill DESC          the rest of the plan as failing cases, then exit 1
 #   tap_tmpdir NAME        $tmp: a fresh 0755 directory, removed at exit unless KEEP is set
+#                          (after stopping any sosafed started for a state dir in it)
+#   sosafed_stop DIR       stop every sosafed whose lock file is below DIR
 #   expect_exit CODE DESC -- CMD...
 #                          passes when CMD exits with CODE; output in $tmp/out, $tmp/err
 #   has FILE PATTERN DESC  passes when grep finds PATTERN in $tmp/FILE
@@ -123,7 +125,19 @@ tap_fill() {
 tap_tmpdir() {
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/sosafe-$1.XXXXXX") || bail "mktemp"
 	chmod 755 "$tmp"
-	trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
+	trap 'sosafed_stop "$tmp"; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
+}
+
+# the pid is in the lock; the daemon is gone when its flock() is free
+sosafed_stop() {
+	find "$1" -name sosafed.lock -type f 2>/dev/null | while read -r tap_lock; do
+		tap_pid=$(head -c 32 "$tap_lock" 2>/dev/null | tr -dc 0-9)
+		[ -n "$tap_pid" ] && [ "$tap_pid" -gt 1 ] || continue
+		flock -n "$tap_lock" true && continue
+		kill -TERM "$tap_pid" 2>/dev/null
+		flock -w 5 "$tap_lock" true || kill -KILL "$tap_pid" 2>/dev/null
+	done
+	return 0
 }
 
 expect_exit() {
