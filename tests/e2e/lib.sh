@@ -86,7 +86,6 @@ e2e_enter() {
 
 # SOSAFE_E2E_DAEMON=started (make check-e2e-started): the suite starts
 # sosafed itself; otherwise the first login autostarts it.
-SOSAFED="$abs_top_builddir/sosafed/sosafed"
 e2e_daemon_mode() {
 	if [ "${SOSAFE_E2E_DAEMON:-}" = started ]; then
 		e2e_start_daemon "$1"
@@ -94,7 +93,7 @@ e2e_daemon_mode() {
 }
 # e2e_start_daemon STATE_DIR: sosafed for the configuration, serving STATE_DIR
 e2e_start_daemon() {
-	"$SOSAFED" --conf "$SOSAFE_CONF_PATH" --foreground &
+	"$BUILT_SOSAFED" --conf "$SOSAFE_CONF_PATH" --foreground &
 	e2e_started $!
 	wait_for 10 test -S "$1/sosafed.sock" || e2e_bail "sosafed did not create $1/sosafed.sock"
 }
