@@ -17,6 +17,7 @@ the state dir is searchable, so stat() of state.db-wal shows a write
 transaction, and the socket is there to connect to. Stopped processes stay
 stopped; their PIDs go to PIDFILE, one a line, for the suite to kill."""
 
+import errno
 import os
 import pty
 import random
@@ -203,18 +204,25 @@ def flood(state_dir, seconds, user):
     while time.monotonic() < end:
         try:
             s = connect(state_dir)
+        except OSError as e:
+            v = "connect-" + errno.errorcode.get(e.errno, "?")
+        else:
             s.settimeout(10)
-            s.sendall(req if random.random() < 0.5 else frame(SD_PING, []))
+            try:
+                s.sendall(req if random.random() < 0.5 else frame(SD_PING, []))
+            except OSError:
+                pass  # refused at once: the answer is already waiting
             reply = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                reply += chunk
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    reply += chunk
+            except OSError:
+                pass
             v = verdict(reply)
             s.close()
-        except OSError:
-            v = "refused"
         counts[v] = counts.get(v, 0) + 1
     print(" ".join("%s=%d" % kv for kv in sorted(counts.items())) or "none=0")
 
