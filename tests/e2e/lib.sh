@@ -94,8 +94,10 @@ e2e_daemon_mode() {
 # e2e_start_daemon STATE_DIR: sosafed for the configuration, serving STATE_DIR
 e2e_start_daemon() {
 	"$BUILT_SOSAFED" --conf "$SOSAFE_CONF_PATH" --foreground &
-	e2e_started $!
+	e2e_daemon=$!
+	e2e_started $e2e_daemon
 	wait_for 10 test -S "$1/sosafed.sock" || e2e_bail "sosafed did not create $1/sosafed.sock"
+	[ "$(tr -dc 0-9 <"$1/sosafed.lock")" = "$e2e_daemon" ] || e2e_bail "another sosafed serves $1"
 }
 
 E2E_PIDS=""
