@@ -180,6 +180,12 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	umask(077);
 	openlog("sosafed", LOG_PID, LOG_AUTHPRIV);
+	/* from the start: a SIGTERM while starting ends it cleanly too (the
+	 * signalfd reads the signals of whichever process reads it: the
+	 * detached child) */
+	int signal_fd = signals_setup();
+	if (signal_fd < 0)
+		return 1;
 	if (load_config(&dm) < 0)
 		return EXIT_CONFIG;
 	if (chdir("/") < 0)
@@ -204,9 +210,6 @@ int main(int argc, char **argv)
 	if (!foreground && detach() < 0)
 		return 1;
 	listen_lock_pid(lock_fd);
-	int signal_fd = signals_setup();
-	if (signal_fd < 0)
-		return 1;
 	log_event(LOG_INFO, &daemon_log, "start", "serving %s (%s)", dm.cfg.state_dir,
 		  dm.socket_activated ? "socket activation" : dm.socket_path);
 	int rc = server_run(&dm, listen_fd, signal_fd);
