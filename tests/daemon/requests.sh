@@ -7,7 +7,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 daemon_setup sosafed-req
-plan 37
+plan 39
 ctl() { "$CTL" --conf "$T/conf" "$@"; }
 first() { sed -n 1p; }
 
@@ -134,6 +134,11 @@ t "unprivileged peer: own code, plain prompt, the daemon counts" \
 	"$(p otp user=$PEER_USER answer=123456 seq=99 | first)" "deny seq_action=set seq=1"
 t "unprivileged peer: forward_pass is refused" \
 	"$(p otp user=$PEER_USER flags=forward_pass answer=x123456)" bad-request
+pconf=$T/conf
+[ "$(id -u)" = 0 ] || pconf=$T/peer/conf
+t "unprivileged peer: its own account phase" "$(p account user=$PEER_USER)" allow
+t "... records no login (a user's own program must not keep an idle account alive)" \
+	"$("$CTL" --conf "$pconf" status "$PEER_USER" --json | grep -c '"last_success":null')" 1
 if [ "$(id -u)" != 0 ]; then
 	kill "$(cat "$T/peer/state/sosafed.lock")" 2>/dev/null
 fi
