@@ -7,7 +7,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 daemon_setup sosafed-req
-plan 39
+plan 41
 ctl() { "$CTL" --conf "$T/conf" "$@"; }
 first() { sed -n 1p; }
 
@@ -51,6 +51,16 @@ t "the line's words count: deny=1 locks at once" \
 	"allow seq_action=set seq=1
 deny-as-failure"
 ctl unlock bob >/dev/null
+
+# parallel clients: every attempt counted exactly once
+for i in 1 2 3 4; do
+	(for j in 1 2 3 4 5 6 7 8 9 10; do req preauth user=par word=deny=64 word=deny_per_period=0; done) > "$T/par$i" &
+	eval "par$i=\$!"
+done
+wait $par1 $par2 $par3 $par4
+t "40 attempts from 4 parallel clients: 40 distinct numbers" \
+	"$(cat "$T"/par? | sort -u | grep -c 'allow seq_action=set')" 40
+t "... and 40 in the store" "$(ctl status par --json | grep -o '"attempts":[0-9]*')" '"attempts":40'
 
 # --- second factor ---
 K=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
