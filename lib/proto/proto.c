@@ -134,6 +134,8 @@ long sd_reply_encode(const struct sd_reply *rep, unsigned char *buf, size_t len)
 		put_int(&w, SDT_PASSWORD_LEN, rep->password_len);
 	for (unsigned i = 0; i < rep->ninfo; i++)
 		put_text(&w, SDT_INFO, rep->info[i], SD_INFO_LEN);
+	if (rep->has_authtok)
+		put_text(&w, SDT_AUTHTOK, rep->authtok, SD_SECRET_MAX);
 	return writer_end(&w);
 }
 
@@ -293,6 +295,13 @@ static int rep_field(void *ctx, const struct field *f)
 		return 0;
 	case SDT_SEQ:
 		return get_int(f, &r->seq);
+	case SDT_AUTHTOK:
+		if (f->n > SD_SECRET_MAX || memchr(f->v, '\0', f->n))
+			return -1;
+		memcpy(r->authtok, f->v, f->n);
+		r->authtok[f->n] = '\0';
+		r->has_authtok = true;
+		return 0;
 	case SDT_PASSWORD_LEN:
 		if (get_int(f, &v) < 0 || v < 0 || v > SD_SECRET_MAX)
 			return -1;
@@ -313,7 +322,7 @@ int sd_reply_decode(struct sd_reply *rep, const unsigned char *p, size_t len)
 	 * succeeding here means the verdict never came) */
 	if (walk(p, len, &kind, rep_field, &c) < 0 || kind != SD_REPLY ||
 	    seen_once(c.seen, SDT_VERDICT)) {
-		memset(rep, 0, sizeof(*rep));
+		sd_reply_wipe(rep);
 		rep->verdict = SD_BAD_REQUEST;
 		return -1;
 	}
@@ -336,6 +345,12 @@ void sd_request_wipe(struct sd_request *req)
 {
 	explicit_bzero(req->arena, sizeof(req->arena));
 	req->answer = req->password = NULL;
+}
+
+void sd_reply_wipe(struct sd_reply *rep)
+{
+	explicit_bzero(rep, sizeof(*rep));
+	rep->verdict = SD_BAD_REQUEST;
 }
 
 const char *sd_kind_name(enum sd_kind k)

@@ -71,7 +71,9 @@ static void check_reply(const uint8_t *data, size_t size)
 	fuzz_require(again.verdict == rep.verdict && again.seq == rep.seq &&
 		     again.seq_action == rep.seq_action && again.ninfo == rep.ninfo &&
 		     again.has_password_len == rep.has_password_len &&
-		     again.password_len == rep.password_len, "reply changed in a round trip");
+		     again.password_len == rep.password_len &&
+		     again.has_authtok == rep.has_authtok &&
+		     strcmp(again.authtok, rep.authtok) == 0, "reply changed in a round trip");
 	for (unsigned i = 0; i < rep.ninfo; i++)
 		fuzz_require(strcmp(rep.info[i], again.info[i]) == 0, "info line changed");
 }

@@ -86,6 +86,17 @@ static void reply_round_trips(void **state)
 	assert_int_equal(out.ninfo, 2);
 	assert_string_equal(out.info[0], "Account locked for 10 minutes.");
 	assert_string_equal(out.info[1], "second");
+	assert_false(out.has_authtok);
+
+	struct sd_reply scrv1 = { .verdict = SD_DENY, .has_authtok = true };
+	strcpy(scrv1.authtok, "pass word");
+	n = sd_reply_encode(&scrv1, frame, sizeof(frame));
+	assert_int_equal(sd_reply_decode(&out, frame + 4, (size_t)n - 4), 0);
+	assert_true(out.has_authtok);
+	assert_string_equal(out.authtok, "pass word");
+	sd_reply_wipe(&out);
+	assert_false(out.has_authtok);
+	assert_int_equal(out.authtok[0], 0);
 
 	struct sd_reply plain = { .verdict = SD_ALLOW };
 	n = sd_reply_encode(&plain, frame, sizeof(frame));
