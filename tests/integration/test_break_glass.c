@@ -36,8 +36,10 @@ static const char *const right[] = { "right", NULL };
 static const char *const wrong[] = { "wrong", NULL };
 
 /* STATE: the scenario's state dir; conf NAME.conf naming it with LINES;
- * service NAME: the password stack around pam_matrix, break-glass list on
- * every sosafe line, pam_permit after the account line. */
+ * service NAME: Debian's common-auth pattern around pam_matrix (pam_permit
+ * primes the success that the jump over pam_deny does not record), the
+ * break-glass list on every sosafe line, pam_permit after the account
+ * line: with every sosafe line ignored, the password alone decides. */
 static void scenario(const char *name, const char *lines, char *state, size_t len)
 {
 	char conf[400], text[4096], path[400];
@@ -54,6 +56,7 @@ static void scenario(const char *name, const char *lines, char *state, size_t le
 		 "auth requisite @MODULE@ preauth conf=%s " LISTED "\n"
 		 "auth [success=1 default=ignore] " PAM_MATRIX " passdb=@PASSDB@\n"
 		 "auth requisite pam_deny.so\n"
+		 "auth required pam_permit.so\n"
 		 "auth required @MODULE@ authsucc conf=%s " LISTED "\n"
 		 "account required @MODULE@ conf=%s " LISTED "\n"
 		 "account required pam_permit.so\n",

@@ -12,11 +12,12 @@
 #include <syslog.h>
 #include <unistd.h>
 
-void syslog(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void vsyslog(int priority, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-void __syslog_chk(int priority, int flag, const char *fmt, ...)
+#define EXPORT __attribute__((visibility("default")))
+EXPORT void syslog(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+EXPORT void vsyslog(int priority, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+EXPORT void __syslog_chk(int priority, int flag, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void __vsyslog_chk(int priority, int flag, const char *fmt, va_list ap)
+EXPORT void __vsyslog_chk(int priority, int flag, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 
 void vsyslog(int priority, const char *fmt, va_list ap)
