@@ -7,7 +7,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 daemon_setup sosafed-req
-plan 36
+plan 37
 ctl() { "$CTL" --conf "$T/conf" "$@"; }
 first() { sed -n 1p; }
 
