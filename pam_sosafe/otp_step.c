@@ -48,14 +48,17 @@ static int converse(struct sosafe_ctx *c, struct otp_input *in)
 	return rc;
 }
 
-/* forward_pass: hand on the password part the daemon found (all of the
- * field when it found none, or could not be asked), so use_first_pass
- * modules below do the same work either way. */
+/* forward_pass: hand on the password the daemon found in the field (a
+ * prefix, or decoded from OpenVPN's SCRV1 form), or all of the field when
+ * it found none or could not be asked, so use_first_pass modules below do
+ * the same work either way. */
 static void hand_on_password(struct sosafe_ctx *c, struct otp_input *in,
 			     const struct sd_reply *rep, bool answered)
 {
 	size_t len = strlen(in->raw);
-	if (answered && rep->has_password_len && rep->password_len < len) {
+	if (answered && rep->has_authtok) {
+		pam_set_item(c->pamh, PAM_AUTHTOK, rep->authtok);
+	} else if (answered && rep->has_password_len && rep->password_len <= len) {
 		char keep = in->raw[rep->password_len];
 		in->raw[rep->password_len] = '\0';
 		pam_set_item(c->pamh, PAM_AUTHTOK, in->raw);
@@ -95,6 +98,7 @@ int step_otp(struct sosafe_ctx *c)
 	if (c->forward_pass)
 		hand_on_password(c, &in, &rep, answered);
 	input_wipe(&in);
+	explicit_bzero(rep.authtok, sizeof(rep.authtok));
 	if (!answered)
 		return rc;
 	rc = ask_apply(c, &rep);

@@ -9,6 +9,23 @@
 
 #include "lockout/attempt.h"
 
+/* The worker's store and the attempt transaction open on it; NULL after
+ * logging why (the store is unavailable until the commit says otherwise). */
+static struct store *begin(struct decision_ctx *c, struct attempt *a)
+{
+	c->rep->verdict = SD_UNAVAILABLE;
+	struct store *st = decision_store(c);
+	if (!st)
+		return NULL;
+	enum store_status s = attempt_begin(a, st, &c->policy, &c->log, c->req->user, time(NULL));
+	if (s != ST_OK) {
+		log_store_error(c, st, s);
+		store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
 void handle_preauth(struct decision_ctx *c)
 {
 	struct sd_reply *rep = c->rep;
@@ -17,20 +34,14 @@ void handle_preauth(struct decision_ctx *c)
 		rep->verdict = SD_DENY_AS_FAILURE;
 		return;
 	}
-	rep->verdict = SD_UNAVAILABLE;
-	_cleanup_store_ struct store *st = decision_store(c);
+	struct attempt a;
+	_cleanup_store_ struct store *st = begin(c, &a);
 	if (!st)
 		return;
-	struct attempt a;
-	enum store_status s = attempt_begin(&a, st, &c->policy, &c->log, c->req->user, time(NULL));
-	if (s != ST_OK) {
-		log_store_error(c, st, s);
-		return;
-	}
 	int64_t seq = 0;
 	enum lock_verdict v = attempt_count(&a, &seq);
 	/* the "lock" record comes with the commit; a refusal gets its own */
-	s = attempt_commit(&a, v == LOCK_DENY_LOCKED ? "deny-locked" : NULL, "level %u, %u failures",
+	enum store_status s = attempt_commit(&a, v == LOCK_DENY_LOCKED ? "deny-locked" : NULL, "level %u, %u failures",
 			   a.tally.lock_level, a.tally.nfails);
 	if (s != ST_OK) {
 		if (!a.audit_failed)   /* audit_append has logged audit-error */
@@ -61,16 +72,10 @@ void handle_authsucc(struct decision_ctx *c)
 	rep->verdict = SD_DENY;
 	if (!c->user_valid)
 		return;
-	rep->verdict = SD_UNAVAILABLE;
-	_cleanup_store_ struct store *st = decision_store(c);
+	struct attempt a;
+	_cleanup_store_ struct store *st = begin(c, &a);
 	if (!st)
 		return;
-	struct attempt a;
-	enum store_status s = attempt_begin(&a, st, &c->policy, &c->log, c->req->user, time(NULL));
-	if (s != ST_OK) {
-		log_store_error(c, st, s);
-		return;
-	}
 	int64_t seq = c->req->seq;
 	if (!seq)
 		log_event(LOG_WARNING, &c->log, "config-warning",
@@ -80,7 +85,7 @@ void handle_authsucc(struct decision_ctx *c)
 		log_event(LOG_NOTICE, &c->log, "deny-locked", "credentials right but the account is locked");
 		tell_locked(c, &a.tally, a.now);
 	}
-	s = attempt_commit(&a, ok ? "success" : "deny-locked", "%s",
+	enum store_status s = attempt_commit(&a, ok ? "success" : "deny-locked", "%s",
 			   ok ? "authsucc" : "credentials right, account locked");
 	if (s != ST_OK) {
 		if (!a.audit_failed)

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +139,20 @@ static void set_limits(void)
 	setrlimit(RLIMIT_CORE, &core);
 }
 
+/* One lookup of each kind before the workers start: some NSS modules
+ * (nss_wrapper in the tests) load their files lazily, and not safely from
+ * several threads at once. */
+static void nss_warm_up(void)
+{
+	char buf[16384];
+	struct passwd pw, *pwp = NULL;
+	struct group gr, *grp = NULL;
+	(void)getpwnam_r("root", &pw, buf, sizeof(buf), &pwp);
+	(void)getpwuid_r(0, &pw, buf, sizeof(buf), &pwp);
+	(void)getgrnam_r("root", &gr, buf, sizeof(buf), &grp);
+	(void)getgrgid_r(0, &gr, buf, sizeof(buf), &grp);
+}
+
 /* SIGTERM and SIGINT end the loop through a signalfd; SIGHUP is ignored
  * (the configuration is reread per request anyway); SIGPIPE never kills. */
 static int signals_setup(void)
@@ -180,6 +196,12 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	umask(077);
 	openlog("sosafed", LOG_PID, LOG_AUTHPRIV);
+	/* from the start: a SIGTERM while starting ends it cleanly too (the
+	 * signalfd reads the signals of whichever process reads it: the
+	 * detached child) */
+	int signal_fd = signals_setup();
+	if (signal_fd < 0)
+		return 1;
 	if (load_config(&dm) < 0)
 		return EXIT_CONFIG;
 	if (chdir("/") < 0)
@@ -204,9 +226,7 @@ int main(int argc, char **argv)
 	if (!foreground && detach() < 0)
 		return 1;
 	listen_lock_pid(lock_fd);
-	int signal_fd = signals_setup();
-	if (signal_fd < 0)
-		return 1;
+	nss_warm_up();
 	log_event(LOG_INFO, &daemon_log, "start", "serving %s (%s)", dm.cfg.state_dir,
 		  dm.socket_activated ? "socket activation" : dm.socket_path);
 	int rc = server_run(&dm, listen_fd, signal_fd);

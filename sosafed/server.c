@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -37,6 +38,7 @@ struct server {
 	const struct daemon *dm;
 	struct conn *conns[MAX_CONN];
 	unsigned nconns;
+	unsigned max_conns;           /* MAX_CONN, or less if descriptors are short */
 	struct peer_limits *limits;
 	struct pool *pool;
 	int event_fd;                 /* workers: a job is done */
@@ -105,7 +107,7 @@ static void accept_all(struct server *s, int listen_fd)
 		}
 		int64_t now = now_ms();
 		bool limited = !p.privileged;
-		if (s->nconns >= MAX_CONN || (limited && !peer_limits_admit(s->limits, p.uid, now))) {
+		if (s->nconns >= s->max_conns || (limited && !peer_limits_admit(s->limits, p.uid, now))) {
 			refuse_now(fd, SD_BUSY);
 			close(fd);
 			continue;
@@ -228,7 +230,11 @@ static bool round_once(struct server *s, int listen_fd, int signal_fd, int64_t *
 	pfd[np++] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
 	for (unsigned i = 0; i < s->nconns; i++) {
 		struct conn *c = s->conns[i];
-		short ev = c->state == C_READING ? POLLIN : c->state == C_WRITING ? POLLOUT : 0;
+		short ev = 0;
+		if (c->state == C_READING)
+			ev = POLLIN;
+		else if (c->state == C_WRITING)
+			ev = POLLOUT;
 		pfd[np++] = (struct pollfd){ .fd = ev ? c->fd : -1, .events = ev };
 		if (c->state != C_WORKING && c->deadline_ms < next)
 			next = c->deadline_ms;
@@ -282,6 +288,13 @@ int server_run(const struct daemon *dm, int listen_fd, int signal_fd)
 	if (!s)
 		return 1;
 	s->dm = dm;
+	/* never run out of descriptors: accept() failing with EMFILE would
+	 * leave the listening socket readable and the loop spinning */
+	struct rlimit r;
+	s->max_conns = MAX_CONN;
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur != RLIM_INFINITY &&
+	    r.rlim_cur < (rlim_t)MAX_CONN + 64)
+		s->max_conns = r.rlim_cur > 128 ? (unsigned)(r.rlim_cur - 64) : 64;
 	pthread_mutex_init(&s->done_lock, NULL);
 	s->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->limits = peer_limits_new();

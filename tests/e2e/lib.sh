@@ -100,6 +100,18 @@ e2e_start_daemon() {
 	[ "$(tr -dc 0-9 <"$1/sosafed.lock")" = "$e2e_daemon" ] || e2e_bail "another sosafed serves $1"
 }
 
+# e2e_stop_sosafed DIR: stop the daemon the module started for the state
+# dir DIR (by the pid in its lock), e.g. before unmounting DIR
+e2e_stop_sosafed() {
+	_lock="$1/sosafed.lock"
+	[ -f "$_lock" ] || return 0
+	flock -n "$_lock" true && return 0
+	_pid=$(head -c 32 "$_lock" | tr -dc 0-9)
+	[ -n "$_pid" ] && kill -TERM "$_pid" 2>/dev/null
+	flock -w 5 "$_lock" true || { [ -n "$_pid" ] && kill -KILL "$_pid" 2>/dev/null; }
+	return 0
+}
+
 E2E_PIDS=""
 e2e_cleanup() {
 	for p in $E2E_PIDS; do
@@ -109,6 +121,9 @@ e2e_cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	E2E_PIDS=""
+	# the PID namespace ends it anyway; this keeps the state dir quiet first
+	[ -n "${T:-}" ] && e2e_stop_sosafed "$T/state"
+	return 0
 }
 
 # e2e_write_conf "extra lines": the private sosafe.conf (state in $T/state)
