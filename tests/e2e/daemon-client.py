@@ -102,6 +102,17 @@ def read_until(fd, needle, limit):
     return needle in seen
 
 
+def stop(pid, pids):
+    """SIGSTOP PID and note it in PIDS; 1 when it was still there to stop."""
+    pids.write("%d\n" % pid)
+    pids.flush()
+    try:
+        os.kill(pid, signal.SIGSTOP)
+        return 1
+    except ProcessLookupError:
+        return 0
+
+
 def su_stop(state_dir, tries, pidfile):
     su = "/bin/su" if os.path.exists("/bin/su") else "/usr/bin/su"
     masters = []  # kept open: a hang-up would send SIGCONT to the stopped su
@@ -123,13 +134,7 @@ def su_stop(state_dir, tries, pidfile):
                     time.sleep(random.uniform(0, 0.05))
                 else:
                     wait_for_change(state_dir, 0.3)
-            try:
-                os.kill(pid, signal.SIGSTOP)
-                stopped += 1
-            except ProcessLookupError:
-                pass
-            pids.write("%d\n" % pid)
-            pids.flush()
+            stopped += stop(pid, pids)
             masters.append(fd)
     print("tries=%d stopped=%d" % (tries, stopped), flush=True)
     # closing the masters would hang up the ptys: SIGHUP and SIGCONT
@@ -156,13 +161,7 @@ def client_stop(state_dir, tries, pidfile, user):
                 time.sleep(random.uniform(0, 0.03))
             else:
                 wait_for_change(state_dir, 0.2)
-            try:
-                os.kill(pid, signal.SIGSTOP)
-                stopped += 1
-            except ProcessLookupError:
-                pass
-            pids.write("%d\n" % pid)
-            pids.flush()
+            stopped += stop(pid, pids)
     print("tries=%d stopped=%d" % (tries, stopped))
 
 
