@@ -2,12 +2,13 @@
 """Hostile clients of sosafed for the daemon-*.test suites, run as an
 unprivileged user. Each command prints one line of key=value counts.
 
-  su-stop STATE_DIR TRIES PIDFILE     start `su root` on a pty TRIES times and
-                                      SIGSTOP each at a random moment; then
-                                      hold the ptys until killed
-  client-stop STATE_DIR TRIES PIDFILE USER
+  su-stop STATE_DIR N PIDFILE         start `su root` on a pty and SIGSTOP it at
+                                      a random moment until N were caught
+                                      running; then hold the ptys until killed
+  client-stop STATE_DIR N PIDFILE USER
                                       direct clients of the socket, SIGSTOPped
-                                      at a random moment of their request
+                                      at a random moment of their request,
+                                      until N were caught unfinished
   stall STATE_DIR N SECONDS USER      N connections that send nothing or half
                                       a frame; when did the daemon close them
   flood STATE_DIR SECONDS USER        whole requests as fast as they go
@@ -103,14 +104,25 @@ def read_until(fd, needle, limit):
 
 
 def stop(pid, pids):
-    """SIGSTOP PID and note it in PIDS; 1 when it was still there to stop."""
+    """SIGSTOP PID and note it in PIDS; 1 when it was caught still running
+    (stopped, not already finished)."""
     pids.write("%d\n" % pid)
     pids.flush()
     try:
         os.kill(pid, signal.SIGSTOP)
-        return 1
     except ProcessLookupError:
         return 0
+    end = time.monotonic() + 1
+    while time.monotonic() < end:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return 0
+        if state in "TZX":
+            return 1 if state == "T" else 0
+        time.sleep(0.001)
+    return 0
 
 
 def su_stop(state_dir, tries, pidfile):
@@ -118,7 +130,9 @@ def su_stop(state_dir, tries, pidfile):
     masters = []  # kept open: a hang-up would send SIGCONT to the stopped su
     stopped = 0
     with open(pidfile, "a") as pids:
-        for i in range(tries):
+        i = 0
+        while stopped < tries and i < 3 * tries:
+            i += 1
             pid, fd = pty.fork()
             if pid == 0:
                 os.execve(su, ["su", "root", "-c", "true"], {"PATH": "/usr/bin:/bin", "LANG": "C"})
@@ -136,7 +150,7 @@ def su_stop(state_dir, tries, pidfile):
                     wait_for_change(state_dir, 0.3)
             stopped += stop(pid, pids)
             masters.append(fd)
-    print("tries=%d stopped=%d" % (tries, stopped), flush=True)
+    print("tries=%d stopped=%d" % (i, stopped), flush=True)
     # closing the masters would hang up the ptys: SIGHUP and SIGCONT
     signal.pause()
 
@@ -145,7 +159,9 @@ def client_stop(state_dir, tries, pidfile, user):
     req = otp_request(user)
     stopped = 0
     with open(pidfile, "a") as pids:
-        for i in range(tries):
+        i = 0
+        while stopped < tries and i < 3 * tries:
+            i += 1
             cut = random.randrange(0, len(req) + 1)
             pid = os.fork()
             if pid == 0:
@@ -162,7 +178,7 @@ def client_stop(state_dir, tries, pidfile, user):
             else:
                 wait_for_change(state_dir, 0.2)
             stopped += stop(pid, pids)
-    print("tries=%d stopped=%d" % (tries, stopped))
+    print("tries=%d stopped=%d" % (i, stopped))
 
 
 def stall(state_dir, n, seconds, user):
