@@ -22,12 +22,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tmp_dir.h"
 #include "client/spawn.h"
 
 #define OTHER_UID 4711
 #define OTHER_GID 4712
 
-static char dir[64];
+static char dir[TMP_DIR_LEN];
 static char out[128];
 static char probe[4096];
 static char report[4096];
@@ -40,9 +41,7 @@ static void on_hup(int sig)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/sosafe-spawn-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	chmod(dir, 0777);
+	assert_int_equal(tmp_dir_make(dir, "spawn"), 0);
 	snprintf(out, sizeof(out), "%s/report", dir);
 	const char *b = getenv("abs_top_builddir");
 	snprintf(probe, sizeof(probe), "%s/tests/unit/client/spawn_probe", b ? b : ".");
@@ -52,9 +51,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmp_dir_remove(dir), 0);
 	return 0;
 }
 
