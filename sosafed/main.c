@@ -28,6 +28,8 @@
 #include "server.h"
 
 enum { EXIT_USAGE = 2, EXIT_CONFIG = 3 };
+#define LOCK_WAIT_ROUNDS 60      /* 3 s */
+#define LOCK_WAIT_US 50000
 
 static const struct log_ctx daemon_log = { .ident = "sosafed" };
 
@@ -168,6 +170,21 @@ static int signals_setup(void)
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+/* The lock, or -2 when another daemon serves. A holder without the
+ * socket's name is starting, or leaving after --idle-exit (it takes the
+ * name away first); a client that came in between started us: wait a
+ * moment for the name to come or the lock to be free. */
+static int take_lock(const struct daemon *dm, struct sosafe_err *e)
+{
+	for (int i = 0; i < LOCK_WAIT_ROUNDS; i++) {
+		int fd = listen_lock(dm, e);
+		if (fd != -2 || access(dm->socket_path, F_OK) == 0)
+			return fd;
+		usleep(LOCK_WAIT_US);
+	}
+	return -2;
+}
+
 static int detach(void)
 {
 	pid_t pid = fork();
@@ -209,7 +226,7 @@ int main(int argc, char **argv)
 	set_limits();
 
 	struct sosafe_err e;
-	int lock_fd = listen_lock(&dm, &e);
+	int lock_fd = take_lock(&dm, &e);
 	if (lock_fd == -2)
 		return 0;   /* another daemon serves this state directory */
 	if (lock_fd < 0) {
