@@ -7,7 +7,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 daemon_setup sosafed-req
-plan 41
+plan 42
 ctl() { "$CTL" --conf "$T/conf" "$@"; }
 first() { sed -n 1p; }
 
@@ -122,6 +122,10 @@ sed 's/^deny = 3/deny = 1/' "$T/conf" > "$T/conf.new" && chmod 600 "$T/conf.new"
 t "an edited configuration counts at the next request" \
 	"$(req preauth user=jack; req preauth user=jack)" "allow seq_action=set seq=1
 deny-as-failure"
+chmod 666 "$T/conf"
+t "a configuration made writable by others is refused at once (same contents)" \
+	"$(req preauth user=jack)" unavailable
+chmod 600 "$T/conf"
 mkdir -p "$T/other"
 sed "s|^state_dir = .*|state_dir = $T/other|" "$T/conf" > "$T/other.conf"
 chmod 600 "$T/other.conf"
