@@ -119,6 +119,11 @@ static int load_config(struct daemon *dm)
 	}
 	dm->state_dev = st.st_dev;
 	dm->state_ino = st.st_ino;
+	if (!(st.st_mode & S_IXOTH))
+		log_event(LOG_WARNING, &daemon_log, "config-warning",
+			  "state_dir %s is not searchable by others (mode %o): unprivileged callers "
+			  "(screen lockers) cannot reach the socket; chmod 0711 or 0755",
+			  dm->cfg.state_dir, (unsigned)(st.st_mode & 07777));
 	if (snprintf(dm->socket_path, sizeof(dm->socket_path), "%s/%s", dm->cfg.state_dir,
 		     SD_SOCKET_NAME) >= (int)sizeof(dm->socket_path)) {
 		fprintf(stderr, "sosafed: state_dir %s is too long for a socket path\n",
