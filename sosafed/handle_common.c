@@ -3,13 +3,39 @@
 #include <config.h>
 #include "handlers.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "base/fsutil.h"
+
+/* Is the store file still the one WS opened, with safe modes? A store
+ * deleted, replaced, made readable or its directory writable by others,
+ * or rewritten by something else (mtime, size) is opened and checked
+ * again, as a fresh process would: a kept handle must not hide it. */
+static bool store_file_unchanged(struct worker_store *ws, const char *state_dir, bool update)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	if ((size_t)snprintf(path, sizeof(path), "%s/" STORE_FILE, state_dir) >= sizeof(path) ||
+	    fs_check_dir(state_dir, NULL) || fs_check_file(path, true, NULL) || lstat(path, &sb))
+		return false;
+	bool same = sb.st_dev == ws->dev && sb.st_ino == ws->ino && sb.st_size == ws->size &&
+		    sb.st_mtim.tv_sec == ws->mtime.tv_sec && sb.st_mtim.tv_nsec == ws->mtime.tv_nsec;
+	if (update) {
+		ws->dev = sb.st_dev;
+		ws->ino = sb.st_ino;
+		ws->size = sb.st_size;
+		ws->mtime = sb.st_mtim;
+	}
+	return same;
+}
 
 struct store *decision_store(struct decision_ctx *c)
 {
 	struct worker_store *ws = c->ws;
 	bool sync_normal = !c->cfg.store_sync_commits;
-	if (ws->st && ws->sync_normal == sync_normal && store_reusable(ws->st, c->cfg.state_dir))
+	if (ws->st && ws->sync_normal == sync_normal && store_reusable(ws->st, c->cfg.state_dir) &&
+	    store_file_unchanged(ws, c->cfg.state_dir, false))
 		return store_ref(ws->st);
 	if (ws->st) {
 		store_close(ws->st);
@@ -27,6 +53,7 @@ struct store *decision_store(struct decision_ctx *c)
 		return NULL;
 	}
 	ws->sync_normal = sync_normal;
+	store_file_unchanged(ws, c->cfg.state_dir, true);
 	return store_ref(ws->st);
 }
 

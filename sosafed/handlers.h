@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "audit/audit.h"
 #include "base/conf.h"
@@ -19,6 +20,10 @@
 struct worker_store {
 	struct store *st;
 	bool sync_normal;
+	struct timespec mtime;   /* state.db as it was when last checked: */
+	dev_t dev;               /* replaced, deleted, rewritten behind our */
+	ino_t ino;               /* back -> open again (and check again) */
+	off_t size;
 };
 
 /* Everything one decision needs. */
