@@ -8,9 +8,9 @@
  *     who never logged in, the first time the directory listed them) is
  *     older than that.
  * Local /etc/passwd accounts are not directory users and pass untouched.
- * A user the phase lets in has logged in, whatever the method: the time is
- * recorded as the last success, so that a key-only user is not taken for
- * an inactive one. */
+ * A user the phase lets in for a privileged caller (sshd, login, su) has
+ * logged in, whatever the method: the time is recorded as the last success,
+ * so that a key-only user is not taken for an inactive one. */
 #include <config.h>
 #include "handlers.h"
 
@@ -170,7 +170,10 @@ static enum sd_verdict account_lock(struct decision_ctx *c)
 		tell_locked(c, &t, now);
 		return SD_DENY;
 	}
-	if (now - t.last_success < LAST_SUCCESS_SLACK && t.last_success <= now) {
+	/* an unprivileged peer (a screen locker, or the user's own program)
+	 * is no login: it must not keep an idle account alive */
+	if (!c->privileged ||
+	    (now - t.last_success < LAST_SUCCESS_SLACK && t.last_success <= now)) {
 		store_rollback(st);
 		return SD_ALLOW;
 	}

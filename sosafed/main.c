@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,8 @@
 #include "server.h"
 
 enum { EXIT_USAGE = 2, EXIT_CONFIG = 3 };
+#define LOCK_WAIT_ROUNDS 60      /* 3 s */
+#define LOCK_WAIT_US 50000
 
 static const struct log_ctx daemon_log = { .ident = "sosafed" };
 
@@ -115,6 +119,11 @@ static int load_config(struct daemon *dm)
 	}
 	dm->state_dev = st.st_dev;
 	dm->state_ino = st.st_ino;
+	if (!(st.st_mode & S_IXOTH))
+		log_event(LOG_WARNING, &daemon_log, "config-warning",
+			  "state_dir %s is not searchable by others (mode %o): unprivileged callers "
+			  "(screen lockers) cannot reach the socket; chmod 0711 or 0755",
+			  dm->cfg.state_dir, (unsigned)(st.st_mode & 07777));
 	if (snprintf(dm->socket_path, sizeof(dm->socket_path), "%s/%s", dm->cfg.state_dir,
 		     SD_SOCKET_NAME) >= (int)sizeof(dm->socket_path)) {
 		fprintf(stderr, "sosafed: state_dir %s is too long for a socket path\n",
@@ -137,6 +146,20 @@ static void set_limits(void)
 	setrlimit(RLIMIT_CORE, &core);
 }
 
+/* One lookup of each kind before the workers start: some NSS modules
+ * (nss_wrapper in the tests) load their files lazily, and not safely from
+ * several threads at once. */
+static void nss_warm_up(void)
+{
+	char buf[16384];
+	struct passwd pw, *pwp = NULL;
+	struct group gr, *grp = NULL;
+	(void)getpwnam_r("root", &pw, buf, sizeof(buf), &pwp);
+	(void)getpwuid_r(0, &pw, buf, sizeof(buf), &pwp);
+	(void)getgrnam_r("root", &gr, buf, sizeof(buf), &grp);
+	(void)getgrgid_r(0, &gr, buf, sizeof(buf), &grp);
+}
+
 /* SIGTERM and SIGINT end the loop through a signalfd; SIGHUP is ignored
  * (the configuration is reread per request anyway); SIGPIPE never kills. */
 static int signals_setup(void)
@@ -150,6 +173,21 @@ static int signals_setup(void)
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -1;
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* The lock, or -2 when another daemon serves. A holder without the
+ * socket's name is starting, or leaving after --idle-exit (it takes the
+ * name away first); a client that came in between started us: wait a
+ * moment for the name to come or the lock to be free. */
+static int take_lock(const struct daemon *dm, struct sosafe_err *e)
+{
+	for (int i = 0; i < LOCK_WAIT_ROUNDS; i++) {
+		int fd = listen_lock(dm, e);
+		if (fd != -2 || access(dm->socket_path, F_OK) == 0)
+			return fd;
+		usleep(LOCK_WAIT_US);
+	}
+	return -2;
 }
 
 static int detach(void)
@@ -180,6 +218,12 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	umask(077);
 	openlog("sosafed", LOG_PID, LOG_AUTHPRIV);
+	/* from the start: a SIGTERM while starting ends it cleanly too (the
+	 * signalfd reads the signals of whichever process reads it: the
+	 * detached child) */
+	int signal_fd = signals_setup();
+	if (signal_fd < 0)
+		return 1;
 	if (load_config(&dm) < 0)
 		return EXIT_CONFIG;
 	if (chdir("/") < 0)
@@ -187,7 +231,7 @@ int main(int argc, char **argv)
 	set_limits();
 
 	struct sosafe_err e;
-	int lock_fd = listen_lock(&dm, &e);
+	int lock_fd = take_lock(&dm, &e);
 	if (lock_fd == -2)
 		return 0;   /* another daemon serves this state directory */
 	if (lock_fd < 0) {
@@ -204,9 +248,7 @@ int main(int argc, char **argv)
 	if (!foreground && detach() < 0)
 		return 1;
 	listen_lock_pid(lock_fd);
-	int signal_fd = signals_setup();
-	if (signal_fd < 0)
-		return 1;
+	nss_warm_up();
 	log_event(LOG_INFO, &daemon_log, "start", "serving %s (%s)", dm.cfg.state_dir,
 		  dm.socket_activated ? "socket activation" : dm.socket_path);
 	int rc = server_run(&dm, listen_fd, signal_fd);

@@ -12,14 +12,14 @@
 
 /* A loaded file, valid while the file's identity and times stay the same. */
 struct cached_conf {
-	bool used;
-	char path[PATH_MAX];
 	dev_t dev;
 	ino_t ino;
 	off_t size;
-	struct timespec mtime, ctime;
 	unsigned long last_use;
+	struct timespec mtime, ctime;
 	struct sosafe_config cfg;
+	bool used;
+	char path[PATH_MAX];
 };
 
 static struct cached_conf cache[CACHE_SLOTS];

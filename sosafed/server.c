@@ -230,7 +230,11 @@ static bool round_once(struct server *s, int listen_fd, int signal_fd, int64_t *
 	pfd[np++] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
 	for (unsigned i = 0; i < s->nconns; i++) {
 		struct conn *c = s->conns[i];
-		short ev = c->state == C_READING ? POLLIN : c->state == C_WRITING ? POLLOUT : 0;
+		short ev = 0;
+		if (c->state == C_READING)
+			ev = POLLIN;
+		else if (c->state == C_WRITING)
+			ev = POLLOUT;
 		pfd[np++] = (struct pollfd){ .fd = ev ? c->fd : -1, .events = ev };
 		if (c->state != C_WORKING && c->deadline_ms < next)
 			next = c->deadline_ms;

@@ -7,7 +7,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 daemon_setup sosafed-req
-plan 37
+plan 44
 ctl() { "$CTL" --conf "$T/conf" "$@"; }
 first() { sed -n 1p; }
 
@@ -51,6 +51,16 @@ t "the line's words count: deny=1 locks at once" \
 	"allow seq_action=set seq=1
 deny-as-failure"
 ctl unlock bob >/dev/null
+
+# parallel clients: every attempt counted exactly once
+for i in 1 2 3 4; do
+	(for j in 1 2 3 4 5 6 7 8 9 10; do req preauth user=par word=deny=64 word=deny_per_period=0; done) > "$T/par$i" &
+	eval "par$i=\$!"
+done
+wait $par1 $par2 $par3 $par4
+t "40 attempts from 4 parallel clients: 40 distinct numbers" \
+	"$(cat "$T"/par? | sort -u | grep -c 'allow seq_action=set')" 40
+t "... and 40 in the store" "$(ctl status par --json | grep -o '"attempts":[0-9]*')" '"attempts":40'
 
 # --- second factor ---
 K=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
@@ -112,6 +122,10 @@ sed 's/^deny = 3/deny = 1/' "$T/conf" > "$T/conf.new" && chmod 600 "$T/conf.new"
 t "an edited configuration counts at the next request" \
 	"$(req preauth user=jack; req preauth user=jack)" "allow seq_action=set seq=1
 deny-as-failure"
+chmod 666 "$T/conf"
+t "a configuration made writable by others is refused at once (same contents)" \
+	"$(req preauth user=jack)" unavailable
+chmod 600 "$T/conf"
 mkdir -p "$T/other"
 sed "s|^state_dir = .*|state_dir = $T/other|" "$T/conf" > "$T/other.conf"
 chmod 600 "$T/other.conf"
@@ -134,6 +148,18 @@ t "unprivileged peer: own code, plain prompt, the daemon counts" \
 	"$(p otp user=$PEER_USER answer=123456 seq=99 | first)" "deny seq_action=set seq=1"
 t "unprivileged peer: forward_pass is refused" \
 	"$(p otp user=$PEER_USER flags=forward_pass answer=x123456)" bad-request
+pconf=$T/conf
+[ "$(id -u)" = 0 ] || pconf=$T/peer/conf
+t "unprivileged peer: its own account phase" "$(p account user=$PEER_USER)" allow
+t "... records no login (a user's own program must not keep an idle account alive)" \
+	"$("$CTL" --conf "$pconf" status "$PEER_USER" --json | grep -c '"last_success":null')" 1
+"$CTL" --conf "$pconf" enroll "$PEER_USER" --secret $K --no-confirm --no-qr >/dev/null 2>&1 ||
+	diag "enroll $PEER_USER failed"
+code=$(oathtool --totp -b $K)
+t "unprivileged peer: its own right code passes" "$(p otp user=$PEER_USER answer=$code)" \
+	"allow seq_action=forget seq=0"
+t "... once: the same code again is a replay" "$(p otp user=$PEER_USER answer=$code | first)" \
+	"deny seq_action=set seq=3"
 if [ "$(id -u)" != 0 ]; then
 	kill "$(cat "$T/peer/state/sosafed.lock")" 2>/dev/null
 fi
