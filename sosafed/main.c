@@ -28,6 +28,8 @@
 #include "server.h"
 
 enum { EXIT_USAGE = 2, EXIT_CONFIG = 3 };
+#define LOCK_WAIT_ROUNDS 60      /* 3 s */
+#define LOCK_WAIT_US 50000
 
 static const struct log_ctx daemon_log = { .ident = "sosafed" };
 
@@ -117,6 +119,11 @@ static int load_config(struct daemon *dm)
 	}
 	dm->state_dev = st.st_dev;
 	dm->state_ino = st.st_ino;
+	if (!(st.st_mode & S_IXOTH))
+		log_event(LOG_WARNING, &daemon_log, "config-warning",
+			  "state_dir %s is not searchable by others (mode %o): unprivileged callers "
+			  "(screen lockers) cannot reach the socket; chmod 0711 or 0755",
+			  dm->cfg.state_dir, (unsigned)(st.st_mode & 07777));
 	if (snprintf(dm->socket_path, sizeof(dm->socket_path), "%s/%s", dm->cfg.state_dir,
 		     SD_SOCKET_NAME) >= (int)sizeof(dm->socket_path)) {
 		fprintf(stderr, "sosafed: state_dir %s is too long for a socket path\n",
@@ -168,6 +175,21 @@ static int signals_setup(void)
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+/* The lock, or -2 when another daemon serves. A holder without the
+ * socket's name is starting, or leaving after --idle-exit (it takes the
+ * name away first); a client that came in between started us: wait a
+ * moment for the name to come or the lock to be free. */
+static int take_lock(const struct daemon *dm, struct sosafe_err *e)
+{
+	for (int i = 0; i < LOCK_WAIT_ROUNDS; i++) {
+		int fd = listen_lock(dm, e);
+		if (fd != -2 || access(dm->socket_path, F_OK) == 0)
+			return fd;
+		usleep(LOCK_WAIT_US);
+	}
+	return -2;
+}
+
 static int detach(void)
 {
 	pid_t pid = fork();
@@ -209,7 +231,7 @@ int main(int argc, char **argv)
 	set_limits();
 
 	struct sosafe_err e;
-	int lock_fd = listen_lock(&dm, &e);
+	int lock_fd = take_lock(&dm, &e);
 	if (lock_fd == -2)
 		return 0;   /* another daemon serves this state directory */
 	if (lock_fd < 0) {

@@ -75,6 +75,7 @@ int spawn_detached(const char *path, char *const argv[], struct sosafe_err *e)
 		return err_set(e, "%s: %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode) || access(path, X_OK) < 0)
 		return err_set(e, "%s: not an executable file", path);
+	/* cppcheck-suppress variableScope ; decided before fork: the children only make system calls */
 	char *const *envp = getauxval(AT_SECURE) ? secure_env : environ;
 	uid_t uid = geteuid();
 	gid_t gid = getegid();

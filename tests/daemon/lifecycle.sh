@@ -1,13 +1,14 @@
 #!/bin/sh
 # One sosafed per state directory: a second one exits quietly and the first
 # keeps the socket; SIGTERM stops it cleanly and a restart serves the same
-# socket path; without --foreground it detaches and writes its pid; with
-# --idle-exit it leaves when idle and takes the socket's name with it; a
-# counted attempt survives a SIGKILL of the daemon. TAP output.
+# socket path; one started while the last one leaves takes over; without
+# --foreground it detaches and writes its pid; with --idle-exit it leaves
+# when idle and takes the socket's name with it; a counted attempt survives
+# a SIGKILL of the daemon. TAP output.
 set -u
 . "$(dirname "$0")/lib.sh"
 daemon_setup sosafed-life
-plan 15
+plan 16
 
 daemon_start
 first=$daemon_pid
@@ -22,6 +23,17 @@ t "a second daemon on the same state directory exits 0" "$?" 0
 t "... quietly" "$(cat "$T/second.out")" ""
 t "... and the first one still serves" "$(req ping)" allow
 t "... alone on one socket" "$(ls "$T/state" | grep -c sosafed.sock)" 1
+
+# the first one leaving (lock held, socket name gone) when a client starts a
+# second one: the second waits and takes over
+daemon_stop
+flock "$T/state/sosafed.lock" sleep 1 &
+holder=$!
+sleep 0.2
+rm -f "$SOCK"
+daemon_start
+t "a daemon started while the last one leaves takes over" "$(req ping)" allow
+wait $holder
 
 req preauth user=alice >/dev/null
 daemon_stop

@@ -7,7 +7,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 daemon_setup sosafed-req
-plan 41
+plan 44
 ctl() { "$CTL" --conf "$T/conf" "$@"; }
 first() { sed -n 1p; }
 
@@ -122,6 +122,10 @@ sed 's/^deny = 3/deny = 1/' "$T/conf" > "$T/conf.new" && chmod 600 "$T/conf.new"
 t "an edited configuration counts at the next request" \
 	"$(req preauth user=jack; req preauth user=jack)" "allow seq_action=set seq=1
 deny-as-failure"
+chmod 666 "$T/conf"
+t "a configuration made writable by others is refused at once (same contents)" \
+	"$(req preauth user=jack)" unavailable
+chmod 600 "$T/conf"
 mkdir -p "$T/other"
 sed "s|^state_dir = .*|state_dir = $T/other|" "$T/conf" > "$T/other.conf"
 chmod 600 "$T/other.conf"
@@ -149,6 +153,13 @@ pconf=$T/conf
 t "unprivileged peer: its own account phase" "$(p account user=$PEER_USER)" allow
 t "... records no login (a user's own program must not keep an idle account alive)" \
 	"$("$CTL" --conf "$pconf" status "$PEER_USER" --json | grep -c '"last_success":null')" 1
+"$CTL" --conf "$pconf" enroll "$PEER_USER" --secret $K --no-confirm --no-qr >/dev/null 2>&1 ||
+	diag "enroll $PEER_USER failed"
+code=$(oathtool --totp -b $K)
+t "unprivileged peer: its own right code passes" "$(p otp user=$PEER_USER answer=$code)" \
+	"allow seq_action=forget seq=0"
+t "... once: the same code again is a replay" "$(p otp user=$PEER_USER answer=$code | first)" \
+	"deny seq_action=set seq=3"
 if [ "$(id -u)" != 0 ]; then
 	kill "$(cat "$T/peer/state/sosafed.lock")" 2>/dev/null
 fi

@@ -209,6 +209,18 @@ static void store_corrupt(void **state)
 	expect_no_break_glass("corrupt");
 }
 
+/* the daemon runs, but the store was never created (or was deleted) */
+static void store_missing(void **state)
+{
+	(void)state;
+	char dir[300], lines[700];
+	snprintf(lines, sizeof(lines), "sosafed_path = %s\n", sosafed);
+	scenario("nostore", lines, dir, sizeof(dir));
+	assert_int_equal(mkdir(dir, 0755), 0);
+	expect_break_glass("nostore", "store unusable");
+	expect_no_break_glass("nostore");
+}
+
 /* The daemon works and says no: no break-glass, even for a listed
  * account on a console. */
 static void daemon_says_no(void **state)
@@ -245,6 +257,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(daemon_late),
 		cmocka_unit_test(daemon_killed),
 		cmocka_unit_test(store_corrupt),
+		cmocka_unit_test(store_missing),
 		cmocka_unit_test(daemon_says_no),
 	};
 	return cmocka_run_group_tests_name("break_glass", tests, NULL, NULL);

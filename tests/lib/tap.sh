@@ -128,18 +128,26 @@ tap_tmpdir() {
 	trap 'sosafed_stop "$tmp"; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 }
 
-# the pid is in the lock; the daemon is gone when its flock() is free
+# the pid is in the lock (or, when the daemon could not write it, the
+# process holding the lock open); it is gone when its flock() is free
 sosafed_stop() {
 	find "$1" -name sosafed.lock -type f 2>/dev/null | while read -r tap_lock; do
-		tap_pid=$(head -c 32 "$tap_lock" 2>/dev/null | tr -dc 0-9)
-		[ -n "$tap_pid" ] && [ "$tap_pid" -gt 1 ] || continue
 		flock -n "$tap_lock" true && continue
+		tap_pid=$(head -c 32 "$tap_lock" 2>/dev/null | tr -dc 0-9)
+		if [ -z "$tap_pid" ]; then
+			for tap_fd in /proc/[0-9]*/fd/*; do
+				[ "$(readlink "$tap_fd" 2>/dev/null)" = "$tap_lock" ] || continue
+				tap_pid=${tap_fd#/proc/}
+				tap_pid=${tap_pid%%/*}
+				break
+			done
+		fi
+		[ -n "$tap_pid" ] && [ "$tap_pid" -gt 1 ] || continue
 		kill -TERM "$tap_pid" 2>/dev/null
 		flock -w 5 "$tap_lock" true || kill -KILL "$tap_pid" 2>/dev/null
 	done
 	return 0
 }
-
 expect_exit() {
 	tap_code=$1 tap_edesc=$2
 	shift 3

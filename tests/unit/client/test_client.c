@@ -19,12 +19,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "tmp_dir.h"
 #include "client/client.h"
 #include "client/deadline.h"
 
 enum behaviour { REPLY_ALLOW, STAY_SILENT, REPLY_GARBAGE };
 
-static char dir[64];
+static char dir[TMP_DIR_LEN];
 static int listener = -1;
 static enum behaviour behaviour;
 static pthread_t server;
@@ -32,17 +33,14 @@ static pthread_t server;
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/sosafe-client-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tmp_dir_make(dir, "client"), 0);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmp_dir_remove(dir), 0);
 	return 0;
 }
 

@@ -19,15 +19,17 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "tmp_dir.h"
 #include "client/spawn.h"
 
 #define OTHER_UID 4711
 #define OTHER_GID 4712
 
-static char dir[64];
+static char dir[TMP_DIR_LEN];
 static char out[128];
 static char probe[4096];
 static char report[4096];
@@ -40,9 +42,7 @@ static void on_hup(int sig)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/sosafe-spawn-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	chmod(dir, 0777);
+	assert_int_equal(tmp_dir_make(dir, "spawn"), 0);
 	snprintf(out, sizeof(out), "%s/report", dir);
 	const char *b = getenv("abs_top_builddir");
 	snprintf(probe, sizeof(probe), "%s/tests/unit/client/spawn_probe", b ? b : ".");
@@ -52,9 +52,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmp_dir_remove(dir), 0);
 	return 0;
 }
 
@@ -181,6 +179,45 @@ static void test_detached(void **state)
 	assert_string_equal(field("mark"), "inherited");
 }
 
+/* A setuid-root program run by nobody (su, sudo): the daemon it starts
+ * runs with every uid 0, none of the user's groups, and none of the
+ * user's environment. Root only (installs a setuid copy of spawn_run). */
+static void test_setuid_caller(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	char runner[128], cmd[8400];
+	const char *b = getenv("abs_top_builddir");
+	snprintf(runner, sizeof(runner), "%s/spawn_run", dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s/tests/unit/client/spawn_run' '%s' && chown 0:0 '%s' && "
+		 "chmod 4755 '%s'", b ? b : ".", runner, runner, runner);
+	assert_int_equal(system(cmd), 0);
+	unlink(out);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		gid_t nogroup = 65534;
+		if (setgroups(1, &nogroup) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(3);
+		setenv("SOSAFE_SPAWN_MARK", "from-the-user", 1);
+		execl(runner, "spawn_run", probe, out, (char *)NULL);
+		_exit(4);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	wait_report();
+	assert_string_equal(field("uid"), "0 0 0");
+	assert_string_equal(field("gid"), "65534 65534 65534");
+	assert_string_equal(field("groups"), "65534");
+	assert_string_equal(field("mark"), "-");
+	assert_string_equal(field("fds"), "0 1 2");
+	assert_int_equal(num("tty"), 0);
+}
+
 static void test_missing_program(void **state)
 {
 	(void)state;
@@ -198,6 +235,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_detached),
+		cmocka_unit_test(test_setuid_caller),
 		cmocka_unit_test(test_missing_program),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
