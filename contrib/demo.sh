@@ -95,12 +95,15 @@ if [ -n "$DEMO_BUILDDIR" ]; then
 	NSSLIB="$DEMO_BUILDDIR/nss_sosafe/.libs"
 	CONF=$(sed -n 's/^#define SOSAFE_CONF "\(.*\)"$/\1/p' "$DEMO_BUILDDIR/config.h")
 	STATE=$(sed -n 's/^#define SOSAFE_STATE_DIR "\(.*\)"$/\1/p' "$DEMO_BUILDDIR/config.h")
+	# the module starts the daemon on first use: the built one, not an installed one
+	DAEMON_LINE="sosafed_path = $DEMO_BUILDDIR/sosafed/sosafed"
 else
 	SOSAFECTL=$(command -v sosafectl) || { echo "demo.sh: no build found and sosafectl not installed" >&2; exit 1; }
 	[ -f "$moddir/pam_sosafe.so" ] || { echo "demo.sh: pam_sosafe.so not installed in $moddir" >&2; exit 1; }
 	NSSLIB=""
 	CONF=/etc/security/sosafe.conf
 	STATE=/var/lib/sosafe
+	DAEMON_LINE=""
 fi
 # The state (and the NSS snapshot, read from the compiled-in directory) in
 # a private overlay on /var/lib, starting empty.
@@ -119,6 +122,7 @@ cat >"$CONF" <<EOF
 # demo configuration: the defaults (state in a private, empty $STATE)
 state_dir = $STATE
 entitled_group = sosafe-demo-users
+$DAEMON_LINE
 EOF
 chmod 644 "$CONF"
 

@@ -83,6 +83,13 @@ else
 	echo "(no end-to-end suites in this tree)"
 fi
 
+echo "== make check-e2e-started (the same suites, sosafed started by each suite)"
+if grep -q '^# TOTAL' build-tests/e2e.out; then
+	(cd build-tests && timeout 2400 make check-e2e-started >e2e-started.out 2>&1)
+	grep -E '^(PASS|FAIL|ERROR|XPASS|# )' build-tests/e2e-started.out | grep -v '^PASS' || true
+	count_automake build-tests/e2e-started.out
+fi
+
 # Hardening suites (TAP scripts), each bounded in time: fuzz smoke,
 # ASan+UBSan suite, static analysis (cppcheck, clang-tidy, scan-build: zero
 # findings, suppressions only in place with a reason) and memcheck.

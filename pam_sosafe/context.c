@@ -2,14 +2,11 @@
 #include "context.h"
 
 #include <security/pam_ext.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "base/accounts.h"
-#include "audit/audit.h"
 #include "base/names.h"
 #include "base/util.h"
+#include "break_glass.h"
 
 static const struct {
 	const char *word;
@@ -20,8 +17,10 @@ static const struct {
 	{ "otp", ACT_OTP },
 };
 
-/* Line words that are modes, not configuration keys. */
-static int parse_mode_word(struct sosafe_ctx *c, const char *w)
+#define BREAK_GLASS_WORD "break_glass="
+
+/* Line words that are the module's own, not configuration keys. */
+static int parse_module_word(struct sosafe_ctx *c, const char *w)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(action_words); i++)
 		if (!strcmp(w, action_words[i].word)) {
@@ -38,95 +37,78 @@ static int parse_mode_word(struct sosafe_ctx *c, const char *w)
 		c->action = ACT_OTP;
 		return 1;
 	}
-	return 0;
-}
-
-#define IDENTITY_KEY "pam_sosafe_identity"
-
-static void identity_cleanup(pam_handle_t *pamh, void *data, int error_status)
-{
-	audit_identity_wipe(data);
-	free(data);
-}
-
-/* log_identity of this line's configuration, kept on the handle: a host
- * may run several handles with different conf= lines in parallel threads,
- * and the key leaves memory with the handle (pam_end). */
-static int use_identity(struct sosafe_ctx *c)
-{
-	const void *data = NULL;
-	struct audit_identity *id;
-	if (pam_get_data(c->pamh, IDENTITY_KEY, &data) == PAM_SUCCESS && data) {
-		id = (struct audit_identity *)data;
-	} else {
-		id = calloc(1, sizeof(*id));
-		if (!id)
-			return -1;
-		if (pam_set_data(c->pamh, IDENTITY_KEY, id, identity_cleanup) != PAM_SUCCESS) {
-			free(id);
-			return -1;
-		}
+	if (!strncmp(w, "conf=", 5)) {
+		c->conf = w + 5;
+		return 1;
 	}
-	audit_identity_init(id, &c->cfg);
-	c->log.identity = &id->log;
+	if (!strncmp(w, BREAK_GLASS_WORD, strlen(BREAK_GLASS_WORD))) {
+		c->break_glass = w + strlen(BREAK_GLASS_WORD);
+		return 1;
+	}
 	return 0;
 }
 
-static void resolve_user(struct sosafe_ctx *c)
+/* The daemon computes the keyed pseudonym; this process holds no key, so
+ * its own lines leave the user out when names must not be logged. */
+static const char *user_hidden(const struct log_identity *id, const char *user, char *buf,
+			       size_t len)
 {
-	account_privilege(c->user, c->cfg.admin_group, &c->is_root, &c->is_admin);
+	(void)id;
+	(void)user;
+	(void)buf;
+	(void)len;
+	return NULL;
+}
+
+static const struct log_identity hidden_identity = { .pseudonym = true, .shown = user_hidden };
+
+static const char *item_text(pam_handle_t *pamh, int type)
+{
+	const void *item = NULL;
+	if (pam_get_item(pamh, type, &item) != PAM_SUCCESS)
+		return NULL;
+	return item;
+}
+
+/* The line and the file; 0, or -1 + E. Everything is parsed even when the
+ * file is broken, so that break_glass= is known. */
+static int load_config(struct sosafe_ctx *c, int argc, const char **argv, struct sosafe_err *e)
+{
+	for (int i = 0; i < argc; i++) {
+		if (parse_module_word(c, argv[i]))
+			continue;
+		if (c->nwords == SD_WORDS_MAX)
+			return err_set(e, "PAM line: more than %d configuration words", SD_WORDS_MAX);
+		c->words[c->nwords++] = argv[i];
+	}
+	if (config_load_file(&c->cfg, c->conf ? c->conf : SOSAFE_CONF, c->conf == NULL, e))
+		return -1;
+	for (unsigned i = 0; i < c->nwords; i++)
+		if (config_apply_word(&c->cfg, c->words[i], e))
+			return err_prefix(e, "PAM line");
+	return config_check(&c->cfg, e);
 }
 
 int ctx_init(struct sosafe_ctx *c, pam_handle_t *pamh, int flags, int argc, const char **argv,
 	     bool auth_phase)
 {
 	struct sosafe_err err;
-	const char *conf = NULL;
 	memset(c, 0, sizeof(*c));
 	c->pamh = pamh;
 	c->flags = flags;
 	c->log.ident = "pam_sosafe";
+	c->log.phase = auth_phase ? "auth" : "account";
 	config_defaults(&c->cfg);
-
-	const void *item = NULL;
-	if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS)
-		c->service = item;
-	item = NULL;
-	if (pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS)
-		c->rhost = item;
+	c->service = item_text(pamh, PAM_SERVICE);
+	c->rhost = item_text(pamh, PAM_RHOST);
+	c->tty = item_text(pamh, PAM_TTY);
+	c->ruser = item_text(pamh, PAM_RUSER);
 	c->log.service = c->service;
 	c->log.rhost = c->rhost;
 
-	for (int i = 0; i < argc; i++)
-		if (!strncmp(argv[i], "conf=", 5))
-			conf = argv[i] + 5;
-	if (config_load_file(&c->cfg, conf ? conf : SOSAFE_CONF, conf == NULL, &err)) {
-		log_event(LOG_ERR, &c->log, "config-error", "%s", err.msg);
-		return PAM_SERVICE_ERR;
-	}
-	for (int i = 0; i < argc; i++) {
-		if (!strncmp(argv[i], "conf=", 5) || parse_mode_word(c, argv[i]))
-			continue;
-		if (config_apply_word(&c->cfg, argv[i], &err)) {
-			log_event(LOG_ERR, &c->log, "config-error", "PAM line: %s", err.msg);
-			return PAM_SERVICE_ERR;
-		}
-	}
-	if (config_check(&c->cfg, &err)) {
-		log_event(LOG_ERR, &c->log, "config-error", "%s", err.msg);
-		return PAM_SERVICE_ERR;
-	}
-	if (auth_phase && c->action == ACT_NONE) {
-		log_event(LOG_ERR, &c->log, "config-error",
-			  "auth line needs a mode: preauth, authsucc, otp, forward_pass or check_password");
-		return PAM_SERVICE_ERR;
-	}
-	if (c->flags & PAM_SILENT)
-		c->cfg.silent = true;
-	if (use_identity(c)) {
-		log_event(LOG_CRIT, &c->log, "error", "out of memory");
-		return PAM_BUF_ERR;
-	}
+	int cfg_rc = load_config(c, argc, argv, &err);
+	if (cfg_rc == 0 && c->cfg.log_pseudonym)
+		c->log.identity = &hidden_identity;
 
 	const char *user = NULL;
 	int rc = pam_get_user(pamh, &user, NULL);
@@ -135,11 +117,19 @@ int ctx_init(struct sosafe_ctx *c, pam_handle_t *pamh, int flags, int argc, cons
 		return rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_AUTH_ERR;
 	}
 	c->user = user;
-	c->log.user = user;
 	c->user_valid = name_is_valid(user);
-	if (c->user_valid)
-		resolve_user(c);
-	lock_policy_from_conf(&c->policy, &c->cfg, c->is_root, c->is_admin);
+	c->log.user = user;
+	if (cfg_rc) {
+		log_event(LOG_ERR, &c->log, "config-error", "%s", err.msg);
+		return bg_fail(c, PAM_SERVICE_ERR, "configuration unusable");
+	}
+	if (auth_phase && c->action == ACT_NONE) {
+		log_event(LOG_ERR, &c->log, "config-error",
+			  "auth line needs a mode: preauth, authsucc, otp, forward_pass or check_password");
+		return PAM_SERVICE_ERR;
+	}
+	if (c->flags & PAM_SILENT)
+		c->cfg.silent = true;
 	return PAM_SUCCESS;
 }
 

@@ -1,4 +1,5 @@
-/* Everything one PAM call needs: parsed line, configuration, who and where. */
+/* Everything one PAM call needs: the line's words, the configuration the
+ * module itself uses, and who and where (the PAM items). */
 #ifndef PAM_SOSAFE_CONTEXT_H
 #define PAM_SOSAFE_CONTEXT_H
 
@@ -6,8 +7,8 @@
 #include <stdbool.h>
 
 #include "base/conf.h"
-#include "lockout/lockout.h"
 #include "base/log.h"
+#include "proto/proto.h"
 
 /* What a line asks the module to do ("auth ... pam_sosafe.so preauth"). */
 enum sosafe_action {
@@ -23,18 +24,23 @@ struct sosafe_ctx {
 	enum sosafe_action action;
 	bool forward_pass;        /* single-field mode: password followed by the code */
 	bool check_password;      /* one-line mode: check the shadow password too */
+	const char *conf;         /* the line's conf=FILE; NULL: the system file */
+	const char *words[SD_WORDS_MAX];  /* configuration words, for the daemon */
+	unsigned nwords;
+	const char *break_glass;  /* the line's break_glass=USER[,USER...]; NULL: none */
 	struct sosafe_config cfg;
 	const char *user;
 	const char *service;
 	const char *rhost;
+	const char *tty;
+	const char *ruser;
 	bool user_valid;          /* name passed name_is_valid() */
-	bool is_root, is_admin;
-	struct lock_policy policy;
 	struct log_ctx log;
 };
 
-/* Parse the PAM line and the configuration file, resolve the user.
- * Returns PAM_SUCCESS or a PAM error after logging why (fail closed). */
+/* Parse the PAM line and the configuration file, read the PAM items and
+ * the user. Returns PAM_SUCCESS, or after logging why: PAM_IGNORE
+ * (break-glass, see break_glass.h) or a PAM error (fail closed). */
 int ctx_init(struct sosafe_ctx *c, pam_handle_t *pamh, int flags, int argc, const char **argv,
 	     bool auth_phase);
 

@@ -1,5 +1,6 @@
 /* pam_sosafe: lockout after `deny` failures, the TOTP second factor and the
- * account checks of the sosafe policy. See pam_sosafe(8).
+ * account checks of the sosafe policy, decided by the sosafed daemon; this
+ * module converses and asks. See pam_sosafe(8).
  *
  *   auth     requisite  pam_sosafe.so preauth
  *   auth     requisite  pam_unix.so

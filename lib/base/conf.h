@@ -48,6 +48,8 @@ struct sosafe_config {
 	char state_dir[PATH_MAX];
 	unsigned store_timeout_ms;  /* longest wait for the store lock */
 	bool store_sync_commits;    /* fsync every PAM commit (SQLite synchronous=FULL) */
+	char sosafed_path[PATH_MAX];/* the daemon the module starts; "" = the installed one */
+	unsigned sosafed_timeout_ms;/* one request's deadline: connect, start, reply */
 	/* second factor (TOTP) */
 	unsigned window;            /* accepted steps either side of now */
 	char otp_prompt[128];       /* prompt for the code */

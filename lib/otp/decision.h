@@ -1,6 +1,6 @@
-/* The second-factor decision, one for every caller: pam_sosafe's otp step
- * and the setuid helper sosafe-otpchk (screen lockers) call the same three
- * functions, so both count, check, consume and audit alike.
+/* The second-factor decision, one for every caller: sosafed's otp handler
+ * (for pam_sosafe, root and unprivileged callers alike) calls the same three
+ * functions, so every caller counts, checks, consumes and audits alike.
  *
  *   1. otp_decision_lookup: is the user enrolled, how many digits (a short
  *      read, before anybody is asked anything);

@@ -71,6 +71,9 @@ enum sd_tag {
 	SDT_PASSWORD_LEN, /* integer: forward_pass: the first N bytes of the answer
 			     are the password to hand on as PAM_AUTHTOK */
 	SDT_INFO,         /* a line to show the user (unless silent), repeated */
+	SDT_AUTHTOK,      /* forward_pass: the password to hand on when it is not
+			     the answer's first bytes (OpenVPN's SCRV1 form);
+			     secret */
 };
 
 enum sd_flag {
@@ -122,6 +125,8 @@ struct sd_reply {
 	uint32_t password_len;
 	unsigned ninfo;
 	char info[SD_INFO_MAX][SD_INFO_LEN + 1];
+	bool has_authtok;
+	char authtok[SD_SECRET_MAX + 1];   /* secret: sd_reply_wipe() */
 };
 
 /* Encode REQ (or REP) as one whole frame (length prefix included) into BUF
@@ -140,8 +145,9 @@ int sd_reply_decode(struct sd_reply *rep, const unsigned char *p, size_t len);
 void sd_reply_info(struct sd_reply *rep, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Wipe the secrets a request (its arena) or an encoded buffer holds. */
+/* Wipe the secrets a request (its arena) or a reply holds. */
 void sd_request_wipe(struct sd_request *req);
+void sd_reply_wipe(struct sd_reply *rep);
 
 const char *sd_kind_name(enum sd_kind k);
 const char *sd_verdict_name(enum sd_verdict v);

@@ -26,6 +26,9 @@ SOSAFECTL="$abs_top_builddir/sosafectl/sosafectl"
 BUILT_MODULE="$abs_top_builddir/pam_sosafe/.libs/pam_sosafe.so"
 CONTRIB="$abs_top_srcdir/contrib"
 E2E_DIR="$abs_top_srcdir/tests/e2e"
+# the daemon the module starts on first use (autostart), named in every
+# sosafe.conf of a suite
+BUILT_SOSAFED="$abs_top_builddir/sosafed/sosafed"
 # the configuration the built module and sosafectl read by default
 SOSAFE_CONF_PATH=$(sed -n 's/^#define SOSAFE_CONF "\(.*\)"$/\1/p' "$abs_top_builddir/config.h")
 
@@ -41,6 +44,7 @@ e2e_enter() {
 		[ "$(id -u)" = 0 ] || e2e_bail "needs root (make check-e2e runs as root in CI)"
 		[ -f "$BUILT_MODULE" ] || e2e_bail "module not built: $BUILT_MODULE"
 		[ -x "$SOSAFECTL" ] || e2e_bail "sosafectl not built: $SOSAFECTL"
+		[ -x "$BUILT_SOSAFED" ] || e2e_bail "sosafed not built: $BUILT_SOSAFED"
 		e2e_tmp=$(mktemp -d "/tmp/sosafe-e2e-$E2E_NAME.XXXXXX") || e2e_bail "mktemp"
 		chmod 755 "$e2e_tmp"
 		rc=0
@@ -77,6 +81,35 @@ e2e_enter() {
 	mkdir -p "$(dirname "$SOSAFE_CONF_PATH")"
 	e2e_write_conf ""
 	"$SOSAFECTL" init >/dev/null || e2e_bail "sosafectl init"
+	e2e_daemon_mode "$T/state"
+}
+
+# SOSAFE_E2E_DAEMON=started (make check-e2e-started): the suite starts
+# sosafed itself; otherwise the first login autostarts it.
+e2e_daemon_mode() {
+	if [ "${SOSAFE_E2E_DAEMON:-}" = started ]; then
+		e2e_start_daemon "$1"
+	fi
+}
+# e2e_start_daemon STATE_DIR: sosafed for the configuration, serving STATE_DIR
+e2e_start_daemon() {
+	"$BUILT_SOSAFED" --conf "$SOSAFE_CONF_PATH" --foreground &
+	e2e_daemon=$!
+	e2e_started $e2e_daemon
+	wait_for 10 test -S "$1/sosafed.sock" || e2e_bail "sosafed did not create $1/sosafed.sock"
+	[ "$(tr -dc 0-9 <"$1/sosafed.lock")" = "$e2e_daemon" ] || e2e_bail "another sosafed serves $1"
+}
+
+# e2e_stop_sosafed DIR: stop the daemon the module started for the state
+# dir DIR (by the pid in its lock), e.g. before unmounting DIR
+e2e_stop_sosafed() {
+	_lock="$1/sosafed.lock"
+	[ -f "$_lock" ] || return 0
+	flock -n "$_lock" true && return 0
+	_pid=$(head -c 32 "$_lock" | tr -dc 0-9)
+	[ -n "$_pid" ] && kill -TERM "$_pid" 2>/dev/null
+	flock -w 5 "$_lock" true || { [ -n "$_pid" ] && kill -KILL "$_pid" 2>/dev/null; }
+	return 0
 }
 
 E2E_PIDS=""
@@ -88,6 +121,9 @@ e2e_cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	E2E_PIDS=""
+	# the PID namespace ends it anyway; this keeps the state dir quiet first
+	[ -n "${T:-}" ] && e2e_stop_sosafed "$T/state"
+	return 0
 }
 
 # e2e_write_conf "extra lines": the private sosafe.conf (state in $T/state)
@@ -95,6 +131,7 @@ e2e_write_conf() {
 	cat >"$SOSAFE_CONF_PATH" <<EOF
 # private configuration of the $E2E_NAME suite
 state_dir = $T/state
+sosafed_path = $BUILT_SOSAFED
 deny = 6
 unlock_time = 600
 $1
@@ -357,8 +394,10 @@ e2e_nss() {
 	cat >"$SOSAFE_CONF_PATH" <<CONF
 # private configuration of the $E2E_NAME suite (directory users)
 state_dir = $state
+sosafed_path = $BUILT_SOSAFED
 deny = 6
 $1
 CONF
 	"$SOSAFECTL" init >/dev/null || e2e_bail "sosafectl init"
+	e2e_daemon_mode "$state"
 }

@@ -19,7 +19,7 @@ stack_protected() { nm -D "$1" | grep -q __stack_chk_fail; }
 fortified() { nm -D "$1" | grep -q -E '__[a-z]+_chk@'; }
 needs() { readelf -dW "$1" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | sort | tr '\n' ' '; }
 # Every library it names is used (ldd -u lists the unused ones).
-links_only_what_it_uses() { ! ldd -u "$1" 2>/dev/null | grep -q .; }
+links_only_what_it_uses() { [ -f "$1" ] && ! ldd -u "$1" 2>/dev/null | grep -q .; }
 # No global function or object of the admin library (directory parsers and sync,
 # snapshot writer, secret import, backup/restore ...) is linked into FILE:
 # code no login needs must not be loaded into sshd, sudo or radiusd.
@@ -33,20 +33,37 @@ no_admin_code() {
 }
 
 pam=$top/pam_sosafe/.libs/pam_sosafe.so
-chk=$top/pam_sosafe/sosafe-otpchk
 ctl=$top/sosafectl/sosafectl
+daemon=$top/sosafed/sosafed
 nss=$(ls "$top"/nss_sosafe/.libs/libnss_sosafe.so.2 2>/dev/null)
-total=15
-[ -n "$nss" ] && total=21
+# No set-user-ID or set-group-ID file in what `make install` puts down.
+installs_no_setuid() {
+	local dest found
+	dest=$(mktemp -d "${TMPDIR:-/tmp}/sosafe-install.XXXXXX") || return 1
+	if ! make -s -C "$top" install DESTDIR="$dest" >"$dest.log" 2>&1; then
+		sed 's/^/# /' "$dest.log"
+		rm -rf "$dest" "$dest.log"
+		return 1
+	fi
+	found=$(find "$dest" -type f -perm /6000)
+	rm -rf "$dest" "$dest.log"
+	[ -z "$found" ] || { echo "setuid/setgid files installed: $found" >&2; return 1; }
+}
+total=18
+[ -n "$nss" ] && total=$((total + 6))
 plan "$total"
 check "pam_sosafe.so exports only pam_sm_*" only_exports "$pam" '^pam_sm_(authenticate|setcred|acct_mgmt|open_session|close_session|chauthtok)$'
 check "pam_sosafe.so has RELRO and BIND_NOW" relro_now "$pam"
 check "pam_sosafe.so has no executable stack" no_execstack "$pam"
 check "pam_sosafe.so uses the stack protector" stack_protected "$pam"
 check "pam_sosafe.so carries no admin code (directory, LDIF/JSON, snapshot writer, ...)" no_admin_code "$pam"
-check "sosafe-otpchk carries no admin code" no_admin_code "$chk"
 check "pam_sosafe.so links only libraries it uses" links_only_what_it_uses "$pam"
-check "sosafe-otpchk links only libraries it uses" links_only_what_it_uses "$chk"
+check "pam_sosafe.so links no SQLite, nettle, liboath or libxcrypt (the daemon decides)" \
+	sh -c "! ldd '$pam' | grep -E 'libsqlite3|libnettle|libhogweed|liboath|libcrypt\\.'"
+t "pam_sosafe.so needs only libpam and libc" "$(needs "$pam")" "libc.so.6 libpam.so.0 "
+check "sosafed links only libraries it uses" links_only_what_it_uses "$daemon"
+check "sosafed is PIE with RELRO and BIND_NOW" sh -c "readelf -hW '$daemon' | grep -q DYN && readelf -lW '$daemon' | grep -q GNU_RELRO"
+check "make install puts down no setuid or setgid file" installs_no_setuid
 check "sosafectl links only libraries it uses" links_only_what_it_uses "$ctl"
 check "pam_sosafe.so links no libldap, libqrencode or libcdb" sh -c "! readelf -dW '$pam' | grep NEEDED | grep -E 'ldap|lber|qrencode|cdb'"
 check "sosafectl is PIE" sh -c "readelf -hW '$ctl' | grep -q 'DYN'"

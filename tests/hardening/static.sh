@@ -1,5 +1,5 @@
 #!/bin/sh
-# Static analysis of the product code (lib/, pam_sosafe/, nss_sosafe/,
+# Static analysis of the product code (lib/, pam_sosafe/, nss_sosafe/, sosafed/,
 # sosafectl/): cppcheck, clang-tidy (.clang-tidy at the top) and scan-build.
 # One TAP test per tool; a test fails on any finding that is not suppressed
 # in place with its reason (see tests/hardening/static_filter.py for the rules).
@@ -30,7 +30,7 @@ if [ ! -f "$work/cfg/config.h" ]; then
 	(cd "$work/cfg" && CC=clang "$srcdir/configure" >>"$log" 2>&1)
 fi
 dirs=
-for d in lib pam_sosafe nss_sosafe sosafectl; do
+for d in lib pam_sosafe nss_sosafe sosafectl sosafed; do
 	[ -d "$srcdir/$d" ] && dirs="$dirs $d"
 done
 sources=$(cd "$srcdir" && find $dirs -name '*.c' | sort)

@@ -17,6 +17,7 @@ plan 9
 mkdir -p "$T/pam.d" "$T/state"
 cat > "$T/conf" <<EOC
 state_dir = $T/state
+sosafed_path = $B/sosafed/sosafed
 entitled_group = sosafe-users
 max_snapshot_age = 1h
 EOC
@@ -27,7 +28,8 @@ export_json() { # alice-enabled
 	cat > "$T/export.json" <<EOJ
 {"users": [
   {"name": "alice", "enabled": $1, "groups": ["sosafe-users"]},
-  {"name": "dave", "enabled": true, "groups": ["sosafe-users"]}
+  {"name": "dave", "enabled": true, "groups": ["sosafe-users"]},
+  {"name": "erin", "enabled": true, "groups": ["sosafe-users"]}
 ]}
 EOJ
 }
@@ -40,7 +42,9 @@ check_acct "local account (root) passes" PAM_SUCCESS root
 export_json false
 $CTL sync --from "$T/export.json" >/dev/null || echo "# sync failed"
 check_acct "deactivated user refused without any auth step" PAM_ACCT_EXPIRED alice
-check_acct "other directory user still passes" PAM_SUCCESS dave
+# (a passing account phase is activity: dave stays untouched for the
+# inactivity checks below)
+check_acct "other directory user still passes" PAM_SUCCESS erin
 # the sync broke two hours ago: the snapshot is older than max_snapshot_age
 $CTL sync --from "$T/export.json" --now $((now - 7200)) >/dev/null || echo "# sync failed"
 check_acct "stale snapshot: directory user refused (fail closed)" PAM_PERM_DENIED dave

@@ -74,14 +74,19 @@ void harness_setup(struct harness *h, char **argv, const char *conf_extra)
 	char passwd[4096], shadow[512];
 	memset(h, 0, sizeof(*h));
 	user_files(passwd, sizeof(passwd), shadow, sizeof(shadow));
-	const struct nss_files files = { passwd, groups, shadow };
+	/* syslog lines of the module and of the daemon it starts go to DIR/syslog */
+	char capture[600];
+	const char *top = getenv("abs_top_builddir");
+	snprintf(capture, sizeof(capture), "%s/tests/lib/.libs/libsyslog_capture.so",
+		 top ? top : ".");
+	const struct nss_files files = { passwd, groups, shadow, capture };
 	nss_wrap_run(h->dir, "it", &files, argv);
+	snprintf(h->syslog, sizeof(h->syslog), "%s/syslog", h->dir);
 
 	snprintf(h->confdir, sizeof(h->confdir), "%s/pam.d", h->dir);
 	snprintf(h->state_dir, sizeof(h->state_dir), "%s/state", h->dir);
 	snprintf(h->conf, sizeof(h->conf), "%s/sosafe.conf", h->dir);
 	snprintf(h->passdb, sizeof(h->passdb), "%s/passdb", h->dir);
-	const char *top = getenv("abs_top_builddir");
 	snprintf(h->module, sizeof(h->module), "%s/pam_sosafe/.libs/pam_sosafe.so", top ? top : ".");
 	if (access(h->module, R_OK)) {
 		fprintf(stderr, "module not built: %s (set abs_top_builddir)\n", h->module);
@@ -89,9 +94,12 @@ void harness_setup(struct harness *h, char **argv, const char *conf_extra)
 	}
 	if (mkdir(h->confdir, 0755))
 		nss_wrap_die(h->confdir);
-	char conf[1024];
-	snprintf(conf, sizeof(conf), "# test configuration\nstate_dir = %s\nnodelay = yes\n%s",
-		 h->state_dir, conf_extra ? conf_extra : "");
+	char conf[2048];
+	/* the module starts the built daemon on first use, as the test user */
+	snprintf(conf, sizeof(conf),
+		 "# test configuration\nstate_dir = %s\nnodelay = yes\n"
+		 "sosafed_path = %s/sosafed/sosafed\n%s",
+		 h->state_dir, top ? top : ".", conf_extra ? conf_extra : "");
 	write_file(h->conf, conf, 0644);
 	write_file(h->passdb, passdb, 0600);
 	struct store *st;
@@ -194,6 +202,13 @@ static int conv(int num, const struct pam_message **msg, struct pam_response **r
 int harness_auth(const struct harness *h, const char *service, const char *user,
 		 const char *const *answers, struct transcript *t)
 {
+	return harness_auth_from(h, service, user, answers, t, NULL, "192.0.2.1");
+}
+
+int harness_auth_from(const struct harness *h, const char *service, const char *user,
+		      const char *const *answers, struct transcript *t, const char *tty,
+		      const char *rhost)
+{
 	static const char *const none[] = { NULL };
 	struct conv_state cs = { answers ? answers : none, 0, t };
 	struct pam_conv pc = { conv, &cs };
@@ -203,13 +218,22 @@ int harness_auth(const struct harness *h, const char *service, const char *user,
 	int rc = pam_start_confdir(service, user, &pc, h->confdir, &pamh);
 	if (rc != PAM_SUCCESS)
 		return rc;
-	pam_set_item(pamh, PAM_RHOST, "192.0.2.1");
+	if (rhost)
+		pam_set_item(pamh, PAM_RHOST, rhost);
+	if (tty)
+		pam_set_item(pamh, PAM_TTY, tty);
 	rc = pam_authenticate(pamh, 0);
 	pam_end(pamh, rc);
 	return rc;
 }
 
 int harness_acct(const struct harness *h, const char *service, const char *user)
+{
+	return harness_acct_from(h, service, user, NULL, NULL);
+}
+
+int harness_acct_from(const struct harness *h, const char *service, const char *user,
+		      const char *tty, const char *rhost)
 {
 	static const char *const none[] = { NULL };
 	struct conv_state cs = { none, 0, NULL };
@@ -218,6 +242,10 @@ int harness_acct(const struct harness *h, const char *service, const char *user)
 	int rc = pam_start_confdir(service, user, &pc, h->confdir, &pamh);
 	if (rc != PAM_SUCCESS)
 		return rc;
+	if (rhost)
+		pam_set_item(pamh, PAM_RHOST, rhost);
+	if (tty)
+		pam_set_item(pamh, PAM_TTY, tty);
 	rc = pam_acct_mgmt(pamh, 0);
 	pam_end(pamh, rc);
 	return rc;
@@ -325,4 +353,18 @@ void harness_code(const char *secret, size_t len, struct totp_params p, int offs
 	int64_t step = totp_step_of(&p, time(NULL)) + offset;
 	if (totp_code_at_step(&p, (const uint8_t *)secret, len, step, out))
 		bail("totp_code_at_step");
+}
+
+int harness_log_count(const struct harness *h, const char *a, const char *b)
+{
+	FILE *f = fopen(h->syslog, "re");
+	char line[2048];
+	int n = 0;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, a) && (!b || strstr(line, b)))
+			n++;
+	fclose(f);
+	return n;
 }

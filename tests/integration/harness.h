@@ -26,6 +26,7 @@ struct harness {
 	char conf[TMP_DIR_LEN + 16];      /* sosafe.conf */
 	char passdb[TMP_DIR_LEN + 16];    /* pam_matrix password file */
 	char module[512];                 /* built pam_sosafe.so */
+	char syslog[TMP_DIR_LEN + 16];    /* "PRIORITY LINE" of the module and sosafed */
 };
 
 /* Call first in main(): runs the program again under nss_wrapper (the first
@@ -52,6 +53,16 @@ struct transcript {
 int harness_auth(const struct harness *h, const char *service, const char *user,
 		 const char *const *answers, struct transcript *t);
 int harness_acct(const struct harness *h, const char *service, const char *user);
+/* The same from terminal TTY and remote host RHOST (NULL: item unset;
+ * harness_auth uses RHOST 192.0.2.1 and no TTY). */
+int harness_auth_from(const struct harness *h, const char *service, const char *user,
+		      const char *const *answers, struct transcript *t, const char *tty,
+		      const char *rhost);
+int harness_acct_from(const struct harness *h, const char *service, const char *user,
+		      const char *tty, const char *rhost);
+
+/* How many captured syslog lines hold A (and B, unless NULL). */
+int harness_log_count(const struct harness *h, const char *a, const char *b);
 
 /* A login as a client sees it: pam_authenticate and, if it succeeds,
  * pam_acct_mgmt for USER on SERVICE, prompts answered from SCRIPT (then

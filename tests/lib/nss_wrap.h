@@ -13,10 +13,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sosafed_stop.h"
 #include "tmp_dir.h"
 
 struct nss_files {
 	const char *passwd, *group, *shadow;   /* file contents; shadow may be NULL */
+	/* also preloaded (may be NULL); with it, SOSAFE_TEST_SYSLOG names
+	 * DIR/syslog for tests/lib/syslog_capture.c */
+	const char *preload;
 };
 
 static inline void nss_wrap_die(const char *what)
@@ -53,7 +57,15 @@ static inline void nss_wrap_run(char dir[TMP_DIR_LEN], const char *tag,
 	nss_wrap_file(dir, "group", f->group, 0644, "NSS_WRAPPER_GROUP");
 	if (f->shadow)
 		nss_wrap_file(dir, "shadow", f->shadow, 0600, "NSS_WRAPPER_SHADOW");
-	setenv("LD_PRELOAD", "libnss_wrapper.so", 1);
+	if (f->preload) {
+		char preload[4200], log[TMP_DIR_LEN + 16];
+		snprintf(preload, sizeof(preload), "libnss_wrapper.so:%s", f->preload);
+		snprintf(log, sizeof(log), "%s/syslog", dir);
+		setenv("LD_PRELOAD", preload, 1);
+		setenv("SOSAFE_TEST_SYSLOG", log, 1);
+	} else {
+		setenv("LD_PRELOAD", "libnss_wrapper.so", 1);
+	}
 	setenv("SOSAFE_TEST_DIR", dir, 1);
 	fflush(stdout);
 	pid_t pid = fork();
@@ -74,6 +86,7 @@ static inline void nss_wrap_run(char dir[TMP_DIR_LEN], const char *tag,
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	sosafed_stop_all(dir);   /* a daemon the module started for this test */
 	if (!getenv("KEEP") && tmp_dir_remove(dir))
 		fprintf(stderr, "cannot remove %s\n", dir);
 	exit(WIFEXITED(status) ? WEXITSTATUS(status) : 98);

@@ -15,6 +15,8 @@
 #   tap_abort DESC         a one-case plan that failed, for a script that cannot start
 #   tap_fill DESC          the rest of the plan as failing cases, then exit 1
 #   tap_tmpdir NAME        $tmp: a fresh 0755 directory, removed at exit unless KEEP is set
+#                          (after stopping any sosafed started for a state dir in it)
+#   sosafed_stop DIR       stop every sosafed whose lock file is below DIR
 #   expect_exit CODE DESC -- CMD...
 #                          passes when CMD exits with CODE; output in $tmp/out, $tmp/err
 #   has FILE PATTERN DESC  passes when grep finds PATTERN in $tmp/FILE
@@ -123,9 +125,29 @@ tap_fill() {
 tap_tmpdir() {
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/sosafe-$1.XXXXXX") || bail "mktemp"
 	chmod 755 "$tmp"
-	trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
+	trap 'sosafed_stop "$tmp"; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 }
 
+# the pid is in the lock (or, when the daemon could not write it, the
+# process holding the lock open); it is gone when its flock() is free
+sosafed_stop() {
+	find "$1" -name sosafed.lock -type f 2>/dev/null | while read -r tap_lock; do
+		flock -n "$tap_lock" true && continue
+		tap_pid=$(head -c 32 "$tap_lock" 2>/dev/null | tr -dc 0-9)
+		if [ -z "$tap_pid" ]; then
+			for tap_fd in /proc/[0-9]*/fd/*; do
+				[ "$(readlink "$tap_fd" 2>/dev/null)" = "$tap_lock" ] || continue
+				tap_pid=${tap_fd#/proc/}
+				tap_pid=${tap_pid%%/*}
+				break
+			done
+		fi
+		[ -n "$tap_pid" ] && [ "$tap_pid" -gt 1 ] || continue
+		kill -TERM "$tap_pid" 2>/dev/null
+		flock -w 5 "$tap_lock" true || kill -KILL "$tap_pid" 2>/dev/null
+	done
+	return 0
+}
 expect_exit() {
 	tap_code=$1 tap_edesc=$2
 	shift 3

@@ -56,6 +56,7 @@ make_env() {
 		echo "state_dir = $_d/state"
 		echo "nodelay = yes"
 		echo "store_timeout_ms = 5000"
+		echo "sosafed_path = $abs_top_builddir/sosafed/sosafed"
 		for l in "$@"; do echo "$l"; done
 	} >"$_d/sosafe.conf"
 	chmod 0644 "$_d/sosafe.conf"

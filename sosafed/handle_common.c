@@ -1,0 +1,92 @@
+/* What the handlers share: the worker's store handle, the lock lines and
+ * the "account is locked" message. */
+#include <config.h>
+#include "handlers.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/fsutil.h"
+
+/* Is the store file still the one WS opened, with safe modes? A store
+ * deleted, replaced, made readable or its directory writable by others,
+ * or rewritten by something else (mtime, size) is opened and checked
+ * again, as a fresh process would: a kept handle must not hide it. */
+static bool store_file_unchanged(struct worker_store *ws, const char *state_dir, bool update)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	if ((size_t)snprintf(path, sizeof(path), "%s/" STORE_FILE, state_dir) >= sizeof(path) ||
+	    fs_check_dir(state_dir, NULL) || fs_check_file(path, true, NULL) || lstat(path, &sb))
+		return false;
+	bool same = sb.st_dev == ws->dev && sb.st_ino == ws->ino && sb.st_size == ws->size &&
+		    sb.st_mtim.tv_sec == ws->mtime.tv_sec && sb.st_mtim.tv_nsec == ws->mtime.tv_nsec;
+	if (update) {
+		ws->dev = sb.st_dev;
+		ws->ino = sb.st_ino;
+		ws->size = sb.st_size;
+		ws->mtime = sb.st_mtim;
+	}
+	return same;
+}
+
+struct store *decision_store(struct decision_ctx *c)
+{
+	struct worker_store *ws = c->ws;
+	bool sync_normal = !c->cfg.store_sync_commits;
+	if (ws->st && ws->sync_normal == sync_normal && store_reusable(ws->st, c->cfg.state_dir) &&
+	    store_file_unchanged(ws, c->cfg.state_dir, false))
+		return store_ref(ws->st);
+	if (ws->st) {
+		store_close(ws->st);
+		ws->st = NULL;
+	}
+	struct sosafe_err err;
+	/* store_sync_commits = no trades the fsync of each commit for power-loss
+	 * durability of the last logins (see sosafe.conf(5)); default: fsync */
+	enum store_status s = store_open(&ws->st, c->cfg.state_dir,
+					 sync_normal ? STORE_SYNC_NORMAL : 0,
+					 c->cfg.store_timeout_ms, &err);
+	if (s != ST_OK) {
+		ws->st = NULL;
+		log_event(LOG_ERR, &c->log, "store-error", "%s: %s", store_status_name(s), err.msg);
+		return NULL;
+	}
+	ws->sync_normal = sync_normal;
+	store_file_unchanged(ws, c->cfg.state_dir, true);
+	return store_ref(ws->st);
+}
+
+void log_store_error(struct decision_ctx *c, struct store *st, enum store_status s)
+{
+	log_event(LOG_ERR, &c->log, "store-error", "%s: %s", store_status_name(s), store_error(st));
+}
+
+void log_bad_user(struct decision_ctx *c)
+{
+	log_event(LOG_NOTICE, &c->log, "bad-user", "user name refused (invalid characters or length)");
+}
+
+void tell_locked(struct decision_ctx *c, const struct tally *t, int64_t now)
+{
+	if (!c->cfg.show_lock)
+		return;
+	if (t->locked_until == LOCK_FOREVER)
+		sd_reply_info(c->rep, "The account is locked; ask an administrator.");
+	else
+		sd_reply_info(c->rep, "The account is locked; try again in %lld minute(s).",
+			      (long long)((t->locked_until - now + 59) / 60));
+}
+
+void log_lock_verdict(struct decision_ctx *c, const struct tally *t, enum lock_verdict v,
+		      bool locked_now)
+{
+	if (v == LOCK_DENY_LOCKED)
+		log_event(LOG_NOTICE, &c->log, "deny-locked", "locked until %s; %lld attempts refused",
+			  t->locked_until == LOCK_FOREVER ? "admin unlock" : "timeout",
+			  (long long)t->refused);
+	else if (locked_now)
+		log_event(LOG_WARNING, &c->log, "lock", "%u failures within %u s; lock %u lasts %s",
+			  t->nfails, c->policy.fail_interval, t->lock_level,
+			  t->locked_until == LOCK_FOREVER ? "until admin unlock" : "a timeout");
+}
