@@ -20,10 +20,12 @@ user() {
 	printf 'dn: CN=%s,OU=people,DC=x\nobjectClass: user\nsAMAccountName: %s\nuidNumber: %s\n' "$1" "$1" "$2"
 	printf 'userAccountControl: 512\nmemberOf: CN=sosafe-users,OU=groups,DC=x\nsosafeStableId: %s\n\n' "$3"
 }
-{ user erin 301234 objectsid:S-1-5-21-9-1105; user keeper 301235 objectsid:S-1-5-21-9-1106; } >"$tmp/a.ldif"
-{ user erin2 301234 objectsid:S-1-5-21-9-1105; user keeper 301235 objectsid:S-1-5-21-9-1106; } >"$tmp/b.ldif"
-{ user erin2 301234 objectsid:S-1-5-21-9-1105; user frida 301236 objectsid:S-1-5-21-9-1105; } >"$tmp/bad.ldif"
-for i in $(seq 1001); do user "bulk$i" $((310000 + i)) "objectsid:S-1-5-21-9-$((20000 + i))"; done >"$tmp/bulk.ldif"
+# the entitled group, as the export of a whole directory holds it
+group() { printf 'dn: CN=sosafe-users,OU=groups,DC=x\nobjectClass: group\nsAMAccountName: sosafe-users\n\n'; }
+{ group; user erin 301234 objectsid:S-1-5-21-9-1105; user keeper 301235 objectsid:S-1-5-21-9-1106; } >"$tmp/a.ldif"
+{ group; user erin2 301234 objectsid:S-1-5-21-9-1105; user keeper 301235 objectsid:S-1-5-21-9-1106; } >"$tmp/b.ldif"
+{ group; user erin2 301234 objectsid:S-1-5-21-9-1105; user frida 301236 objectsid:S-1-5-21-9-1105; } >"$tmp/bad.ldif"
+{ group; for i in $(seq 1001); do user "bulk$i" $((310000 + i)) "objectsid:S-1-5-21-9-$((20000 + i))"; done; } >"$tmp/bulk.ldif"
 # export and hasnt: the trail in pseudonym mode must hold none of these
 names='erin\|keeper\|frida\|bulk[0-9]\|30123[456]\|3100[0-9][0-9]\|S-1-5-21'
 

@@ -26,7 +26,9 @@
 #include "tmp_store.h"
 
 #define LISTED "break_glass=root,carol"
-#define ALERT "1 pam_sosafe: event=break-glass"
+/* LOG_ALERT (1), the module's line of either phase: "pam_sosafe(SERVICE:PHASE):" */
+#define ALERT_PRIO "1 pam_sosafe("
+#define ALERT "): event=break-glass"
 
 static struct harness H;
 static char sosafed[600];
@@ -66,7 +68,7 @@ static void scenario(const char *name, const char *lines, char *state, size_t le
 
 static int alerts(void)
 {
-	return harness_log_count(&H, ALERT, NULL);
+	return harness_log_count(&H, ALERT_PRIO, ALERT);
 }
 
 /* root on tty1 passes on the password alone, logged; a wrong password
