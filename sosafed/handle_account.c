@@ -7,7 +7,10 @@
  *   - when inactive_days > 0 and the last successful login (or, for one
  *     who never logged in, the first time the directory listed them) is
  *     older than that.
- * Local /etc/passwd accounts are not directory users and pass untouched.
+ * Local /etc/passwd accounts are not directory users and pass untouched,
+ * unless inactive_local_days > 0: then a local account other than root and
+ * admin_group members is refused when its last login recorded here is older
+ * than that (one never recorded has no evidence against it and passes).
  * A user the phase lets in for a privileged caller (sshd, login, su) has
  * logged in, whatever the method: the time is recorded as the last success,
  * so that a key-only user is not taken for an inactive one. */
@@ -53,9 +56,11 @@ static void fmt_day(int64_t t, char *buf, size_t len)
 		snprintf(buf, len, "%lld", (long long)t);
 }
 
-/* Inactivity: the last success, else the day the directory first listed
- * the user. */
-static enum dir_result check_inactive(struct decision_ctx *c, int64_t first_seen, int64_t now)
+/* Inactivity: the last success, else SINCE_DEFAULT (the day the directory
+ * first listed the user; 0 for local accounts: no evidence). KEY names the
+ * rule's setting of DAYS in the log line. */
+static enum dir_result check_inactive(struct decision_ctx *c, int64_t since_default, unsigned days,
+				      const char *key, int64_t now)
 {
 	_cleanup_store_ struct store *st = decision_store(c);
 	if (!st)
@@ -66,12 +71,12 @@ static enum dir_result check_inactive(struct decision_ctx *c, int64_t first_seen
 		log_store_error(c, st, ss);
 		return DIR_UNAVAILABLE;
 	}
-	int64_t since = t.last_success > 0 ? t.last_success : first_seen;
-	if (since > 0 && now - since > (int64_t)c->cfg.inactive_days * SOSAFE_DAY) {
+	int64_t since = ss == ST_OK && t.last_success > 0 ? t.last_success : since_default;
+	if (since > 0 && now - since > (int64_t)days * SOSAFE_DAY) {
 		char day[32];
 		fmt_day(since, day, sizeof(day));
-		log_event(LOG_NOTICE, &c->log, "deny-inactive",
-			  "no successful login since %s (inactive_days %u)", day, c->cfg.inactive_days);
+		log_event(LOG_NOTICE, &c->log, "deny-inactive", "no successful login since %s (%s %u)",
+			  day, key, days);
 		return DIR_EXPIRED;
 	}
 	return DIR_OK;
@@ -141,7 +146,7 @@ static enum dir_result account_directory(struct decision_ctx *c)
 		return DIR_EXPIRED;
 	}
 	if (c->cfg.inactive_days > 0)
-		return check_inactive(c, sp.first_seen, now);
+		return check_inactive(c, sp.first_seen, c->cfg.inactive_days, "inactive_days", now);
 	return DIR_OK;
 }
 
@@ -196,7 +201,14 @@ void handle_account(struct decision_ctx *c)
 		c->rep->verdict = SD_DENY;
 		return;
 	}
-	switch (account_directory(c)) {
+	enum dir_result r = account_directory(c);
+	/* the same rule for local accounts, as an option; root and admins are
+	 * exempt as from the lockout (they must be able to repair the host) */
+	if (r == DIR_OK && c->cfg.inactive_local_days > 0 && !c->is_root && !c->is_admin &&
+	    local_user(c->req->user))
+		r = check_inactive(c, 0, c->cfg.inactive_local_days, "inactive_local_days",
+				   time(NULL));
+	switch (r) {
 	case DIR_OK:
 		break;
 	case DIR_DENY:

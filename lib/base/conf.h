@@ -62,6 +62,7 @@ struct sosafe_config {
 	unsigned grace_days;        /* deactivated users are purged after this */
 	unsigned max_snapshot_age;  /* seconds; older snapshot = directory users refused */
 	unsigned inactive_days;     /* refuse users idle longer; 0 = off */
+	unsigned inactive_local_days;   /* the same for local accounts; 0 = off */
 	unsigned uid_min, uid_max;  /* allocation range for directory users */
 	/* live pull from LDAP / Active Directory (sosafectl sync) */
 	char ldap_uri[1024];        /* space-separated, tried in order */

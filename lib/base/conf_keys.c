@@ -107,6 +107,9 @@ const struct conf_key conf_keys[] = {
 	  .def = "86400", .doc = "An older snapshot refuses directory users (the sync is broken)." },
 	{ "inactive_days", CONF_UINT, CONF_SEC_DIRECTORY, FIELD(inactive_days), .max = 3650,
 	  .def = "0", .doc = "Refuse directory users idle longer than this (0: off)." },
+	{ "inactive_local_days", CONF_UINT, CONF_SEC_DIRECTORY, FIELD(inactive_local_days),
+	  .max = 3650, .def = "0",
+	  .doc = "The same for local accounts other than root and admin_group (0: off)." },
 	/* above Debian's dynamic system range, below systemd's container and
 	 * DynamicUser ranges (61184..65519, 524288..) */
 	{ "uid_min", CONF_UINT, CONF_SEC_DIRECTORY, FIELD(uid_min), .min = 1000, .max = 0xfffffffeUL,

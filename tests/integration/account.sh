@@ -13,7 +13,7 @@ T=$tmp
 check_acct() { # name expected-result user
 	t "$1" "$("$DRV" "$T/pam.d" acct "$3" 2>/dev/null)" "$2"
 }
-plan 9
+plan 15
 mkdir -p "$T/pam.d" "$T/state"
 cat > "$T/conf" <<EOC
 state_dir = $T/state
@@ -55,6 +55,26 @@ echo "account required $MOD conf=$T/conf nodelay inactive_days=2" > "$T/pam.d/ac
 check_acct "inactive longer than inactive_days refused" PAM_ACCT_EXPIRED dave
 echo "account required $MOD conf=$T/conf nodelay inactive_days=5" > "$T/pam.d/acct"
 check_acct "inactive shorter than inactive_days passes" PAM_SUCCESS dave
+# inactive_local_days: local accounts (read from /etc/passwd) other than root
+# and admins, by the last login the account phase recorded
+last_login() { # user epoch
+	sqlite3 "$T/state/state.db" "INSERT INTO tally(user, last_success) VALUES ('$1', $2)
+		ON CONFLICT(user) DO UPDATE SET last_success = $2"
+}
+last_login daemon $((now - 3 * 86400))
+last_login root $((now - 3 * 86400))
+echo "account required $MOD conf=$T/conf nodelay" > "$T/pam.d/acct"
+check_acct "local account idle 3 days, rule off: passes" PAM_SUCCESS daemon
+last_login daemon $((now - 3 * 86400))   # that pass was a login: idle again
+echo "account required $MOD conf=$T/conf nodelay inactive_local_days=2" > "$T/pam.d/acct"
+check_acct "local account idle longer than inactive_local_days refused" PAM_ACCT_EXPIRED daemon
+check_acct "root is exempt" PAM_SUCCESS root
+check_acct "a local account with no login recorded passes" PAM_SUCCESS bin
+last_login daemon $((now - 86400))
+check_acct "local account idle shorter than inactive_local_days passes" PAM_SUCCESS daemon
+t "a passing account phase records the login" \
+	"$(sqlite3 "$T/state/state.db" "SELECT last_success >= $now FROM tally WHERE user = 'daemon'")" 1
+echo "account required $MOD conf=$T/conf nodelay" > "$T/pam.d/acct"
 # a damaged snapshot: directory users refused
 printf 'garbage' | dd of="$T/state/passwd.snap" bs=1 seek=100 conv=notrunc 2>/dev/null
 check_acct "damaged snapshot: directory user refused" PAM_PERM_DENIED dave
