@@ -168,14 +168,17 @@ def client_stop(state_dir, tries, pidfile, user):
                 try:
                     s = connect(state_dir)
                     s.sendall(req[:cut])
-                    time.sleep(random.uniform(0, 0.02))
+                    # a pause longer than the parent's sleep below: an
+                    # odd try catches the client holding a partial frame
+                    # (or an unread reply)
+                    time.sleep(random.uniform(0.05, 0.1))
                     s.sendall(req[cut:])
                     s.recv(65536)
                 finally:
                     os._exit(0)
             if i % 2:
-                time.sleep(random.uniform(0, 0.03))
-            else:
+                time.sleep(random.uniform(0, 0.045))
+            else:  # the instant the daemon writes (its commit of the attempt)
                 wait_for_change(state_dir, 0.2)
             stopped += stop(pid, pids)
     print("tries=%d stopped=%d" % (i, stopped))
