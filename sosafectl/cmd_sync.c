@@ -286,15 +286,16 @@ static void change_detail(const struct cli *cli, const struct sync_change *c, co
 			  char *buf, size_t len)
 {
 	char shown[AUDIT_PSEUDO_LEN];
-	char u[24];
-	if (!audit_hides_names(&cli->log))
+	if (!audit_hides_names(&cli->log)) {
+		char u[24];
 		snprintf(buf, len, "%s: uid %s; %s", cmd, uid_text(c->uid, u), c->why);
-	else if (c->from)
+	} else if (c->from) {
 		snprintf(buf, len, "%s: renamed from %s; %s", cmd,
 			 audit_name_shown(&cli->log, c->from, shown, sizeof(shown)),
 			 c->why_anon ? c->why_anon : "");
-	else
+	} else {
 		snprintf(buf, len, "%s: %s", cmd, c->why_anon ? c->why_anon : c->why);
+	}
 }
 
 static void log_changes(struct cli *cli, const struct sync_result *r, const char *cmd)
