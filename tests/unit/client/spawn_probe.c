@@ -41,19 +41,22 @@ static void write_fds(FILE *f)
 	}
 }
 
+/* Only an ignored signal survives execve (a handler is reset to the
+ * default), so "ignored" is what the spawn must clear; counting handlers
+ * would count the probe's own, e.g. a sanitizer runtime's. */
 static void write_signals(FILE *f)
 {
 	sigset_t cur;
-	unsigned blocked = 0, changed = 0;
+	unsigned blocked = 0, ignored = 0;
 	sigprocmask(SIG_BLOCK, NULL, &cur);
 	for (int sig = 1; sig < NSIG; sig++) {
 		struct sigaction sa;
 		if (sigismember(&cur, sig) == 1)
 			blocked++;
-		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL)
-			changed++;
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			ignored++;
 	}
-	fprintf(f, "blocked %u\nnot_default %u\n", blocked, changed);
+	fprintf(f, "blocked %u\nignored %u\n", blocked, ignored);
 }
 
 static long tty_nr(void)

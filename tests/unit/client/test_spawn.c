@@ -171,7 +171,7 @@ static void test_detached(void **state)
 	assert_string_equal(field("fd1"), "/dev/null");
 	assert_string_equal(field("fd2"), "/dev/null");
 	assert_int_equal(num("blocked"), 0);
-	assert_int_equal(num("not_default"), 0);
+	assert_int_equal(num("ignored"), 0);
 	assert_int_equal(num("sched"), SCHED_OTHER);
 	assert_string_equal(field("umask"), "077");
 	assert_string_equal(field("cwd"), "/");
