@@ -1,7 +1,8 @@
 #!/bin/bash
 # The whole test suite: installs what it needs (Debian packages), builds in
 # build-tests/, runs unit + integration tests (make check), the root
-# end-to-end suites (make check-e2e) and the hardening suites, then prints
+# end-to-end suites (make check-e2e), the Debian packages (make
+# check-packages) and the hardening suites, then prints
 # one summary line "N passed, N failed". Run as root from the source tree:
 #     sudo ./contrib/run-tests.sh
 set -u
@@ -89,6 +90,12 @@ if grep -q '^# TOTAL' build-tests/e2e.out; then
 	grep -E '^(PASS|FAIL|ERROR|XPASS|# )' build-tests/e2e-started.out | grep -v '^PASS' || true
 	count_automake build-tests/e2e-started.out
 fi
+
+echo "== make check-packages (Debian packages: build, lintian, install, upgrade, remove, purge)"
+(cd build-tests && timeout 900 make check-packages >packages.out 2>&1)
+grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP|# )' build-tests/packages.out | grep -v '^PASS' || true
+count_automake build-tests/packages.out
+grep -qE '^(FAIL|ERROR)' build-tests/packages.out && tail -60 build-tests/tests/e2e/packages.log
 
 # Hardening suites (TAP scripts), each bounded in time: fuzz smoke,
 # ASan+UBSan suite, static analysis (cppcheck, clang-tidy, scan-build: zero
