@@ -2,10 +2,12 @@
 #include <config.h>
 #include "decide.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "base/accounts.h"
 #include "base/names.h"
+#include "group_sync.h"
 #include "request_conf.h"
 
 /* The daemon's own lines (malformed requests, refused configurations). */
@@ -78,7 +80,20 @@ void decide(const struct daemon *dm, struct worker_store *ws, const struct peer 
 	if (c.user_valid)
 		account_privilege(req.user, c.cfg.admin_group, &c.is_root, &c.is_admin);
 	lock_policy_from_conf(&c.policy, &c.cfg, c.is_root, c.is_admin);
+	unsigned long opens = ws->opens;
+	long long changes = ws->st ? store_total_changes(ws->st) : 0;
 	run(&c, req.kind);
+	/* nothing is promised before it is on disk; a request that wrote
+	 * nothing has nothing to flush */
+	bool wrote = ws->st && (ws->opens != opens ? store_total_changes(ws->st) > 0
+						   : store_total_changes(ws->st) != changes);
+	if (c.cfg.store_sync_commits && wrote && group_sync(dm->cfg.state_dir) < 0) {
+		log_event(LOG_ERR, &c.log, "store-error",
+			  "io-error: disk I/O error: the store's commit could not be flushed to disk "
+			  "(%s); check the disk", strerror(errno));
+		sd_reply_wipe(rep);
+		rep->verdict = SD_UNAVAILABLE;
+	}
 	audit_identity_wipe(&c.identity);
 out:
 	sd_request_wipe(&req);

@@ -33,8 +33,7 @@ static bool store_file_unchanged(struct worker_store *ws, const char *state_dir,
 struct store *decision_store(struct decision_ctx *c)
 {
 	struct worker_store *ws = c->ws;
-	bool sync_normal = !c->cfg.store_sync_commits;
-	if (ws->st && ws->sync_normal == sync_normal && store_reusable(ws->st, c->cfg.state_dir) &&
+	if (ws->st && store_reusable(ws->st, c->cfg.state_dir) &&
 	    store_file_unchanged(ws, c->cfg.state_dir, false))
 		return store_ref(ws->st);
 	if (ws->st) {
@@ -42,17 +41,17 @@ struct store *decision_store(struct decision_ctx *c)
 		ws->st = NULL;
 	}
 	struct sosafe_err err;
-	/* store_sync_commits = no trades the fsync of each commit for power-loss
-	 * durability of the last logins (see sosafe.conf(5)); default: fsync */
-	enum store_status s = store_open(&ws->st, c->cfg.state_dir,
-					 sync_normal ? STORE_SYNC_NORMAL : 0,
+	/* commits are not fsynced inside SQLite's write lock: with
+	 * store_sync_commits the worker flushes before it replies, sharing the
+	 * flush with concurrent logins (group_sync.h) */
+	enum store_status s = store_open(&ws->st, c->cfg.state_dir, STORE_SYNC_NORMAL,
 					 c->cfg.store_timeout_ms, &err);
 	if (s != ST_OK) {
 		ws->st = NULL;
 		log_event(LOG_ERR, &c->log, "store-error", "%s: %s", store_status_name(s), err.msg);
 		return NULL;
 	}
-	ws->sync_normal = sync_normal;
+	ws->opens++;
 	store_file_unchanged(ws, c->cfg.state_dir, true);
 	return store_ref(ws->st);
 }

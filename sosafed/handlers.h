@@ -19,7 +19,7 @@
 /* A worker's store handle, kept across requests. */
 struct worker_store {
 	struct store *st;
-	bool sync_normal;
+	unsigned long opens;     /* handles opened so far: a new one restarts the changes count */
 	struct timespec mtime;   /* state.db as it was when last checked: */
 	dev_t dev;               /* replaced, deleted, rewritten behind our */
 	ino_t ino;               /* back -> open again (and check again) */

@@ -47,7 +47,7 @@ struct sosafe_config {
 	/* storage */
 	char state_dir[PATH_MAX];
 	unsigned store_timeout_ms;  /* longest wait for the store lock */
-	bool store_sync_commits;    /* fsync every PAM commit (SQLite synchronous=FULL) */
+	bool store_sync_commits;    /* flush a login's commits before answering (group commit) */
 	char sosafed_path[PATH_MAX];/* the daemon the module starts; "" = the installed one */
 	unsigned sosafed_timeout_ms;/* one request's deadline: connect, start, reply */
 	/* second factor (TOTP) */

@@ -80,7 +80,7 @@ const struct conf_key conf_keys[] = {
 	  .max = 60000,
 	  .def = "5000", .doc = "Longest wait for the store's write lock before failing closed." },
 	{ "store_sync_commits", CONF_BOOL, CONF_SEC_STORAGE, FIELD(store_sync_commits), .max = 1,
-	  .def = "yes", .doc = "fsync every commit of a login (no: only when its connection closes)." },
+	  .def = "yes", .doc = "Commits are on disk before sosafed answers (no: at checkpoints only)." },
 	{ "sosafed_path", CONF_PATH, CONF_SEC_STORAGE, FIELD(sosafed_path),
 	  .def = "", .doc = "The sosafed the module starts when none runs; empty: the installed one." },
 	{ "sosafed_timeout_ms", CONF_UINT, CONF_SEC_STORAGE, FIELD(sosafed_timeout_ms), .min = 100,

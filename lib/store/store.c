@@ -592,6 +592,11 @@ enum store_status store_begin_read(struct store *st)
 	return s;
 }
 
+long long store_total_changes(const struct store *st)
+{
+	return sqlite3_total_changes64(st->db);
+}
+
 enum store_status store_commit(struct store *st)
 {
 	enum store_status s = tx_run(st, "COMMIT", "cannot write state store");

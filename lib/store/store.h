@@ -76,6 +76,10 @@ struct store *store_ref(struct store *st);
 /* True if ST was opened by this process (not inherited over fork), on
  * STATE_DIR, and is not inside a transaction. */
 bool store_reusable(const struct store *st, const char *state_dir);
+
+/* Rows written through this handle since it was opened (a write since an
+ * earlier call shows as a different number). */
+long long store_total_changes(const struct store *st);
 static inline void store_closep(struct store **st) { if (*st) store_close(*st); }
 #define _cleanup_store_ __attribute__((cleanup(store_closep)))
 
