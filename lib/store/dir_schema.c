@@ -48,10 +48,42 @@ static const char *const directory_steps[] = {
 
 static const char *const directory_user_tables[] = { "dir_user" };
 
+static const char *const directory_pg_steps[] = {
+	/* 1: the layout of SQLite step 2 */
+	"CREATE TABLE dir_user ("
+	"  \"user\" TEXT PRIMARY KEY,"
+	"  uid BIGINT NOT NULL UNIQUE,"
+	"  gid BIGINT NOT NULL,"
+	"  first_seen BIGINT NOT NULL,"
+	"  deactivated_at BIGINT NOT NULL DEFAULT 0,"
+	"  reason TEXT NOT NULL DEFAULT '',"
+	"  ext_id TEXT);"
+	"CREATE UNIQUE INDEX dir_user_ext_id ON dir_user (ext_id) WHERE ext_id IS NOT NULL;"
+	"CREATE INDEX dir_user_gid ON dir_user (gid);"
+	"CREATE TABLE uid_tombstone ("
+	"  uid BIGINT PRIMARY KEY,"
+	"  \"user\" TEXT NOT NULL,"
+	"  purged_at BIGINT NOT NULL);"
+	"CREATE TABLE deletion_report ("
+	"  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	"  \"user\" TEXT NOT NULL,"
+	"  uid BIGINT NOT NULL,"
+	"  deactivated_at BIGINT NOT NULL,"
+	"  purged_at BIGINT NOT NULL,"
+	"  records BIGINT NOT NULL,"
+	"  rule TEXT NOT NULL,"
+	"  admin TEXT NOT NULL);"
+	"CREATE TABLE dir_meta ("
+	"  key TEXT PRIMARY KEY,"
+	"  value BIGINT NOT NULL)",
+};
+
 const struct schema_part directory_schema_part = {
 	.name = "directory",
 	.steps = directory_steps,
 	.nsteps = ARRAY_SIZE(directory_steps),
 	.user_tables = directory_user_tables,
 	.nuser_tables = ARRAY_SIZE(directory_user_tables),
+	.pg_steps = directory_pg_steps,
+	.pg_nsteps = ARRAY_SIZE(directory_pg_steps),
 };

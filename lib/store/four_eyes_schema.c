@@ -25,10 +25,28 @@ static const char *const four_eyes_steps[] = {
 	"CREATE INDEX four_eyes_state ON four_eyes_request(state)",
 };
 
+static const char *const four_eyes_pg_steps[] = {
+	"CREATE TABLE four_eyes_request ("
+	"  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	"  action TEXT NOT NULL,"
+	"  args TEXT NOT NULL,"
+	"  target TEXT NOT NULL,"
+	"  requester TEXT NOT NULL,"
+	"  requester_login TEXT NOT NULL,"
+	"  created BIGINT NOT NULL,"
+	"  expires BIGINT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending',"
+	"  decided_by TEXT NOT NULL DEFAULT '',"
+	"  decided BIGINT NOT NULL DEFAULT 0);"
+	"CREATE INDEX four_eyes_state ON four_eyes_request (state)",
+};
+
 const struct schema_part four_eyes_schema_part = {
 	.name = "four_eyes",
 	.steps = four_eyes_steps,
 	.nsteps = ARRAY_SIZE(four_eyes_steps),
 	.user_tables = NULL,
 	.nuser_tables = 0,
+	.pg_steps = four_eyes_pg_steps,
+	.pg_nsteps = ARRAY_SIZE(four_eyes_pg_steps),
 };

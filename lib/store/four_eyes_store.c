@@ -25,9 +25,9 @@ static int state_parse(const char *s, enum four_eyes_state *out)
 	return -1;
 }
 
-static int copy_col(sqlite3_stmt *q, int i, char *out, size_t len)
+static int copy_col(struct sql_stmt *q, int i, char *out, size_t len)
 {
-	const char *s = (const char *)sqlite3_column_text(q, i);
+	const char *s = sql_text(q, i);
 	size_t n = s ? strlen(s) : 0;
 	if (!s || n >= len)
 		return -1;
@@ -40,40 +40,47 @@ static int copy_col(sqlite3_stmt *q, int i, char *out, size_t len)
 	" decided"
 
 /* One row of REQUEST_COLUMNS into R. */
-static enum store_status read_row(struct store *st, sqlite3_stmt *q, struct four_eyes_request *r)
+static enum store_status read_row(struct store *st, struct sql_stmt *q, struct four_eyes_request *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->id = sqlite3_column_int64(q, 0);
+	r->id = sql_col_int64(q, 0);
 	if (copy_col(q, 1, r->action, sizeof(r->action)) || copy_col(q, 2, r->args, sizeof(r->args)) ||
 	    copy_col(q, 3, r->target, sizeof(r->target)) ||
 	    copy_col(q, 4, r->requester, sizeof(r->requester)) ||
 	    copy_col(q, 5, r->requester_login, sizeof(r->requester_login)) ||
-	    state_parse((const char *)sqlite3_column_text(q, 6), &r->state) ||
+	    state_parse(sql_text(q, 6), &r->state) ||
 	    copy_col(q, 7, r->decided_by, sizeof(r->decided_by)))
 		return sql_error(st, ST_CORRUPT, "%s: four-eyes request %lld is malformed (run: sosafectl check)",
 				 store_path(st), r->id);
-	r->created = sqlite3_column_int64(q, 8);
-	r->expires = sqlite3_column_int64(q, 9);
-	r->decided = sqlite3_column_int64(q, 10);
+	r->created = sql_col_int64(q, 8);
+	r->expires = sql_col_int64(q, 9);
+	r->decided = sql_col_int64(q, 10);
 	return ST_OK;
 }
 
 enum store_status four_eyes_add(struct store *st, const struct four_eyes_request *r, long long *id)
 {
-	enum store_status s = sql_run(st, "cannot record the request in", NULL,
+	static const char what[] = "cannot record the request in";
+	struct sql_stmt *q = NULL;
+	enum store_status s = SQL_QUERY(st, what, &q,
 		"INSERT INTO four_eyes_request (action, args, target, requester, requester_login, created,"
-		" expires) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		" expires) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
 		SQL_TEXT(r->action), SQL_TEXT(r->args), SQL_TEXT(r->target), SQL_TEXT(r->requester),
 		SQL_TEXT(r->requester_login), SQL_INT(r->created), SQL_INT(r->expires));
 	if (s == ST_OK)
-		*id = (long long)sqlite3_last_insert_rowid(store_db(st));
+		s = sql_step(st, q, what);
+	if (s == ST_OK)
+		*id = (long long)sql_col_int64(q, 0);
+	else if (s == ST_NOTFOUND)
+		s = sql_error(st, ST_ERROR, "%s %s: no id returned", what, store_path(st));
+	sql_release(st, q);
 	return s;
 }
 
 enum store_status four_eyes_get(struct store *st, long long id, struct four_eyes_request *r)
 {
 	static const char what[] = "cannot read the request in";
-	sqlite3_stmt *q = NULL;
+	struct sql_stmt *q = NULL;
 	memset(r, 0, sizeof(*r));
 	enum store_status s = sql_query(st, "SELECT " REQUEST_COLUMNS " FROM four_eyes_request WHERE id = ?",
 					&SQL_INT(id), 1, &q, what);
@@ -117,7 +124,7 @@ static enum store_status each_row(struct store *st, const char *sql, const struc
 {
 	static const char what[] = "cannot read the requests in";
 	struct four_eyes_request *r = malloc(sizeof(*r));
-	sqlite3_stmt *q = NULL;
+	struct sql_stmt *q = NULL;
 	enum store_status s = r ? sql_prepare(st, sql, &q, what) : ST_NOMEM;
 	if (s == ST_OK)
 		s = sql_bind(st, q, args, nargs, what);

@@ -40,6 +40,26 @@ static const char *const lockout_steps[] = {
 };
 static const char *const lockout_user_tables[] = { "tally", "code_tally" };
 
+#define PG_TALLY_TABLE(name)                                                       \
+	"CREATE TABLE " name " ("                                                   \
+	"  \"user\" TEXT PRIMARY KEY,"                                              \
+	"  fails BYTEA NOT NULL DEFAULT '\\x'::bytea,"                              \
+	"  locked_until BIGINT NOT NULL DEFAULT 0,"                                 \
+	"  reset_seq BIGINT NOT NULL DEFAULT 0,"                                    \
+	"  lock_level BIGINT NOT NULL DEFAULT 0,"                                   \
+	"  last_lock BIGINT NOT NULL DEFAULT 0,"                                    \
+	"  attempts BIGINT NOT NULL DEFAULT 0,"                                     \
+	"  refused BIGINT NOT NULL DEFAULT 0,"                                      \
+	"  last_success BIGINT NOT NULL DEFAULT 0,"                                 \
+	"  period_start BIGINT NOT NULL DEFAULT 0,"                                 \
+	"  period_fails BIGINT NOT NULL DEFAULT 0,"                                 \
+	"  lock_refused BIGINT NOT NULL DEFAULT 0)"
+
+static const char *const lockout_pg_steps[] = {
+	/* 1: the layout of SQLite step 3 */
+	PG_TALLY_TABLE("tally") ";" PG_TALLY_TABLE("code_tally"),
+};
+
 /* Stored as "core" (the first part, older than the others): the name is
  * the key of its version in every existing store, so it stays. */
 const struct schema_part lockout_schema_part = {
@@ -48,6 +68,8 @@ const struct schema_part lockout_schema_part = {
 	.nsteps = ARRAY_SIZE(lockout_steps),
 	.user_tables = lockout_user_tables,
 	.nuser_tables = ARRAY_SIZE(lockout_user_tables),
+	.pg_steps = lockout_pg_steps,
+	.pg_nsteps = ARRAY_SIZE(lockout_pg_steps),
 };
 
 static void pack_fails(const struct tally *t, unsigned char *buf)
@@ -75,23 +97,23 @@ static int unpack_fails(struct tally *t, const unsigned char *buf, size_t len)
 
 #define TALLY_COLS "fails, locked_until, reset_seq, lock_level, last_lock, attempts, refused, last_success, period_start, period_fails, lock_refused"
 
-static int row_to_tally(sqlite3_stmt *q, int col, struct tally *t)
+static int row_to_tally(struct sql_stmt *q, int col, struct tally *t)
 {
 	memset(t, 0, sizeof(*t));
-	const void *blob = sqlite3_column_blob(q, col);
-	int n = sqlite3_column_bytes(q, col);
-	if (n < 0 || unpack_fails(t, blob, (size_t)n))
+	size_t n;
+	const void *blob = sql_col_blob(q, col, &n);
+	if (unpack_fails(t, blob, n))
 		return -1;
-	t->locked_until = sqlite3_column_int64(q, col + 1);
-	t->reset_seq = sqlite3_column_int64(q, col + 2);
-	int64_t level = sqlite3_column_int64(q, col + 3);
-	t->last_lock = sqlite3_column_int64(q, col + 4);
-	t->attempts = sqlite3_column_int64(q, col + 5);
-	t->refused = sqlite3_column_int64(q, col + 6);
-	t->last_success = sqlite3_column_int64(q, col + 7);
-	t->period_start = sqlite3_column_int64(q, col + 8);
-	t->period_fails = sqlite3_column_int64(q, col + 9);
-	t->lock_refused = sqlite3_column_int64(q, col + 10);
+	t->locked_until = sql_col_int64(q, col + 1);
+	t->reset_seq = sql_col_int64(q, col + 2);
+	int64_t level = sql_col_int64(q, col + 3);
+	t->last_lock = sql_col_int64(q, col + 4);
+	t->attempts = sql_col_int64(q, col + 5);
+	t->refused = sql_col_int64(q, col + 6);
+	t->last_success = sql_col_int64(q, col + 7);
+	t->period_start = sql_col_int64(q, col + 8);
+	t->period_fails = sql_col_int64(q, col + 9);
+	t->lock_refused = sql_col_int64(q, col + 10);
 	if (level < 0 || level > 1000 || t->locked_until < 0 || t->attempts < 0 ||
 	    t->lock_refused < 0)
 		return -1;
@@ -102,7 +124,7 @@ static int row_to_tally(sqlite3_stmt *q, int col, struct tally *t)
 static enum store_status tally_get(struct store *st, const char *sql, const char *user,
 				   struct tally *t)
 {
-	sqlite3_stmt *q;
+	struct sql_stmt *q;
 	memset(t, 0, sizeof(*t));
 	enum store_status s = sql_query(st, sql, &SQL_TEXT(user), 1, &q, "cannot read");
 	if (s == ST_OK)
@@ -126,9 +148,18 @@ static enum store_status tally_put(struct store *st, const char *sql, const char
 		       SQL_INT(t->lock_refused));
 }
 
-#define TALLY_GET(table) "SELECT " TALLY_COLS " FROM " table " WHERE user = ?"
+#define TALLY_GET(table) "SELECT " TALLY_COLS " FROM " table " WHERE \"user\" = ?"
 #define TALLY_PUT(table) \
-	"INSERT OR REPLACE INTO " table " (user, " TALLY_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	"INSERT INTO " table " (\"user\", " TALLY_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" \
+	" ON CONFLICT (\"user\") DO UPDATE SET " TALLY_SET
+/* every column of the row: the put replaces it whole */
+#define TALLY_SET \
+	"fails = excluded.fails, locked_until = excluded.locked_until," \
+	" reset_seq = excluded.reset_seq, lock_level = excluded.lock_level," \
+	" last_lock = excluded.last_lock, attempts = excluded.attempts," \
+	" refused = excluded.refused, last_success = excluded.last_success," \
+	" period_start = excluded.period_start, period_fails = excluded.period_fails," \
+	" lock_refused = excluded.lock_refused"
 
 enum store_status store_tally_get(struct store *st, const char *user, struct tally *t)
 {
@@ -152,18 +183,18 @@ enum store_status store_code_tally_put(struct store *st, const char *user, const
 
 enum store_status store_code_tally_delete(struct store *st, const char *user)
 {
-	return sql_run(st, "cannot write", NULL, "DELETE FROM code_tally WHERE user = ?",
+	return sql_run(st, "cannot write", NULL, "DELETE FROM code_tally WHERE \"user\" = ?",
 		       SQL_TEXT(user));
 }
 
 enum store_status store_tally_foreach(struct store *st, store_tally_fn fn, void *ctx)
 {
-	sqlite3_stmt *q;
-	enum store_status s = sql_prepare(st, "SELECT user, " TALLY_COLS " FROM tally ORDER BY user",
+	struct sql_stmt *q;
+	enum store_status s = sql_prepare(st, "SELECT \"user\", " TALLY_COLS " FROM tally ORDER BY \"user\"",
 					  &q, "cannot read");
 	while (s == ST_OK && (s = sql_step(st, q, "cannot read")) == ST_OK) {
 		struct tally t;
-		const char *user = (const char *)sqlite3_column_text(q, 0);
+		const char *user = sql_text(q, 0);
 		if (!user || row_to_tally(q, 1, &t))
 			s = sql_error(st, ST_CORRUPT, "malformed tally row in %s", store_path(st));
 		else if (fn(user, &t, ctx))
@@ -206,10 +237,10 @@ enum store_status store_tally_prune_idle(struct store *st, const struct lock_pol
 	/* collect first: no deletes while a SELECT walks the same table */
 	enum store_status s = store_tally_foreach(st, collect_idle, &in);
 	if (s == ST_OK && in.oom)
-		s = store_fail(st, SQLITE_NOMEM, "cannot read");
+		s = sql_error(st, ST_NOMEM, "cannot read %s: out of memory", store_path(st));
 	for (size_t i = 0; s == ST_OK && i < in.n; i++) {
 		long n = 0;
-		s = sql_run(st, "cannot write", &n, "DELETE FROM tally WHERE user = ?", SQL_TEXT(in.v[i]));
+		s = sql_run(st, "cannot write", &n, "DELETE FROM tally WHERE \"user\" = ?", SQL_TEXT(in.v[i]));
 		*pruned += n;
 	}
 	for (size_t i = 0; i < in.n; i++)

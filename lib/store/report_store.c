@@ -9,29 +9,30 @@
 
 struct report_cursor {
 	struct store *st;
-	sqlite3_stmt *rows, *locks, *add_local;
+	struct sql_stmt *rows, *locks, *add_local;
 	int64_t locks_since;
 };
 
 /* The local accounts live in a temporary table of this connection (it works
  * on a read-only store too): the rows come out of one ordered query. */
 static const char local_table[] =
-	"CREATE TEMP TABLE IF NOT EXISTS report_local (user TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;"
-	"DELETE FROM temp.report_local";
+	"CREATE TEMP TABLE IF NOT EXISTS report_local (\"user\" TEXT PRIMARY KEY NOT NULL);"
+	"DELETE FROM report_local";
 
 /* What the report shows of each account: local ones (dir = 0) and directory
  * users (dir = 1); per-user state is keyed by name, so it shows on both rows
  * of a name that is both. */
 static const char report_rows[] =
-	"WITH u(user, dir) AS (SELECT user, 0 FROM temp.report_local"
-	"  UNION ALL SELECT user, 1 FROM dir_user)"
-	" SELECT u.user, u.dir, COALESCE(d.deactivated_at, 0),"
-	"  COALESCE(t.locked_until, 0), o.user IS NOT NULL,"
-	"  (SELECT count(*) FROM otp_recovery r WHERE r.user = u.user AND r.used_at = 0),"
+	"WITH u(name, dir) AS (SELECT \"user\", 0 FROM report_local"
+	"  UNION ALL SELECT \"user\", 1 FROM dir_user)"
+	" SELECT u.name, u.dir, COALESCE(d.deactivated_at, 0),"
+	"  COALESCE(t.locked_until, 0), CASE WHEN o.\"user\" IS NULL THEN 0 ELSE 1 END,"
+	"  (SELECT count(*) FROM otp_recovery r WHERE r.\"user\" = u.name AND r.used_at = 0),"
 	"  COALESCE(t.last_success, 0), COALESCE(rv.time, 0), COALESCE(rv.reviewer, '')"
-	" FROM u LEFT JOIN tally t ON t.user = u.user LEFT JOIN otp o ON o.user = u.user"
-	"  LEFT JOIN dir_user d ON u.dir AND d.user = u.user LEFT JOIN review rv ON rv.user = u.user"
-	" ORDER BY u.user, u.dir";
+	" FROM u LEFT JOIN tally t ON t.\"user\" = u.name LEFT JOIN otp o ON o.\"user\" = u.name"
+	"  LEFT JOIN dir_user d ON u.dir = 1 AND d.\"user\" = u.name"
+	"  LEFT JOIN review rv ON rv.\"user\" = u.name"
+	" ORDER BY u.name, u.dir";
 
 enum store_status report_open(struct store *st, int64_t locks_since, struct report_cursor **out)
 {
@@ -43,11 +44,11 @@ enum store_status report_open(struct store *st, int64_t locks_since, struct repo
 	c->locks_since = locks_since;
 	enum store_status s = sql_exec(st, local_table, "cannot list the local accounts in");
 	if (s == ST_OK)
-		s = sql_prepare(st, "INSERT OR IGNORE INTO temp.report_local VALUES (?)", &c->add_local,
+		s = sql_prepare(st, "INSERT INTO report_local VALUES (?) ON CONFLICT DO NOTHING", &c->add_local,
 				"cannot list the local accounts in");
 	if (s == ST_OK)
 		s = sql_prepare(st, "SELECT count(*) FROM audit WHERE event = 'lock' AND time >= ?"
-				" AND (user = ? OR user = ?)", &c->locks, "cannot read");
+				" AND (\"user\" = ? OR \"user\" = ?)", &c->locks, "cannot read");
 	if (s != ST_OK) {
 		report_close(c);
 		return s;
@@ -59,12 +60,12 @@ enum store_status report_open(struct store *st, int64_t locks_since, struct repo
 enum store_status report_add_local(struct report_cursor *c, const char *user)
 {
 	const struct sql_arg args[] = { SQL_TEXT(user) };
-	sqlite3_reset(c->add_local);
+	sql_reset(c->add_local);
 	enum store_status s = sql_bind(c->st, c->add_local, args, ARRAY_SIZE(args),
 				       "cannot list the local accounts in");
 	if (s == ST_OK)
 		s = sql_step(c->st, c->add_local, "cannot list the local accounts in");
-	sqlite3_reset(c->add_local);
+	sql_reset(c->add_local);
 	return s == ST_NOTFOUND ? ST_OK : s;
 }
 
@@ -75,19 +76,19 @@ enum store_status report_next(struct report_cursor *c, struct report_row *row)
 		if (s != ST_OK)
 			return s;
 	}
-	sqlite3_stmt *q = c->rows;
+	struct sql_stmt *q = c->rows;
 	enum store_status s = sql_step(c->st, q, "cannot read");
 	if (s != ST_OK)
 		return s;
 	*row = (struct report_row){
 		.user = sql_text(q, 0),
-		.directory = sqlite3_column_int(q, 1),
-		.deactivated_at = sqlite3_column_int64(q, 2),
-		.locked_until = sqlite3_column_int64(q, 3),
-		.totp = sqlite3_column_int(q, 4),
-		.recovery_left = (long)sqlite3_column_int64(q, 5),
-		.last_success = sqlite3_column_int64(q, 6),
-		.review_time = sqlite3_column_int64(q, 7),
+		.directory = sql_col_int(q, 1),
+		.deactivated_at = sql_col_int64(q, 2),
+		.locked_until = sql_col_int64(q, 3),
+		.totp = sql_col_int(q, 4),
+		.recovery_left = (long)sql_col_int64(q, 5),
+		.last_success = sql_col_int64(q, 6),
+		.review_time = sql_col_int64(q, 7),
 		.reviewer = sql_text(q, 8),
 	};
 	return ST_OK;
@@ -96,12 +97,12 @@ enum store_status report_next(struct report_cursor *c, struct report_row *row)
 long report_locks(struct report_cursor *c, const char *user, const char *alias)
 {
 	const struct sql_arg args[] = { SQL_INT(c->locks_since), SQL_TEXT(user), SQL_TEXT(alias) };
-	sqlite3_reset(c->locks);
+	sql_reset(c->locks);
 	long n = -1;
 	if (sql_bind(c->st, c->locks, args, ARRAY_SIZE(args), "cannot read") == ST_OK &&
 	    sql_step(c->st, c->locks, "cannot read") == ST_OK)
-		n = (long)sqlite3_column_int64(c->locks, 0);
-	sqlite3_reset(c->locks);
+		n = (long)sql_col_int64(c->locks, 0);
+	sql_reset(c->locks);
 	return n;
 }
 
@@ -119,6 +120,8 @@ enum store_status report_review_put(struct store *st, const char *user, int64_t 
 				    const char *by)
 {
 	return sql_run(st, "cannot record review in", NULL,
-		       "INSERT OR REPLACE INTO review VALUES (?, ?, ?)", SQL_TEXT(user), SQL_INT(time),
+		       "INSERT INTO review (\"user\", time, reviewer) VALUES (?, ?, ?)"
+		       " ON CONFLICT (\"user\") DO UPDATE SET time = excluded.time,"
+		       " reviewer = excluded.reviewer", SQL_TEXT(user), SQL_INT(time),
 		       SQL_TEXT(by));
 }

@@ -41,6 +41,7 @@ enum store_status {
 	ST_SCHEMA,     /* schema newer than this program */
 	ST_NOMEM,
 	ST_ERROR,      /* anything else */
+	ST_UNREACHABLE, /* the database server cannot be reached in time */
 };
 
 enum store_flags {
@@ -52,6 +53,19 @@ enum store_flags {
 struct store;
 struct sqlite3;
 
+/* Where the store lives. SQLite: one file in state_dir, for one host.
+ * PostgreSQL: one database shared by a fleet, reached over TLS with the
+ * libpq connection string in a root-only file. */
+enum store_backend { STORE_BACKEND_SQLITE, STORE_BACKEND_POSTGRESQL };
+struct store_target {
+	enum store_backend backend;
+	const char *state_dir;         /* SQLite: the directory of state.db */
+	const char *pg_conninfo_file;  /* PostgreSQL: root 0600 file, one connection string */
+	bool pg_insecure;              /* accept a connection without verified TLS >= 1.2 */
+	unsigned timeout_ms;           /* lock waits, and each statement */
+	unsigned connect_timeout_ms;   /* PostgreSQL: connecting, TLS handshake included */
+};
+
 /* Schema parts: each feature keeps its own list of migration steps and its
  * per-user tables (every one has a "user" column), so purge and per-user
  * restore can handle all of them. */
@@ -61,6 +75,10 @@ struct schema_part {
 	unsigned nsteps;
 	const char *const *user_tables;
 	unsigned nuser_tables;
+	/* The same tables in PostgreSQL's dialect (versioned on their own:
+	 * a shared store starts at the current layout). */
+	const char *const *pg_steps;
+	unsigned pg_nsteps;
 };
 extern const struct schema_part *const store_schema_parts[];
 extern const unsigned store_schema_nparts;
@@ -69,13 +87,30 @@ extern const unsigned store_schema_nparts;
  * message saying what is wrong and what to do into E; *OUT is NULL. */
 enum store_status store_open(struct store **out, const char *state_dir, unsigned flags,
 			     unsigned timeout_ms, struct sosafe_err *e);
+/* Open the store T names (store_open is the SQLite case). */
+enum store_status store_open_target(struct store **out, const struct store_target *t,
+				    unsigned flags, struct sosafe_err *e);
+/* The identity of T that store_reusable() compares (state_dir or the
+ * conninfo file). */
+const char *store_target_ident(const struct store_target *t);
+/* "sqlite" or "postgresql". */
+const char *store_backend_name(const struct store *st);
+/* True if ST is the SQLite file of one host (backup, restore, WAL flushes
+ * apply); false for the shared database. */
+bool store_is_local(const struct store *st);
+
+/* True if ST is a shared store reached without verified TLS (pg_insecure
+ * = yes): callers warn at every use. */
+bool store_insecure(const struct store *st);
+
 /* Drop a reference; the last one closes the store. */
 void store_close(struct store *st);
 /* Take another reference (a PAM handle keeps its store across steps). */
 struct store *store_ref(struct store *st);
 /* True if ST was opened by this process (not inherited over fork), on
- * STATE_DIR, and is not inside a transaction. */
-bool store_reusable(const struct store *st, const char *state_dir);
+ * IDENT (store_target_ident: the state_dir of a SQLite store), and is not
+ * inside a transaction. */
+bool store_reusable(const struct store *st, const char *ident);
 
 /* Rows written through this handle since it was opened (a write since an
  * earlier call shows as a different number). */

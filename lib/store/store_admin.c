@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "store/store_sql.h"
 
 enum store_status store_delete_user(struct store *st, const char *user, long *rows)
@@ -20,7 +22,7 @@ enum store_status store_delete_user(struct store *st, const char *user, long *ro
 		for (unsigned j = 0; j < p->nuser_tables; j++) {
 			char sql[128];
 			long n = 0;
-			snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE user = ?", p->user_tables[j]);
+			snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE \"user\" = ?", p->user_tables[j]);
 			enum store_status s = sql_run(st, "cannot delete from", &n, sql, SQL_TEXT(user));
 			if (s != ST_OK)
 				return s;
@@ -160,7 +162,7 @@ static enum store_status restore_user(struct store *st, const char *backup, cons
 			}
 			if (!cols[0])
 				continue;   /* a table missing in an older backup is not an error */
-			snprintf(sql, sizeof(sql), "INSERT INTO main.%s (%s) SELECT %s FROM bak.%s WHERE user = ?",
+			snprintf(sql, sizeof(sql), "INSERT INTO main.%s (%s) SELECT %s FROM bak.%s WHERE \"user\" = ?",
 				 t, cols, cols, t);
 			rc = sqlite3_prepare_v2(store_db(st), sql, -1, &q, NULL);
 			if (rc == SQLITE_OK) {
@@ -232,7 +234,7 @@ int sql_user_union(char *buf, size_t len)
 	for (unsigned i = 0; i < store_schema_nparts; i++) {
 		const struct schema_part *p = store_schema_parts[i];
 		for (unsigned j = 0; j < p->nuser_tables; j++) {
-			int w = snprintf(buf + used, len - used, "%sSELECT user FROM %s",
+			int w = snprintf(buf + used, len - used, "%sSELECT \"user\" FROM %s",
 					 used ? " UNION " : "", p->user_tables[j]);
 			if (w < 0 || (size_t)w >= len - used)
 				return -1;
@@ -249,7 +251,7 @@ enum store_status store_foreach_user(struct store *st, store_user_fn fn, void *c
 		return sql_error(st, ST_ERROR, "too many per-user tables in the schema of %s",
 				 store_path(st));
 	snprintf(sql, sizeof(sql), "%s ORDER BY 1", users);
-	sqlite3_stmt *q;
+	struct sql_stmt *q;
 	enum store_status s = sql_prepare(st, sql, &q, "cannot read");
 	while (s == ST_OK && (s = sql_step(st, q, "cannot read")) == ST_OK)
 		if (fn(sql_text(q, 0), ctx))

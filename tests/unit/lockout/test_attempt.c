@@ -15,6 +15,8 @@
 #include "audit/audit.h"
 #include "lockout/attempt.h"
 #include "store/lockout_store.h"
+#include <sqlite3.h>
+
 #include "store/store_sql.h"
 #include "tmp_store.h"
 

@@ -110,7 +110,7 @@ static void nested_use_gets_own_statement(void **state)
 	static const char sql[] = "SELECT user FROM tally ORDER BY user";
 	put_row(st, "a", 1);
 	put_row(st, "b", 2);
-	sqlite3_stmt *outer, *inner;
+	struct sql_stmt *outer, *inner;
 	assert_int_equal(sql_prepare(st, sql, &outer, "cannot read"), ST_OK);
 	unsigned before = nstatements(st);
 	unsigned rows = 0;
@@ -148,7 +148,7 @@ static void bad_sql_is_an_error_not_a_cache_entry(void **state)
 {
 	struct store *st = *state;
 	unsigned before = nstatements(st);
-	sqlite3_stmt *q = (sqlite3_stmt *)&q;
+	struct sql_stmt *q = (struct sql_stmt *)&q;
 	assert_int_equal(sql_prepare(st, "SELECT nonsense FROM no_such_table", &q, "cannot read"),
 			 ST_ERROR);
 	assert_null(q);
@@ -163,20 +163,20 @@ static void bad_sql_is_an_error_not_a_cache_entry(void **state)
 static void release_drops_bindings(void **state)
 {
 	struct store *st = *state;
-	sqlite3_stmt *q;
+	struct sql_stmt *q;
 	char user[16] = "alice";
 	put_row(st, "alice", 5);
 	assert_int_equal(sql_prepare(st, "SELECT ? IS NULL", &q, "cannot read"), ST_OK);
 	assert_int_equal(sql_bind(st, q, &SQL_TEXT(user), 1, "cannot read"), ST_OK);
 	assert_int_equal(sql_step(st, q, "cannot read"), ST_OK);
-	assert_int_equal(sqlite3_column_int(q, 0), 0);
+	assert_int_equal(sql_col_int(q, 0), 0);
 	sql_release(st, q);
 	/* the cached statement comes back without the caller's string bound */
-	sqlite3_stmt *again;
+	struct sql_stmt *again;
 	assert_int_equal(sql_prepare(st, "SELECT ? IS NULL", &again, "cannot read"), ST_OK);
 	assert_ptr_equal(again, q);
 	assert_int_equal(sql_step(st, again, "cannot read"), ST_OK);
-	assert_int_equal(sqlite3_column_int(again, 0), 1);
+	assert_int_equal(sql_col_int(again, 0), 1);
 	sql_release(st, again);
 }
 
@@ -187,7 +187,7 @@ static void release_leaves_no_read_transaction(void **state)
 	struct store *st = *state;
 	put_row(st, "a", 1);
 	put_row(st, "b", 2);
-	sqlite3_stmt *q;
+	struct sql_stmt *q;
 	assert_int_equal(sql_prepare(st, "SELECT user FROM tally", &q, "cannot read"), ST_OK);
 	assert_int_equal(sql_step(st, q, "cannot read"), ST_OK);
 	sql_release(st, q);
