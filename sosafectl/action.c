@@ -75,7 +75,9 @@ void action_record_refusal(struct cli *cli, const char *user, const char *event,
 	log_action(cli, &lc, LOG_WARNING, user, event, detail, fmt, ap);
 	va_end(ap);
 	struct store *st = NULL;
-	if (store_open(&st, cli->cfg.state_dir, 0, cli->cfg.store_timeout_ms, NULL) != ST_OK)
+	struct store_target t;
+	store_target_from_config(&t, &cli->cfg);
+	if (store_open_target(&st, &t, 0, NULL) != ST_OK)
 		return;   /* the refusal stands without its record */
 	(void)append_alone(cli, st, &lc, event, detail);
 	store_close(st);

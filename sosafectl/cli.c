@@ -24,12 +24,16 @@ struct store *cli_open_store(struct cli *cli, unsigned flags)
 {
 	struct store *st = NULL;
 	struct sosafe_err err;
-	enum store_status s = store_open(&st, cli->cfg.state_dir, flags, cli->cfg.store_timeout_ms,
-					 &err);
+	struct store_target t;
+	store_target_from_config(&t, &cli->cfg);
+	enum store_status s = store_open_target(&st, &t, flags, &err);
 	if (s != ST_OK) {
 		cli_err("%s", err.msg);
 		return NULL;
 	}
+	if (store_insecure(st))
+		fprintf(stderr, "sosafectl: warning: pg_insecure = yes: the database link is not "
+			"verified TLS 1.2+ (for tests only)\n");
 	return st;
 }
 

@@ -87,7 +87,9 @@ void decide(const struct daemon *dm, struct worker_store *ws, const struct peer 
 	 * nothing has nothing to flush */
 	bool wrote = ws->st && (ws->opens != opens ? store_total_changes(ws->st) > 0
 						   : store_total_changes(ws->st) != changes);
-	if (c.cfg.store_sync_commits && wrote && group_sync(dm->cfg.state_dir) < 0) {
+	/* the shared store's commits are durable when COMMIT returns */
+	if (c.cfg.store_sync_commits && wrote && store_is_local(ws->st) &&
+	    group_sync(dm->cfg.state_dir) < 0) {
 		log_event(LOG_ERR, &c.log, "store-error",
 			  "io-error: disk I/O error: the store's commit could not be flushed to disk "
 			  "(%s); check the disk", strerror(errno));

@@ -11,14 +11,23 @@
 /* Is the store file still the one WS opened, with safe modes? A store
  * deleted, replaced, made readable or its directory writable by others,
  * or rewritten by something else (mtime, size) is opened and checked
- * again, as a fresh process would: a kept handle must not hide it. */
-static bool store_file_unchanged(struct worker_store *ws, const char *state_dir, bool update)
+ * again, as a fresh process would: a kept handle must not hide it. For
+ * the shared store the file watched is the connection string's: new
+ * credentials take effect at the next request. */
+static bool store_file_unchanged(struct worker_store *ws, const struct sosafe_config *cfg,
+				 bool update)
 {
 	char path[PATH_MAX];
 	struct stat sb;
-	if ((size_t)snprintf(path, sizeof(path), "%s/" STORE_FILE, state_dir) >= sizeof(path) ||
-	    fs_check_dir(state_dir, NULL) || fs_check_file(path, true, NULL) || lstat(path, &sb))
+	if (cfg->store_backend == STORE_BACKEND_POSTGRESQL) {
+		if (fs_check_file(cfg->pg_conninfo_file, true, NULL) ||
+		    lstat(cfg->pg_conninfo_file, &sb))
+			return false;
+	} else if ((size_t)snprintf(path, sizeof(path), "%s/" STORE_FILE, cfg->state_dir) >=
+		   sizeof(path) || fs_check_dir(cfg->state_dir, NULL) ||
+		   fs_check_file(path, true, NULL) || lstat(path, &sb)) {
 		return false;
+	}
 	bool same = sb.st_dev == ws->dev && sb.st_ino == ws->ino && sb.st_size == ws->size &&
 		    sb.st_mtim.tv_sec == ws->mtime.tv_sec && sb.st_mtim.tv_nsec == ws->mtime.tv_nsec;
 	if (update) {
@@ -33,8 +42,10 @@ static bool store_file_unchanged(struct worker_store *ws, const char *state_dir,
 struct store *decision_store(struct decision_ctx *c)
 {
 	struct worker_store *ws = c->ws;
-	if (ws->st && store_reusable(ws->st, c->cfg.state_dir) &&
-	    store_file_unchanged(ws, c->cfg.state_dir, false))
+	struct store_target t;
+	store_target_from_config(&t, &c->cfg);
+	if (ws->st && store_reusable(ws->st, store_target_ident(&t)) &&
+	    store_file_unchanged(ws, &c->cfg, false))
 		return store_ref(ws->st);
 	if (ws->st) {
 		store_close(ws->st);
@@ -44,21 +55,25 @@ struct store *decision_store(struct decision_ctx *c)
 	/* commits are not fsynced inside SQLite's write lock: with
 	 * store_sync_commits the worker flushes before it replies, sharing the
 	 * flush with concurrent logins (group_sync.h) */
-	enum store_status s = store_open(&ws->st, c->cfg.state_dir, STORE_SYNC_NORMAL,
-					 c->cfg.store_timeout_ms, &err);
+	enum store_status s = store_open_target(&ws->st, &t, STORE_SYNC_NORMAL, &err);
 	if (s != ST_OK) {
 		ws->st = NULL;
-		log_event(LOG_ERR, &c->log, "store-error", "%s: %s", store_status_name(s), err.msg);
+		/* the shared store out of reach refuses every login: loud */
+		log_event(s == ST_UNREACHABLE ? LOG_CRIT : LOG_ERR, &c->log, "store-error", "%s: %s",
+			  store_status_name(s), err.msg);
 		return NULL;
 	}
+	if (store_insecure(ws->st))
+		log_event(LOG_WARNING, &c->log, "store-insecure",
+			  "pg_insecure = yes: the database link is not verified TLS 1.2+ (tests only)");
 	ws->opens++;
-	store_file_unchanged(ws, c->cfg.state_dir, true);
+	store_file_unchanged(ws, &c->cfg, true);
 	return store_ref(ws->st);
 }
 
 void log_store_error(struct decision_ctx *c, struct store *st, enum store_status s)
 {
-	log_event(LOG_ERR, &c->log, "store-error", "%s: %s", store_status_name(s), store_error(st));
+	log_event(s == ST_UNREACHABLE ? LOG_CRIT : LOG_ERR, &c->log, "store-error", "%s: %s", store_status_name(s), store_error(st));
 }
 
 void log_bad_user(struct decision_ctx *c)

@@ -123,5 +123,11 @@ enum conf_result request_config(const struct daemon *dm, const struct sd_request
 			"sosafed", cfg->state_dir, dm->cfg.state_dir);
 		return CONF_FOREIGN;
 	}
+	if (cfg->store_backend != dm->cfg.store_backend || cfg->pg_insecure != dm->cfg.pg_insecure ||
+	    strcmp(cfg->pg_conninfo_file, dm->cfg.pg_conninfo_file)) {
+		err_set(e, "store, pg_conninfo_file and pg_insecure are the daemon's (%s): set them "
+			"in its configuration file", SOSAFE_CONF);
+		return CONF_FOREIGN;
+	}
 	return CONF_OK;
 }

@@ -214,12 +214,10 @@ void audit_identity_wipe(struct audit_identity *id)
 
 int audit_state_dir(struct store *st, char *dir, size_t len)
 {
-	const char *p = store_path(st);
-	const char *slash = strrchr(p, '/');
-	if (!slash || (size_t)(slash - p) >= len)
+	const char *p = store_state_dir(st);
+	if (!*p || strlen(p) >= len)
 		return -1;
-	memcpy(dir, p, (size_t)(slash - p));
-	dir[slash - p] = '\0';
+	memcpy(dir, p, strlen(p) + 1);
 	return 0;
 }
 

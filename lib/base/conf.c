@@ -396,6 +396,9 @@ int config_check(const struct sosafe_config *cfg, struct sosafe_err *e)
 {
 	if (cfg->uid_min > cfg->uid_max)
 		return err_set(e, "uid_min (%u) is above uid_max (%u)", cfg->uid_min, cfg->uid_max);
+	if (cfg->store_backend == 1 && !cfg->pg_conninfo_file[0])
+		return err_set(e, "store = postgresql needs pg_conninfo_file (a root-only file with "
+			       "the connection string)");
 	return 0;
 }
 

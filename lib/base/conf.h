@@ -48,6 +48,10 @@ struct sosafe_config {
 	char state_dir[PATH_MAX];
 	unsigned store_timeout_ms;  /* longest wait for the store lock */
 	bool store_sync_commits;    /* flush a login's commits before answering (group commit) */
+	int store_backend;          /* enum store_backend: sqlite (default) or postgresql */
+	char pg_conninfo_file[PATH_MAX]; /* root 0600 file with the libpq connection string */
+	bool pg_insecure;           /* allow a connection without verified TLS >= 1.2 (tests) */
+	unsigned pg_connect_timeout_ms; /* connecting to the database, per server */
 	char sosafed_path[PATH_MAX];/* the daemon the module starts; "" = the installed one */
 	unsigned sosafed_timeout_ms;/* one request's deadline: connect, start, reply */
 	/* second factor (TOTP) */

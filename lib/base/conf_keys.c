@@ -24,6 +24,13 @@ static const struct conf_word no_secret_words[] = {
 	{ NULL, 0 },
 };
 
+/* the values of enum store_backend (store/store.h) */
+static const struct conf_word store_words[] = {
+	{ "sqlite", 0 },
+	{ "postgresql", 1 },
+	{ NULL, 0 },
+};
+
 static const struct conf_word log_identity_words[] = {
 	{ "name", 0 },
 	{ "pseudonym", 1 },
@@ -81,6 +88,15 @@ const struct conf_key conf_keys[] = {
 	  .def = "5000", .doc = "Longest wait for the store's write lock before failing closed." },
 	{ "store_sync_commits", CONF_BOOL, CONF_SEC_STORAGE, FIELD(store_sync_commits), .max = 1,
 	  .def = "yes", .doc = "Commits are on disk before sosafed answers (no: at checkpoints only)." },
+	{ "store", CONF_ENUM, CONF_SEC_STORAGE, FIELD(store_backend), .words = store_words,
+	  .def = "sqlite", .doc = "sqlite: state.db in state_dir; postgresql: one database per fleet." },
+	{ "pg_conninfo_file", CONF_PATH, CONF_SEC_STORAGE, FIELD(pg_conninfo_file),
+	  .def = "", .doc = "Root-only file with the libpq connection string (store = postgresql)." },
+	{ "pg_insecure", CONF_BOOL, CONF_SEC_STORAGE, FIELD(pg_insecure), .max = 1,
+	  .def = "no", .doc = "Accept a database link without verified TLS 1.2+ (tests only)." },
+	{ "pg_connect_timeout_ms", CONF_UINT, CONF_SEC_STORAGE, FIELD(pg_connect_timeout_ms),
+	  .min = 1000, .max = 60000,
+	  .def = "2000", .doc = "Deadline to connect to one database server, TLS included." },
 	{ "sosafed_path", CONF_PATH, CONF_SEC_STORAGE, FIELD(sosafed_path),
 	  .def = "", .doc = "The sosafed the module starts when none runs; empty: the installed one." },
 	{ "sosafed_timeout_ms", CONF_UINT, CONF_SEC_STORAGE, FIELD(sosafed_timeout_ms), .min = 100,

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/fsutil.h"
 #include "base/util.h"
 
 #define PG_PARAMS_MAX 32
@@ -545,7 +546,9 @@ bool store_insecure(const struct store *st)
 enum store_status pg_store_open(struct store *st, const struct store_target *t, unsigned flags,
 				struct sosafe_err *e)
 {
-	(void)flags;
+	/* the host's own files (audit.key, snapshots) stay in state_dir */
+	if ((flags & STORE_CREATE) && t->state_dir && fs_ensure_dir(t->state_dir, e))
+		return ST_PERM;
 	if (!t->pg_conninfo_file || !*t->pg_conninfo_file) {
 		err_set(e, "store = postgresql needs pg_conninfo_file (a root-only file with the "
 			"connection string)");

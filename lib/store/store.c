@@ -218,6 +218,7 @@ enum store_status sql_error(struct store *st, enum store_status s, const char *f
 const char *store_error(const struct store *st) { return st->err; }
 const char *store_cause(const struct store *st) { return st->cause; }
 const char *store_path(const struct store *st) { return st->path; }
+const char *store_state_dir(const struct store *st) { return st->state_dir; }
 const char *store_backend_name(const struct store *st) { return st->ops->name; }
 bool store_is_local(const struct store *st) { return st->ops == &sqlite_store_ops; }
 
@@ -355,6 +356,7 @@ enum store_status store_open_target(struct store **out, const struct store_targe
 		return ST_NOMEM;
 	}
 	st->timeout_ms = t->timeout_ms;
+	snprintf(st->state_dir, sizeof(st->state_dir), "%s", t->state_dir ? t->state_dir : "");
 	enum store_status s;
 	bool may_write;
 	if (t->backend == STORE_BACKEND_POSTGRESQL) {

@@ -87,6 +87,10 @@ extern const unsigned store_schema_nparts;
  * message saying what is wrong and what to do into E; *OUT is NULL. */
 enum store_status store_open(struct store **out, const char *state_dir, unsigned flags,
 			     unsigned timeout_ms, struct sosafe_err *e);
+struct sosafe_config;
+/* The store CFG names (store, state_dir, pg_* keys); T points into CFG. */
+void store_target_from_config(struct store_target *t, const struct sosafe_config *cfg);
+
 /* Open the store T names (store_open is the SQLite case). */
 enum store_status store_open_target(struct store **out, const struct store_target *t,
 				    unsigned flags, struct sosafe_err *e);
@@ -124,6 +128,8 @@ const char *store_error(const struct store *st);
  * message that names the operation itself. */
 const char *store_cause(const struct store *st);
 const char *store_path(const struct store *st);
+/* The host's state_dir (audit.key, snapshots), whichever the backend. */
+const char *store_state_dir(const struct store *st);
 const char *store_status_name(enum store_status s);
 
 /* Transactions: begin() takes the write lock up front (BEGIN IMMEDIATE). */

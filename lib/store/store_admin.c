@@ -32,6 +32,16 @@ enum store_status store_delete_user(struct store *st, const char *user, long *ro
 	return ST_OK;
 }
 
+
+/* Backup, restore and the file check are the SQLite file's; the shared
+ * store is backed up and restored with the server's own tools. */
+static enum store_status not_local(struct store *st, const char *what)
+{
+	return sql_error(st, ST_ERROR, "%s of the shared PostgreSQL store is not done by sosafectl: "
+			 "use the server's tools (pg_dump / pg_restore, or pg_basebackup with WAL "
+			 "archiving for point-in-time recovery); see docs/fleet.md", what);
+}
+
 static enum store_status copy_db(sqlite3 *from, sqlite3 *to)
 {
 	sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
@@ -49,6 +59,8 @@ static enum store_status copy_db(sqlite3 *from, sqlite3 *to)
 
 enum store_status store_backup(struct store *st, const char *dest)
 {
+	if (!store_is_local(st))
+		return not_local(st, "backup");
 	int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		int e = errno;
@@ -187,6 +199,8 @@ static enum store_status restore_user(struct store *st, const char *backup, cons
 enum store_status store_restore(struct store *st, const char *backup, const char *user,
 				long *rows)
 {
+	if (!store_is_local(st))
+		return not_local(st, "restore");
 	struct sosafe_err e = { "" };
 	*rows = 0;
 	enum store_status s = store_verify_file(backup, &e);
@@ -208,6 +222,14 @@ enum store_status store_restore(struct store *st, const char *backup, const char
 
 enum store_status store_check(struct store *st, struct sosafe_err *e)
 {
+	if (!store_is_local(st)) {
+		/* the server checks its pages; here: reachable, schema current */
+		int64_t n;
+		enum store_status s = sql_int(st, "cannot check", &n, "SELECT count(*) FROM meta"
+					      " WHERE key LIKE ?", SQL_TEXT("schema.%"));
+		err_set(e, "%s", s == ST_OK ? "ok" : store_error(st));
+		return s;
+	}
 	sqlite3_stmt *q = NULL;
 	int rc = sqlite3_prepare_v2(store_db(st), "PRAGMA integrity_check", -1, &q, NULL);
 	enum store_status s = ST_OK;

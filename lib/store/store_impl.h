@@ -72,6 +72,7 @@ struct store {
 	int refs;              /* store_ref/store_close */
 	pid_t pid;             /* process that opened it: never used across fork */
 	char ident[PATH_MAX];  /* state_dir or conninfo file: store_reusable() */
+	char state_dir[PATH_MAX];
 	unsigned timeout_ms;
 	struct sql_stmt **stmt;
 	unsigned nstmt, stmt_cap;
