@@ -49,9 +49,12 @@ ssl_max_protocol_version = 'TLSv1.1'
 ssl_ciphers = 'HIGH:MEDIUM:!aNULL:@SECLEVEL=0'"
 
 # pg_as_owner CMD...: CMD as $PG_OS_USER (no PAM session: setpriv, not su)
+# in its own IPC namespace: the SysV segment of a server (initdb runs one
+# too) goes away with it even after a SIGKILL, instead of staying in the
+# host's
 pg_as_owner() {
-	setpriv --reuid="$PG_OS_USER" --regid="$PG_OS_USER" --init-groups \
-		env HOME="$T" PGAPPNAME=sosafe-e2e "$@"
+	unshare --ipc setpriv --reuid="$PG_OS_USER" --regid="$PG_OS_USER" --init-groups \
+		env HOME="$T" "$@"
 }
 
 # pg_env_init: inside the sandbox, after e2e_enter. Checks the binaries,
@@ -64,6 +67,8 @@ pg_env_init() {
 	done
 	id -u "$PG_OS_USER" >/dev/null 2>&1 ||
 		useradd -r -M -d /nonexistent -s /usr/sbin/nologin "$PG_OS_USER" || e2e_bail "useradd $PG_OS_USER"
+	# POSIX shared memory (dynamic_shared_memory_type = posix) stays private
+	mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm || e2e_bail "tmpfs on /dev/shm"
 	printf '127.0.0.1 %s %s %s\n' "$PG_NAME1" "$PG_NAME2" "$PG_NAME_OTHER" >>/etc/hosts
 	pg_pki "$T/pgpki"
 	PG_ADMIN_PW=$(openssl rand -hex 16) && PG_HOST_PW=$(openssl rand -hex 16) &&
@@ -165,9 +170,10 @@ pg_cluster_init() {
 }
 
 # pg_cluster_start DIR: the postmaster in the background, its PID in DIR/pid
-# (readiness: pg_cluster_wait_ready)
+# (what pg_as_owner does, exec'd all the way down so that $! is the
+# postmaster; readiness: pg_cluster_wait_ready)
 pg_cluster_start() {
-	(cd "$1" && exec setpriv --reuid="$PG_OS_USER" --regid="$PG_OS_USER" --init-groups \
+	(cd "$1" && exec unshare --ipc setpriv --reuid="$PG_OS_USER" --regid="$PG_OS_USER" --init-groups \
 		env HOME="$T" "$PG_BIN/postgres" -D "$1/data") >>"$1/log" 2>&1 &
 	echo $! >"$1/pid"
 	PG_CLUSTERS="$PG_CLUSTERS $1"
@@ -308,8 +314,7 @@ pg_standby_init() {
 	mkdir -p "$2/run" || e2e_bail "mkdir $2"
 	echo "$3" >"$2/port"
 	chown "$PG_OS_USER:" "$2" "$2/run" && chmod 700 "$2" || e2e_bail "chown $2"
-	(cd "$2" && timeout 60 setpriv --reuid="$PG_OS_USER" --regid="$PG_OS_USER" --init-groups \
-		env HOME="$T" "$PG_BIN/pg_basebackup" -D "$2/data" -R -X stream -c fast --no-sync \
+	(cd "$2" && pg_as_owner timeout 60 "$PG_BIN/pg_basebackup" -D "$2/data" -R -X stream -c fast --no-sync \
 		-d "host=127.0.0.1 port=$(cat "$1/port") user=$PG_REPL_ROLE password=$PG_REPL_PW sslmode=verify-full sslrootcert=$PG_PKI/ca.crt application_name=$pg_sb") \
 		>"$2/basebackup.log" 2>&1 || { show "$2/basebackup.log"; return 1; }
 	# pg_basebackup copied the primary's settings: own port, socket and name
