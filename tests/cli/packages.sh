@@ -10,7 +10,7 @@ deps="$src/contrib/deps.sh"
 tap_tmpdir packages
 plan 10
 
-servers='^(openssh-server|slapd|samba|samba-ad-dc|samba-ad-provision|winbind|freeradius|openvpn|.*-server|.*-daemon)$'
+servers='^(openssh-server|slapd|samba|samba-ad-dc|samba-ad-provision|winbind|freeradius|openvpn|postgresql(-[0-9]+)?|.*-server|.*-daemon)$'
 expect_exit 0 "deps.sh --dry-run build" -- "$deps" --dry-run build
 cp "$tmp/out" "$tmp/build.list"
 has build.list '^libpam0g-dev$' "the build set has the PAM headers"
@@ -28,7 +28,8 @@ check "no installed build package ships a service or socket unit" eval '[ -z "$(
 [ -s "$tmp/units" ] && show "$tmp/units"
 expect_exit 0 "deps.sh --dry-run test" -- "$deps" --dry-run test
 check "the test set has the servers of the end-to-end suites" eval \
-	'grep -qx openssh-server "$tmp/out" && grep -qx slapd "$tmp/out" && grep -qx samba-ad-dc "$tmp/out"'
+	'grep -qx openssh-server "$tmp/out" && grep -qx slapd "$tmp/out" && grep -qx samba-ad-dc "$tmp/out" &&
+	grep -qx postgresql-15 "$tmp/out"'
 
 # A fake apt-get records, for each install, what the service policy answers.
 mkdir "$tmp/bin"
