@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "base/base32.h"
+#include "base/conf.h"
 #include "store/lockout_store.h"
 #include "store/otp_store.h"
 #include "store/store.h"
@@ -59,10 +60,30 @@ static void setup(const char *dir, long n)
 {
 	char p[600];
 	mkdir(dir, 0755);
-	snprintf(p, sizeof(p), "%s/state", dir);
-	struct store *st = NULL;
+	/* the configuration first: BENCH_CONF_EXTRA may name another store
+	 * (store = postgresql, bench/daemon/pg-run.sh) */
+	snprintf(p, sizeof(p), "%s/sosafe.conf", dir);
+	FILE *cf = fopen(p, "w");
+	if (!cf)
+		die(p);
+	fprintf(cf, "state_dir = %s/state\nnodelay = yes\n", dir);
+	/* e.g. BENCH_CONF_EXTRA="store_sync_commits = no" to measure that mode */
+	if (getenv("BENCH_CONF_EXTRA"))
+		fprintf(cf, "%s\n", getenv("BENCH_CONF_EXTRA"));
+	fclose(cf);
+	chmod(p, 0600);
+	struct sosafe_config cfg;
 	struct sosafe_err err;
-	if (store_open(&st, p, STORE_CREATE, 60000, &err) != ST_OK) {
+	config_defaults(&cfg);
+	if (config_load_file(&cfg, p, false, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		exit(1);
+	}
+	struct store_target target;
+	store_target_from_config(&target, &cfg);
+	target.timeout_ms = 60000;
+	struct store *st = NULL;
+	if (store_open_target(&st, &target, STORE_CREATE, &err) != ST_OK) {
 		fprintf(stderr, "%s\n", err.msg);
 		exit(1);
 	}
@@ -134,14 +155,6 @@ static void setup(const char *dir, long n)
 	pw = fopen(p, "w");
 	fprintf(pw, "root:x:0:\nusers:x:100:\n");
 	fclose(pw);
-	snprintf(p, sizeof(p), "%s/sosafe.conf", dir);
-	pw = fopen(p, "w");
-	fprintf(pw, "state_dir = %s/state\nnodelay = yes\n", dir);
-	/* e.g. BENCH_CONF_EXTRA="store_sync_commits = no" to measure that mode */
-	if (getenv("BENCH_CONF_EXTRA"))
-		fprintf(pw, "%s\n", getenv("BENCH_CONF_EXTRA"));
-	fclose(pw);
-	chmod(p, 0600);
 }
 
 static const char *code_for;

@@ -11,7 +11,8 @@
 #       (tests/integration/pam_threads: one thread each, password logins:
 #       preauth + authsucc + account) and the daemon's RSS, at each size.
 #   bench/daemon/run.sh BUILD_DIR
-# Environment: BENCH_USERS (default "1000 1000000"), BENCH_K (logins per
+# Environment: BENCH_CONF_EXTRA (lines added to the configuration of (b) and
+# (c): bench/daemon/pg-run.sh names the PostgreSQL store there), BENCH_USERS (default "1000 1000000"), BENCH_K (logins per
 # stack and path, 200), BENCH_CLIENTS (64), BENCH_ROUNDS (logins per client,
 # 50), BENCH_RUNS (callgrind runs, median, 3).
 # Needs valgrind, oathtool, libnss-wrapper, libpam-oath,
@@ -63,6 +64,8 @@ start_daemon() {
 }
 
 # ---- (a) instructions in the calling process ----------------------------
+# (the same whatever the store: BENCH_CALLER=no skips it)
+if [ "${BENCH_CALLER:-yes}" != no ]; then
 A="$W/a"
 mkdir -p "$A/pam.d"
 printf 'state_dir = %s/state\nwindow = 10\n' "$A" >"$A/sosafe.conf"
@@ -104,6 +107,7 @@ echo "| pam_permit stack (baseline) | $permit |"
 echo "| sosafe stack (preauth + otp + account) | $sosafe |"
 echo "| above the baseline (target <= 500000) | $((sosafe - permit)) |"
 echo
+fi
 
 # ---- (b) and (c) at each size --------------------------------------------
 echo "| (b) enrolled users | stack | path | n | median ms | p90 ms | mean ms | median CPU ms | wrong results |"

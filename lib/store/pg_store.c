@@ -308,12 +308,12 @@ static enum store_status ensure_connected(struct store *st, const char *what)
 		return ST_OK;
 	if (l->conn)
 		drop(st);
-	char err[512], descr[256];
-	enum store_status s = pg_link_connect(l, descr, sizeof(descr), err, sizeof(err));
+	char cause[512], descr[256];
+	enum store_status s = pg_link_connect(l, descr, sizeof(descr), cause, sizeof(cause));
 	if (s != ST_OK) {
-		char full[600];
-		snprintf(full, sizeof(full), "%s %s: %s", what, st->path, err);
-		return store_set_error(st, s, err, full);
+		char message[600];
+		snprintf(message, sizeof(message), "%s %s: %s", what, st->path, cause);
+		return store_set_error(st, s, cause, message);
 	}
 	/* the server bounds its side too: a statement or lock wait longer
 	 * than the deadline is cancelled there, and a transaction left open
@@ -355,7 +355,7 @@ static enum store_status run(struct sql_stmt *q, const char *what)
 		return s;
 	}
 	const char *n = PQcmdTuples(r);
-	l->changes = *n ? atol(n) : 0;
+	l->changes = *n ? strtol(n, NULL, 10) : 0;
 	if (strncmp(PQcmdStatus(r), "SELECT", 6))
 		l->total_changes += l->changes;
 	p->res = r;

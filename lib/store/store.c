@@ -70,7 +70,7 @@ enum store_status sql_prepare(struct store *st, const char *sql, struct sql_stmt
 	bool cache = !nested && st->nstmt < STMT_CACHE_MAX;
 	if (cache && st->nstmt == st->stmt_cap) {
 		unsigned cap = st->stmt_cap ? st->stmt_cap * 2 : 8;
-		struct sql_stmt **v = realloc(st->stmt, cap * sizeof(*v));
+		struct sql_stmt **v = realloc(st->stmt, cap * sizeof(struct sql_stmt *));
 		if (!v)
 			return sql_error(st, ST_NOMEM, "%s %s: out of memory", what, st->path);
 		st->stmt = v;

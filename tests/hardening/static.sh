@@ -36,7 +36,7 @@ done
 sources=$(cd "$srcdir" && find $dirs -name '*.c' | sort)
 incs="-I$work/cfg -I$srcdir"
 for d in $dirs; do incs="$incs -I$srcdir/$d"; done
-pkgs=$(pkg-config --cflags sqlite3 liboath libqrencode 2>/dev/null)
+pkgs=$(pkg-config --cflags sqlite3 liboath libqrencode libpq 2>/dev/null)
 cflags="-std=gnu11 -DHAVE_CONFIG_H -DSOSAFE_SBINDIR=\"/usr/sbin\" $incs $pkgs"
 
 for tool in $tools; do
