@@ -37,11 +37,14 @@ PG_NAME_OTHER=rogue.sosafe.test
 PG_TIMEOUT=${PG_TIMEOUT:-20}
 # the clusters pg_cluster_start started, for pg_stop_all
 PG_CLUSTERS=""
+# pg_hba.conf lines a suite adds before the catch-all password line of the
+# clusters pg_cluster_init makes next (e.g. a `cert` line for another role)
+PG_HBA_EXTRA=${PG_HBA_EXTRA:-}
 
 # postgresql.conf lines of a server that speaks TLS 1.1 and nothing else
-# (pg_cluster_init DIR PORT "$PG_TLS11_ONLY"). OpenSSL 3 refuses TLS < 1.2
-# below security level 0: at level 1 and up the handshake needs SHA-1
-# signatures it no longer allows, and Debian builds with level 2. The server
+# (pg_cluster_init DIR PORT "$PG_TLS11_ONLY"). OpenSSL 3 speaks TLS < 1.2
+# only at security level 0: the handshake signs with SHA-1, which level 1
+# and up refuse, and Debian's default is level 2. The server
 # lowers its level through the cipher string (@SECLEVEL=0); a client must do
 # the same (pg_tls11_client_env), or it fails whatever it asks for.
 PG_TLS11_ONLY="ssl_min_protocol_version = 'TLSv1.1'
@@ -62,7 +65,7 @@ pg_as_owner() {
 # private), the PKI (pg_pki "$T/pgpki"), the host names, passwords of the
 # roles, and stops every cluster when the suite exits.
 pg_env_init() {
-	for b in initdb postgres pg_ctl pg_isready psql pg_basebackup; do
+	for b in initdb postgres pg_isready psql pg_basebackup; do
 		[ -x "$PG_BIN/$b" ] || e2e_bail "$PG_BIN/$b missing (Debian packages postgresql-15, postgresql-client-15)"
 	done
 	id -u "$PG_OS_USER" >/dev/null 2>&1 ||
@@ -165,6 +168,7 @@ pg_cluster_init() {
 	local    all          postgres                        trust
 	hostssl  replication  $PG_REPL_ROLE    127.0.0.1/32   scram-sha-256
 	hostssl  all          $PG_CERT_ROLE    127.0.0.1/32   cert
+	$PG_HBA_EXTRA
 	hostssl  all          all              127.0.0.1/32   scram-sha-256
 	EOF
 }
@@ -260,7 +264,8 @@ CREATE ROLE $PG_REPL_ROLE LOGIN REPLICATION PASSWORD '$PG_REPL_PW';" >/dev/null 
 }
 
 # pg_conninfo_write FILE ROLE HOSTS PORTS [EXTRA]: a libpq connection string
-# for ROLE (its password, or the client certificate for $PG_CERT_ROLE),
+# for ROLE (the admin and host roles: their passwords; any other role: its
+# client certificate from pg_client_cert),
 # verify-full against the test CA, TLS >= 1.2, in FILE (root, 0600). HOSTS
 # and PORTS may be lists ("a,b" "p1,p2"); EXTRA is appended (later keys win).
 pg_conninfo_write() {
