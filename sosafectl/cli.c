@@ -26,14 +26,15 @@ struct store *cli_open_store(struct cli *cli, unsigned flags)
 	struct sosafe_err err;
 	struct store_target t;
 	store_target_from_config(&t, &cli->cfg);
+	/* before connecting: a run that fails warns too */
+	if (t.backend == STORE_BACKEND_POSTGRESQL && t.pg_insecure)
+		fprintf(stderr, "sosafectl: warning: pg_insecure = yes: the database link need not be "
+			"verified TLS 1.2+ (for tests only)\n");
 	enum store_status s = store_open_target(&st, &t, flags, &err);
 	if (s != ST_OK) {
 		cli_err("%s", err.msg);
 		return NULL;
 	}
-	if (store_insecure(st))
-		fprintf(stderr, "sosafectl: warning: pg_insecure = yes: the database link is not "
-			"verified TLS 1.2+ (for tests only)\n");
 	return st;
 }
 

@@ -24,6 +24,8 @@ static const struct command commands[] = {
 	{ "backup", cmd_backup, "backup FILE", "online backup of the state store",
 	  FE_FORMS({ FE_BACKUP, NULL, false, NULL, NULL }) },
 	{ "restore", cmd_restore, "restore FILE [--user USER]", "restore the store, or one user", NULL },
+	{ "store", cmd_store, "store migrate --to FILE.conf", "copy this host's store into the fleet's shared one",
+	  FE_FORMS({ FE_BACKUP, "migrate", false, "--to", "--dry-run" }) },
 	{ "check", cmd_check, "check", "integrity check of the state store", NULL },
 	{ "config", cmd_config, "config [--template]", "print the effective configuration", NULL },
 	{ "enroll", cmd_enroll, "enroll USER [--secret -|--secret-file F]", "create and confirm a TOTP secret (QR code)",

@@ -439,6 +439,31 @@ static const void *pg_col_blob(struct sql_stmt *q, int col, size_t *len)
 	return p->blob;
 }
 
+static int pg_col_count(struct sql_stmt *q)
+{
+	struct pg_stmt *p = pstmt(q);
+	return p->res ? PQnfields(p->res) : 0;
+}
+
+static const char *pg_col_name(struct sql_stmt *q, int col)
+{
+	struct pg_stmt *p = pstmt(q);
+	const char *n = p->res ? PQfname(p->res, col) : NULL;
+	return n ? n : "";
+}
+
+static int pg_col_kind(struct sql_stmt *q, int col)
+{
+	struct pg_stmt *p = pstmt(q);
+	if (pg_col_null(q, col))
+		return SQL_ARG_NULL;
+	switch (PQftype(p->res, col)) {
+	case 20: case 21: case 23: case 16: return SQL_ARG_INT;   /* int8, int2, int4, bool */
+	case 17: return SQL_ARG_BLOB;
+	default: return SQL_ARG_TEXT;
+	}
+}
+
 static long pg_changes(struct store *st)
 {
 	return link_of(st)->changes;
@@ -528,6 +553,9 @@ const struct store_ops pg_store_ops = {
 	.col_text = pg_col_text,
 	.col_blob = pg_col_blob,
 	.col_null = pg_col_null,
+	.col_count = pg_col_count,
+	.col_name = pg_col_name,
+	.col_kind = pg_col_kind,
 	.changes = pg_changes,
 	.total_changes = pg_total_changes,
 	.exec = pg_exec,

@@ -212,6 +212,27 @@ static bool lite_col_null(struct sql_stmt *q, int col)
 	return sqlite3_column_type(stmt_of(q), col) == SQLITE_NULL;
 }
 
+static int lite_col_count(struct sql_stmt *q)
+{
+	return sqlite3_column_count(stmt_of(q));
+}
+
+static const char *lite_col_name(struct sql_stmt *q, int col)
+{
+	const char *n = sqlite3_column_name(stmt_of(q), col);
+	return n ? n : "";
+}
+
+static int lite_col_kind(struct sql_stmt *q, int col)
+{
+	switch (sqlite3_column_type(stmt_of(q), col)) {
+	case SQLITE_INTEGER: return SQL_ARG_INT;
+	case SQLITE_BLOB: return SQL_ARG_BLOB;
+	case SQLITE_NULL: return SQL_ARG_NULL;
+	default: return SQL_ARG_TEXT;   /* no REAL column in the schema */
+	}
+}
+
 static long lite_changes(struct store *st)
 {
 	return sqlite3_changes(db_of(st));
@@ -277,6 +298,9 @@ const struct store_ops sqlite_store_ops = {
 	.col_text = lite_col_text,
 	.col_blob = lite_col_blob,
 	.col_null = lite_col_null,
+	.col_count = lite_col_count,
+	.col_name = lite_col_name,
+	.col_kind = lite_col_kind,
 	.changes = lite_changes,
 	.total_changes = lite_total_changes,
 	.exec = lite_exec,

@@ -148,6 +148,16 @@ enum store_status store_delete_user(struct store *st, const char *user, long *ro
 typedef int (*store_user_fn)(const char *user, void *ctx);
 enum store_status store_foreach_user(struct store *st, store_user_fn fn, void *ctx);
 
+/* Copying one store into another (sosafectl store migrate), inside the
+ * caller's transactions: does TO hold any per-user row of USER; copy every
+ * per-user row of USER; copy the retired uids (tombstones) and the
+ * deletion reports. */
+enum store_status store_user_present(struct store *st, const char *user, bool *present);
+enum store_status store_copy_user(struct store *from, struct store *to, const char *user,
+				  long *rows);
+enum store_status store_copy_lifecycle(struct store *from, struct store *to, long *tombstones,
+				       long *reports);
+
 /* Online backup to DEST (created 0600, must not exist). */
 enum store_status store_backup(struct store *st, const char *dest);
 /* Check a backup file (integrity and schema) without touching the store. */

@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include "store/store_impl.h"
 #include "store/store_sql.h"
 
 enum store_status store_delete_user(struct store *st, const char *user, long *rows)
@@ -280,4 +281,120 @@ enum store_status store_foreach_user(struct store *st, store_user_fn fn, void *c
 			break;
 	sql_release(st, q);
 	return s == ST_NOTFOUND ? ST_OK : s;
+}
+
+enum store_status store_user_present(struct store *st, const char *user, bool *present)
+{
+	char users[1024], sql[1100];
+	*present = false;
+	if (sql_user_union(users, sizeof(users)))
+		return sql_error(st, ST_ERROR, "too many per-user tables in the schema of %s",
+				 store_path(st));
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM (%s) AS u WHERE u.\"user\" = ?", users);
+	int64_t n = 0;
+	enum store_status s = sql_int(st, "cannot read", &n, sql, SQL_TEXT(user));
+	*present = s == ST_OK && n > 0;
+	return s;
+}
+
+/* The values of FROM's current row as arguments for an INSERT into TO
+ * (blobs and text point into FROM's row: used before its next step). */
+static void row_args(struct sql_stmt *q, int n, struct sql_arg *args)
+{
+	const struct store_ops *ops = q->st->ops;
+	for (int c = 0; c < n; c++) {
+		size_t len;
+		const void *b;
+		switch (ops->col_kind(q, c)) {
+		case SQL_ARG_INT:
+			args[c] = SQL_INT(ops->col_int64(q, c));
+			break;
+		case SQL_ARG_BLOB:
+			b = ops->col_blob(q, c, &len);
+			args[c] = SQL_BLOB(b, len);
+			break;
+		case SQL_ARG_NULL:
+			args[c] = SQL_NULL;
+			break;
+		default:
+			args[c] = SQL_TEXT(ops->col_text(q, c));
+			break;
+		}
+	}
+}
+
+#define COPY_COLS_MAX 32
+
+/* Copy the rows of TABLE that SELECT_SQL (one parameter, ARG) gives from
+ * FROM into TO, column by column by name; *ROWS counts them. */
+static enum store_status copy_rows(struct store *from, struct store *to, const char *table,
+				   const char *select_sql, const char *arg, long *rows)
+{
+	struct sql_stmt *q;
+	enum store_status s = arg ? sql_query(from, select_sql, &SQL_TEXT(arg), 1, &q, "cannot read")
+				  : sql_query(from, select_sql, NULL, 0, &q, "cannot read");
+	char ins[2048];
+	int ncols = -1;
+	while (s == ST_OK && (s = sql_step(from, q, "cannot read")) == ST_OK) {
+		if (ncols < 0) {
+			ncols = from->ops->col_count(q);
+			if (ncols <= 0 || ncols > COPY_COLS_MAX) {
+				s = sql_error(from, ST_ERROR, "table %s: %d columns", table, ncols);
+				break;
+			}
+			size_t used = (size_t)snprintf(ins, sizeof(ins), "INSERT INTO %s (", table);
+			for (int c = 0; c < ncols && used < sizeof(ins); c++)
+				used += (size_t)snprintf(ins + used, sizeof(ins) - used, "%s\"%s\"",
+							 c ? ", " : "", from->ops->col_name(q, c));
+			for (int c = 0; c < ncols && used < sizeof(ins); c++)
+				used += (size_t)snprintf(ins + used, sizeof(ins) - used, "%s",
+							 c ? ", ?" : ") VALUES (?");
+			if (used + 2 >= sizeof(ins)) {
+				s = sql_error(from, ST_ERROR, "table %s: too many columns", table);
+				break;
+			}
+			memcpy(ins + used, ")", 2);
+		}
+		struct sql_arg args[COPY_COLS_MAX];
+		row_args(q, ncols, args);
+		s = sql_run_args(to, "cannot copy into", NULL, ins, args, (unsigned)ncols);
+		if (s == ST_OK)
+			(*rows)++;
+		else
+			break;
+	}
+	sql_release(from, q);
+	return s == ST_NOTFOUND ? ST_OK : s;
+}
+
+enum store_status store_copy_user(struct store *from, struct store *to, const char *user,
+				  long *rows)
+{
+	*rows = 0;
+	for (unsigned i = 0; i < store_schema_nparts; i++) {
+		const struct schema_part *p = store_schema_parts[i];
+		for (unsigned j = 0; j < p->nuser_tables; j++) {
+			char sql[160];
+			snprintf(sql, sizeof(sql), "SELECT * FROM %s WHERE \"user\" = ?",
+				 p->user_tables[j]);
+			enum store_status s = copy_rows(from, to, p->user_tables[j], sql, user, rows);
+			if (s != ST_OK)
+				return s;
+		}
+	}
+	return ST_OK;
+}
+
+enum store_status store_copy_lifecycle(struct store *from, struct store *to, long *tombstones,
+				       long *reports)
+{
+	*tombstones = *reports = 0;
+	/* a uid retired on any host stays retired in the fleet: the union */
+	enum store_status s = copy_rows(from, to, "uid_tombstone",
+		"SELECT uid, \"user\", purged_at FROM uid_tombstone ORDER BY uid", NULL, tombstones);
+	if (s == ST_OK)   /* the report keeps every deletion; ids are the new store's */
+		s = copy_rows(from, to, "deletion_report",
+			      "SELECT \"user\", uid, deactivated_at, purged_at, records, rule, admin"
+			      " FROM deletion_report ORDER BY id", NULL, reports);
+	return s;
 }

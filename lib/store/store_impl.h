@@ -45,6 +45,11 @@ struct store_ops {
 	const char *(*col_text)(struct sql_stmt *q, int col);
 	const void *(*col_blob)(struct sql_stmt *q, int col, size_t *len);
 	bool (*col_null)(struct sql_stmt *q, int col);
+	/* Columns of the result, their names, and the kind of a value of the
+	 * current row (SQL_ARG_*: copying rows between stores). */
+	int (*col_count)(struct sql_stmt *q);
+	const char *(*col_name)(struct sql_stmt *q, int col);
+	int (*col_kind)(struct sql_stmt *q, int col);
 	/* Rows changed by the last statement; rows written since open. */
 	long (*changes)(struct store *st);
 	long long (*total_changes)(const struct store *st);
