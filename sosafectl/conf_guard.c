@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "store/store.h"
 
 /* For the system file's store only the system file sets these (sosafectl(8),
  * --conf): who may approve, what is flagged, named, kept and purged. */
@@ -50,13 +51,25 @@ static bool same_store(const char *a, const char *b)
 	return !strcmp(pa, pb);
 }
 
+/* Does CFG name the system file's store? A shared database is the same
+ * store whichever connection file names it (two files, two roles, one
+ * database): while the system file names a shared store, every shared
+ * store counts as the system's. */
+static bool system_store(const struct sosafe_config *cfg, const struct sosafe_config *sys)
+{
+	if (cfg->store_backend == STORE_BACKEND_POSTGRESQL ||
+	    sys->store_backend == STORE_BACKEND_POSTGRESQL)
+		return cfg->store_backend == sys->store_backend;
+	return same_store(cfg->state_dir, sys->state_dir);
+}
+
 /* CFG was read from CONF; SYS is the system file. For the system's store,
  * a system-only key CONF sets otherwise is refused, and the others take
  * the system file's values. */
 static int pin_system_keys(struct sosafe_config *cfg, const struct sosafe_config *sys,
 			   const char *conf)
 {
-	if (!same_store(cfg->state_dir, sys->state_dir))
+	if (!system_store(cfg, sys))
 		return 0;
 	/* CONF over the system file: a key CONF does not set keeps its value */
 	struct sosafe_config *over = malloc(sizeof(*over));
@@ -74,7 +87,8 @@ static int pin_system_keys(struct sosafe_config *cfg, const struct sosafe_config
 	for (const char *const *k = conf_system_only_keys; !rc && *k; k++) {
 		if (!config_key_equal(over, sys, *k)) {
 			cli_err("%s sets %s, which for the system's state store (%s) only %s sets",
-				conf, *k, sys->state_dir, SOSAFE_CONF);
+				conf, *k, sys->store_backend == STORE_BACKEND_POSTGRESQL ?
+				"the shared store" : sys->state_dir, SOSAFE_CONF);
 			rc = EXIT_CONFIG;
 		} else {
 			(void)config_copy_key(cfg, sys, *k);
