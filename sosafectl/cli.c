@@ -9,6 +9,7 @@
 
 #include "lockout/lockout.h"
 #include "base/names.h"
+#include "store/keyring.h"
 
 void cli_err(const char *fmt, ...)
 {
@@ -30,6 +31,9 @@ struct store *cli_open_store(struct cli *cli, unsigned flags)
 		cli_err("%s", err.msg);
 		return NULL;
 	}
+	if (!cli->keys)
+		cli->keys = keyring_load(cli->cfg.secret_key_file);
+	store_set_keyring(st, cli->keys);
 	return st;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/fsutil.h"
+#include "keyring_cache.h"
 
 /* Is the store file still the one WS opened, with safe modes? A store
  * deleted, replaced, made readable or its directory writable by others,
@@ -30,12 +31,21 @@ static bool store_file_unchanged(struct worker_store *ws, const char *state_dir,
 	return same;
 }
 
+/* Hand ST the keyring of C's secret_key_file (read again if it changed). */
+static struct store *with_keys(struct decision_ctx *c, struct store *st)
+{
+	struct keyring *kr = keyring_cached(c->cfg.secret_key_file);
+	store_set_keyring(st, kr);
+	keyring_unref(kr);
+	return store_ref(st);
+}
+
 struct store *decision_store(struct decision_ctx *c)
 {
 	struct worker_store *ws = c->ws;
 	if (ws->st && store_reusable(ws->st, c->cfg.state_dir) &&
 	    store_file_unchanged(ws, c->cfg.state_dir, false))
-		return store_ref(ws->st);
+		return with_keys(c, ws->st);
 	if (ws->st) {
 		store_close(ws->st);
 		ws->st = NULL;
@@ -53,12 +63,13 @@ struct store *decision_store(struct decision_ctx *c)
 	}
 	ws->opens++;
 	store_file_unchanged(ws, c->cfg.state_dir, true);
-	return store_ref(ws->st);
+	return with_keys(c, ws->st);
 }
 
 void log_store_error(struct decision_ctx *c, struct store *st, enum store_status s)
 {
-	log_event(LOG_ERR, &c->log, "store-error", "%s: %s", store_status_name(s), store_error(st));
+	/* a missing or wrong key refuses every enrolled user: critical */
+	log_event(s == ST_KEY ? LOG_CRIT : LOG_ERR, &c->log, "store-error", "%s: %s", store_status_name(s), store_error(st));
 }
 
 void log_bad_user(struct decision_ctx *c)

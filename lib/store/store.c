@@ -24,6 +24,7 @@
 
 #include "base/fsutil.h"
 #include "base/util.h"
+#include "store/keyring.h"
 
 /* Statement cache: a few dozen distinct statements at most (a sync uses
  * about 25); past the cap, statements are prepared for one use. */
@@ -49,6 +50,7 @@ struct store {
 	unsigned rng;
 	struct stmt_slot *stmt;
 	unsigned nstmt, stmt_cap;
+	struct keyring *keys;  /* seals secrets (seal.h); not SQLite's */
 };
 
 static uint32_t sql_hash(const char *sql)
@@ -244,12 +246,20 @@ const char *store_error(const struct store *st) { return st->err; }
 const char *store_cause(const struct store *st) { return st->cause; }
 const char *store_path(const struct store *st) { return st->path; }
 struct sqlite3 *store_db(struct store *st) { return st->db; }
+struct keyring *store_keyring(const struct store *st) { return st->keys; }
+
+void store_set_keyring(struct store *st, struct keyring *kr)
+{
+	struct keyring *old = st->keys;
+	st->keys = keyring_ref(kr);
+	keyring_unref(old);
+}
 
 const char *store_status_name(enum store_status s)
 {
 	static const char *const names[] = {
 		"ok", "not-found", "missing", "permission", "corrupt", "busy",
-		"full", "read-only", "io-error", "schema", "no-memory", "error",
+		"full", "read-only", "io-error", "schema", "no-memory", "error", "key",
 	};
 	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "error";
 }
@@ -286,6 +296,7 @@ const char *store_status_advice(enum store_status s)
 	case ST_IO: return "I/O error; check the disk and the kernel log";
 	case ST_MISSING: return "run: sosafectl init";
 	case ST_PERM: return "check owner and mode of the state directory and store (root, 0600)";
+	case ST_KEY: return "check secret_key_file, see sosafe.conf(5)";
 	default: return "see sosafectl(8)";
 	}
 }
@@ -561,6 +572,7 @@ void store_close(struct store *st)
 		exec(st, "ROLLBACK");
 	stmt_finalize_all(st);
 	sqlite3_close_v2(st->db);
+	keyring_unref(st->keys);
 	free(st);
 }
 

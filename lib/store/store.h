@@ -41,6 +41,7 @@ enum store_status {
 	ST_SCHEMA,     /* schema newer than this program */
 	ST_NOMEM,
 	ST_ERROR,      /* anything else */
+	ST_KEY,        /* a sealed secret cannot be opened or sealed: key file missing or wrong */
 };
 
 enum store_flags {
@@ -51,6 +52,7 @@ enum store_flags {
 
 struct store;
 struct sqlite3;
+struct keyring;
 
 /* Schema parts: each feature keeps its own list of migration steps and its
  * per-user tables (every one has a "user" column), so purge and per-user
@@ -82,6 +84,11 @@ bool store_reusable(const struct store *st, const char *state_dir);
 long long store_total_changes(const struct store *st);
 static inline void store_closep(struct store **st) { if (*st) store_close(*st); }
 #define _cleanup_store_ __attribute__((cleanup(store_closep)))
+
+/* The keys that seal and open secrets (store/keyring.h): ST takes a
+ * reference to KR (NULL drops it) and gives it up when closed. */
+void store_set_keyring(struct store *st, struct keyring *kr);
+struct keyring *store_keyring(const struct store *st);
 
 /* Last error of ST, with advice for the admin. */
 const char *store_error(const struct store *st);
