@@ -88,7 +88,7 @@ int keys_init(struct cli *cli, struct store *st)
 	key_hex(cli->keys, hex);
 	struct action a = { .event = "seal-secrets", .change = reseal_change, .ctx = &r,
 			    .refused = "secrets not sealed: the audit record could not be written",
-			    .fail_closed = true };
+			    .store_note = "; nothing was sealed" };
 	snprintf(a.detail, sizeof(a.detail), "plaintext secrets sealed under key %s", hex);
 	enum action_result ar = action_run(cli, st, &a);
 	if (ar != ACTION_DONE && ar != ACTION_UNCHANGED)
@@ -137,7 +137,8 @@ int cmd_rekey(struct cli *cli, int argc, char **argv)
 	struct action a = { .event = "rekey", .change = reseal_change, .ctx = &r,
 			    .refused = "rekey not done: the audit record could not be written; "
 				       "every secret still opens, run rekey again",
-			    .fail_closed = true };
+			    .store_note = "; nothing was resealed and every secret opens as before "
+					  "(the key file holds the old keys too)" };
 	snprintf(a.detail, sizeof(a.detail), "secrets sealed again under key %s", hex);
 	enum action_result ar = action_run(cli, st, &a);   /* step 2 */
 	if (ar != ACTION_DONE && ar != ACTION_UNCHANGED)

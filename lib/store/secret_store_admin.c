@@ -102,8 +102,13 @@ enum store_status secret_reseal_all(struct store *st, long *rows)
 			struct seal_place at = secret_columns[c];
 			at.user = users[i];
 			s = reseal_one(st, &at, &at, plain);
-			if (s == ST_OK)
+			if (s == ST_OK) {
 				++*rows;
+			} else {   /* the admin needs the name: reset-otp, or the right key */
+				char why[512];
+				snprintf(why, sizeof(why), "%s", store_error(st));
+				sql_error(st, s, "user %s: %s", users[i], why);
+			}
 		}
 		users_free(users, n);
 	}
