@@ -94,6 +94,11 @@ void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * prints the error and returns NULL on failure (exit with EXIT_STORE). */
 struct store *cli_open_store(struct cli *cli, unsigned flags);
 
+/* The keyring of secret_key_file, read once (an unusable file gives an
+ * empty keyring that says why, see store/keyring.h); NULL only when out
+ * of memory. */
+struct keyring *cli_keys(struct cli *cli);
+
 /* True (and prints help) if ARGV asks for --help; used by every command. */
 bool cli_wants_help(int argc, char **argv, const char *usage, const char *text);
 
