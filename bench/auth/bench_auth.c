@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "base/base32.h"
+#include "store/keyring.h"
 #include "store/lockout_store.h"
 #include "store/otp_store.h"
 #include "store/store.h"
@@ -66,6 +67,15 @@ static void setup(const char *dir, long n)
 		fprintf(stderr, "%s\n", err.msg);
 		exit(1);
 	}
+	/* the key that seals the secrets, for this process and the daemon */
+	snprintf(p, sizeof(p), "%s/sosafe.key", dir);
+	struct keyring *kr = keyring_generate(&err);
+	if (!kr || keyring_write(kr, p, &err)) {
+		fprintf(stderr, "%s\n", err.msg);
+		exit(1);
+	}
+	store_set_keyring(st, kr);
+	keyring_unref(kr);
 	snprintf(p, sizeof(p), "%s/users.oath", dir);
 	FILE *oath = fopen(p, "w");
 	snprintf(p, sizeof(p), "%s/ga", dir);
@@ -136,7 +146,7 @@ static void setup(const char *dir, long n)
 	fclose(pw);
 	snprintf(p, sizeof(p), "%s/sosafe.conf", dir);
 	pw = fopen(p, "w");
-	fprintf(pw, "state_dir = %s/state\nnodelay = yes\n", dir);
+	fprintf(pw, "state_dir = %s/state\nsecret_key_file = %s/sosafe.key\nnodelay = yes\n", dir, dir);
 	/* e.g. BENCH_CONF_EXTRA="store_sync_commits = no" to measure that mode */
 	if (getenv("BENCH_CONF_EXTRA"))
 		fprintf(pw, "%s\n", getenv("BENCH_CONF_EXTRA"));
