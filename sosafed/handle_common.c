@@ -69,7 +69,8 @@ struct store *decision_store(struct decision_ctx *c)
 void log_store_error(struct decision_ctx *c, struct store *st, enum store_status s)
 {
 	/* a missing or wrong key refuses every enrolled user: critical */
-	log_event(s == ST_KEY ? LOG_CRIT : LOG_ERR, &c->log, "store-error", "%s: %s", store_status_name(s), store_error(st));
+	log_event(s == ST_KEY ? LOG_CRIT : LOG_ERR, &c->log, "store-error", "%s: %s",
+		  store_status_name(s), store_error(st));
 }
 
 void log_bad_user(struct decision_ctx *c)
