@@ -23,6 +23,7 @@ static void key_id(const uint8_t key[KEYRING_KEY_LEN], uint8_t id[KEYRING_ID_LEN
 	sha256_update(&h, KEYRING_KEY_LEN, key);
 	sha256_digest(&h, sizeof(d), d);
 	memcpy(id, d, KEYRING_ID_LEN);
+	explicit_bzero(d, sizeof(d));
 	explicit_bzero(&h, sizeof(h));
 }
 
