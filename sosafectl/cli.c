@@ -9,6 +9,7 @@
 
 #include "lockout/lockout.h"
 #include "base/names.h"
+#include "store/keyring.h"
 
 void cli_err(const char *fmt, ...)
 {
@@ -35,7 +36,15 @@ struct store *cli_open_store(struct cli *cli, unsigned flags)
 		cli_err("%s", err.msg);
 		return NULL;
 	}
+	store_set_keyring(st, cli_keys(cli));
 	return st;
+}
+
+struct keyring *cli_keys(struct cli *cli)
+{
+	if (!cli->keys)
+		cli->keys = keyring_load(cli->cfg.secret_key_file);
+	return cli->keys;
 }
 
 bool cli_wants_help(int argc, char **argv, const char *usage, const char *text)

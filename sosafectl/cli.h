@@ -31,6 +31,7 @@ struct cli {
 	long long fe_request;
 	const char *fe_requester, *fe_target, *fe_line;
 	bool fe_claimed;          /* claimed in the current transaction */
+	struct keyring *keys;     /* secret_key_file, read by the first cli_open_store */
 };
 
 /* A form of a command that four_eyes can reserve for two admins: its
@@ -80,6 +81,7 @@ int cmd_request(struct cli *cli, int argc, char **argv);
 int cmd_approve(struct cli *cli, int argc, char **argv);
 int cmd_deny(struct cli *cli, int argc, char **argv);
 int cmd_requests(struct cli *cli, int argc, char **argv);
+int cmd_rekey(struct cli *cli, int argc, char **argv);
 
 /* Four-eyes (cmd_four_eyes.c). The gate refuses (message, audit record,
  * returns 1) a command line that four_eyes reserves for two admins. */
@@ -88,9 +90,15 @@ int four_eyes_gate(struct cli *cli, int argc, char **argv);
 /* Print an error "sosafectl: ..." to stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Open the store in the configured state_dir; prints the error and returns
- * NULL on failure (exit with EXIT_STORE). */
+/* Open the store in the configured state_dir, with the keyring of
+ * secret_key_file (a missing or unsafe file shows when a secret is used);
+ * prints the error and returns NULL on failure (exit with EXIT_STORE). */
 struct store *cli_open_store(struct cli *cli, unsigned flags);
+
+/* The keyring of secret_key_file, read once (an unusable file gives an
+ * empty keyring that says why, see store/keyring.h); NULL only when out
+ * of memory. */
+struct keyring *cli_keys(struct cli *cli);
 
 /* True (and prints help) if ARGV asks for --help; used by every command. */
 bool cli_wants_help(int argc, char **argv, const char *usage, const char *text);

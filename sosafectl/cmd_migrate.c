@@ -12,6 +12,7 @@
 #include "audit/audit.h"
 #include "cli.h"
 #include "conf_guard.h"
+#include "store/secret_store.h"
 
 struct names {
 	char **v;
@@ -176,6 +177,14 @@ int cmd_store(struct cli *cli, int argc, char **argv)
 		cli_err("%s", err.msg);
 		return EXIT_STORE;
 	}
+	/* rows are copied as they are: sealed, for the fleet's key file */
+	bool plain = false;
+	if (secret_plaintext(from, &plain) != ST_OK || plain) {
+		cli_err("store migrate: %s", plain ? "this store still holds plaintext secrets; "
+			"run sosafectl init first (it seals them)" : store_error(from));
+		return EXIT_FAIL;
+	}
+	store_set_keyring(to, cli_keys(cli));
 	struct names users = { 0 };
 	struct tally_out o = { 0 };
 	enum store_status s = store_foreach_user(from, add_name, &users);

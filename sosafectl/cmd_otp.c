@@ -159,7 +159,7 @@ static int enroll_keep_pending(struct cli *cli, const char *user, const struct o
 			       bool force, const char *uri, bool qr)
 {
 	struct sosafe_err err;
-	if (enroll_pending_save(cli->cfg.state_dir, user, r, force, &err)) {
+	if (enroll_pending_save(cli->cfg.state_dir, cli_keys(cli), user, r, force, &err)) {
 		cli_err("%s", err.msg);
 		return EXIT_FAIL;
 	}
@@ -267,7 +267,8 @@ int cmd_enroll(struct cli *cli, int argc, char **argv)
 	}
 	if (code_arg) {
 		struct sosafe_err err;
-		int pr = enroll_pending_load(cli->cfg.state_dir, user, time(NULL), &r, &force, &err);
+		int pr = enroll_pending_load(cli->cfg.state_dir, cli_keys(cli), user, time(NULL), &r,
+					     &force, &err);
 		if (pr < 0) {
 			cli_err("%s", err.msg);
 			return EXIT_FAIL;

@@ -10,13 +10,15 @@
 #include "action.h"
 #include "audit/audit.h"
 #include "cli.h"
+#include "keys.h"
 #include "snapshot/snapshot_age.h"
 
 int cmd_init(struct cli *cli, int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv, "init",
-			   "Creates state_dir (0755, root) and the store (0600, root) if missing and\n"
-			   "brings its schema up to date. Safe to run again."))
+			   "Creates state_dir (0755, root), the store (0600, root) and secret_key_file\n"
+			   "(0600, root) if missing, brings the schema up to date and seals secrets\n"
+			   "stored before sealing existed. Safe to run again."))
 		return EXIT_OK;
 	if (argc != 1) {
 		cli_err("init takes no arguments");
@@ -33,6 +35,9 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 		cli_err("%s", err.msg);
 		return EXIT_STORE;
 	}
+	int rc = keys_init(cli, st);
+	if (rc != EXIT_OK)
+		return rc;
 	printf("state store ready: %s\n", store_path(st));
 	return EXIT_OK;
 }

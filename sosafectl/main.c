@@ -12,13 +12,15 @@
 #include "base/util.h"
 #include "cli.h"
 #include "conf_guard.h"
+#include "store/keyring.h"
 
 /* Forms four_eyes can cover, in the command's own table row. */
 #define FE_FORMS(...) ((const struct four_eyes_form[]){ __VA_ARGS__, { 0 } })
 #define FE_USER(bit, value_opts) FE_FORMS({ (bit), NULL, true, (value_opts), NULL })
 
 static const struct command commands[] = {
-	{ "init", cmd_init, "init", "create the state directory and store (idempotent)", NULL },
+	{ "init", cmd_init, "init", "create the state directory, store and key file (idempotent)", NULL },
+	{ "rekey", cmd_rekey, "rekey [--json]", "seal every secret under a new key", NULL },
 	{ "status", cmd_status, "status USER | --all [--json]", "show failures and locks", NULL },
 	{ "unlock", cmd_unlock, "unlock USER", "clear failures and lock of USER", FE_USER(FE_UNLOCK, "") },
 	{ "backup", cmd_backup, "backup FILE", "online backup of the state store",
@@ -120,5 +122,6 @@ int main(int argc, char **argv)
 			cli.json = true;
 	int rc = four_eyes_gate(&cli, argc - i, argv + i) ? EXIT_FAIL : c->run(&cli, argc - i, argv + i);
 	audit_identity_wipe(&cli.identity);
+	keyring_unref(cli.keys);
 	return rc;
 }

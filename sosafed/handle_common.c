@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/fsutil.h"
+#include "keyring_cache.h"
 
 /* Is the store file still the one WS opened, with safe modes? A store
  * deleted, replaced, made readable or its directory writable by others,
@@ -39,6 +40,15 @@ static bool store_file_unchanged(struct worker_store *ws, const struct sosafe_co
 	return same;
 }
 
+/* Hand ST the keyring of C's secret_key_file (read again if it changed). */
+static struct store *with_keys(struct decision_ctx *c, struct store *st)
+{
+	struct keyring *kr = keyring_cached(c->cfg.secret_key_file);
+	store_set_keyring(st, kr);
+	keyring_unref(kr);
+	return store_ref(st);
+}
+
 struct store *decision_store(struct decision_ctx *c)
 {
 	struct worker_store *ws = c->ws;
@@ -46,7 +56,7 @@ struct store *decision_store(struct decision_ctx *c)
 	store_target_from_config(&t, &c->cfg);
 	if (ws->st && store_reusable(ws->st, store_target_ident(&t)) &&
 	    store_file_unchanged(ws, &c->cfg, false))
-		return store_ref(ws->st);
+		return with_keys(c, ws->st);
 	if (ws->st) {
 		store_close(ws->st);
 		ws->st = NULL;
@@ -68,12 +78,15 @@ struct store *decision_store(struct decision_ctx *c)
 			  "pg_insecure = yes: the database link is not verified TLS 1.2+ (tests only)");
 	ws->opens++;
 	store_file_unchanged(ws, &c->cfg, true);
-	return store_ref(ws->st);
+	return with_keys(c, ws->st);
 }
 
 void log_store_error(struct decision_ctx *c, struct store *st, enum store_status s)
 {
-	log_event(s == ST_UNREACHABLE ? LOG_CRIT : LOG_ERR, &c->log, "store-error", "%s: %s", store_status_name(s), store_error(st));
+	/* the shared store out of reach, or a missing or wrong key, refuses
+	 * every login or every enrolled user: critical */
+	log_event(s == ST_UNREACHABLE || s == ST_KEY ? LOG_CRIT : LOG_ERR, &c->log, "store-error",
+		  "%s: %s", store_status_name(s), store_error(st));
 }
 
 void log_bad_user(struct decision_ctx *c)

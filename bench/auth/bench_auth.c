@@ -24,6 +24,7 @@
 
 #include "base/base32.h"
 #include "base/conf.h"
+#include "store/keyring.h"
 #include "store/lockout_store.h"
 #include "store/otp_store.h"
 #include "store/store.h"
@@ -66,7 +67,8 @@ static void setup(const char *dir, long n)
 	FILE *cf = fopen(p, "w");
 	if (!cf)
 		die(p);
-	fprintf(cf, "state_dir = %s/state\nnodelay = yes\n", dir);
+	fprintf(cf, "state_dir = %s/state\nsecret_key_file = %s/sosafe.key\nnodelay = yes\n", dir,
+		dir);
 	/* e.g. BENCH_CONF_EXTRA="store_sync_commits = no" to measure that mode */
 	if (getenv("BENCH_CONF_EXTRA"))
 		fprintf(cf, "%s\n", getenv("BENCH_CONF_EXTRA"));
@@ -87,6 +89,15 @@ static void setup(const char *dir, long n)
 		fprintf(stderr, "%s\n", err.msg);
 		exit(1);
 	}
+	/* the key that seals the secrets, for this process and the daemon */
+	snprintf(p, sizeof(p), "%s/sosafe.key", dir);
+	struct keyring *kr = keyring_generate(&err);
+	if (!kr || keyring_write(kr, p, &err)) {
+		fprintf(stderr, "%s\n", err.msg);
+		exit(1);
+	}
+	store_set_keyring(st, kr);
+	keyring_unref(kr);
 	snprintf(p, sizeof(p), "%s/users.oath", dir);
 	FILE *oath = fopen(p, "w");
 	snprintf(p, sizeof(p), "%s/ga", dir);

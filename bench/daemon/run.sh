@@ -68,7 +68,7 @@ start_daemon() {
 if [ "${BENCH_CALLER:-yes}" != no ]; then
 A="$W/a"
 mkdir -p "$A/pam.d"
-printf 'state_dir = %s/state\nwindow = 10\n' "$A" >"$A/sosafe.conf"
+printf 'state_dir = %s/state\nsecret_key_file = %s/sosafe.key\nwindow = 10\n' "$A" "$A" >"$A/sosafe.conf"
 chmod 600 "$A/sosafe.conf"
 "$CTL" --conf "$A/sosafe.conf" init >/dev/null
 printf "%s\n" "$SECRET" | "$CTL" --conf "$A/sosafe.conf" enroll "$USER_NAME" --secret - --no-confirm --no-qr >/dev/null

@@ -27,7 +27,7 @@ prepare() {
 	sosafed_stop "$W"
 	rm -rf "$W/state" "$W/pam.d"
 	mkdir -p "$W/pam.d"
-	printf 'state_dir = %s\nsosafed_path = %s\n' "$W/state" "$B/sosafed/sosafed" >"$W/sosafe.conf"
+	printf 'state_dir = %s\nsecret_key_file = %s\nsosafed_path = %s\n' "$W/state" "$W/sosafe.key" "$B/sosafed/sosafed" >"$W/sosafe.conf"
 	chmod 600 "$W/sosafe.conf"
 	"$CTL" --conf "$W/sosafe.conf" init >/dev/null
 	printf '%s\n' "$SECRET" | "$CTL" --conf "$W/sosafe.conf" enroll "$USER_NAME" \

@@ -148,6 +148,7 @@ for n in $SIZES; do
 	mkdir -p "$T/state"
 	cat >"$T/sosafe.conf" <<EOT
 state_dir = $T/state
+secret_key_file = $T/sosafe.key
 entitled_group = sosafe-users
 uid_max = 999999
 ldap_uri = ldaps://127.0.0.1:$PORT

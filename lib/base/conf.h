@@ -46,6 +46,7 @@ struct sosafe_config {
 	bool debug;
 	/* storage */
 	char state_dir[PATH_MAX];
+	char secret_key_file[PATH_MAX]; /* keyring that seals secrets in the store */
 	unsigned store_timeout_ms;  /* longest wait for the store lock */
 	bool store_sync_commits;    /* flush a login's commits before answering (group commit) */
 	int store_backend;          /* enum store_backend: sqlite (default) or postgresql */

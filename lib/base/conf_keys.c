@@ -83,6 +83,8 @@ const struct conf_key conf_keys[] = {
 	  .def = "no", .doc = "Log every counted attempt at LOG_DEBUG." },
 	{ "state_dir", CONF_PATH, CONF_SEC_STORAGE, FIELD(state_dir), .min = 1,
 	  .def = SOSAFE_STATE_DIR, .doc = "All mutable state (root, 0755; the store inside is 0600)." },
+	{ "secret_key_file", CONF_PATH, CONF_SEC_STORAGE, FIELD(secret_key_file), .min = 1,
+	  .def = SOSAFE_KEY_FILE, .doc = "Key that seals secrets in the store (root, 0600; not in state_dir)." },
 	{ "store_timeout_ms", CONF_UINT, CONF_SEC_STORAGE, FIELD(store_timeout_ms), .min = 10,
 	  .max = 60000,
 	  .def = "5000", .doc = "Longest wait for the store's write lock before failing closed." },

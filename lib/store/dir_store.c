@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "store/secret_store.h"
 #include "store/store_sql.h"
 
 #define USER_COLS "\"user\", uid, gid, first_seen, deactivated_at, reason"
@@ -148,6 +149,10 @@ enum store_status dir_user_rename(struct store *st, const char *from, const char
 				  long *rows)
 {
 	*rows = 0;
+	/* sealed secrets are bound to the name: seal them for TO first */
+	enum store_status sr = secret_rebind(st, from, to);
+	if (sr != ST_OK)
+		return sr;
 	for (unsigned i = 0; i < store_schema_nparts; i++) {
 		const struct schema_part *p = store_schema_parts[i];
 		for (unsigned j = 0; j < p->nuser_tables; j++) {

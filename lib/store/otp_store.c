@@ -1,6 +1,7 @@
-/* Tables of the second factor. The secret is a BLOB readable by root only
- * (the whole store is 0600 root); secure_delete (set by store_open) makes
- * SQLite overwrite freed pages, so a revoked secret does not linger. */
+/* Tables of the second factor. The secret is a BLOB sealed with the key
+ * file's key (secret_store.h) in a store readable by root only (0600);
+ * secure_delete (set by store_open) makes SQLite overwrite freed pages, so
+ * a revoked or resealed secret does not linger. */
 #include <config.h>
 #include "store/schema_parts.h"
 #include "store/otp_store.h"
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "store/secret_store.h"
 #include "store/store_sql.h"
 
 static const char *const otp_steps[] = {
@@ -35,6 +37,10 @@ static const char *const otp_steps[] = {
 	"  deadline INTEGER NOT NULL,"
 	"  set_by TEXT NOT NULL DEFAULT ''"
 	") WITHOUT ROWID",
+	/* 4: secrets are sealed from now on; those already here are plaintext
+	 * until sosafectl init seals them (secret_store.h) */
+	"INSERT OR REPLACE INTO meta (key, value) SELECT '" SECRET_PLAIN_MARK "', 1"
+	" WHERE EXISTS (SELECT 1 FROM otp)",
 };
 static const char *const otp_user_tables[] = { "otp", "otp_recovery", "otp_enroll_window" };
 
@@ -80,6 +86,7 @@ void otp_record_wipe(struct otp_record *r)
 enum store_status otp_get(struct store *st, const char *user, struct otp_record *r)
 {
 	struct sql_stmt *q = NULL;
+	const struct seal_place place = { "otp", "secret", user };
 	otp_record_wipe(r);
 	enum store_status s = SQL_QUERY(st, "cannot read", &q,
 		"SELECT secret, algorithm, digits, period, last_step, enrolled_at FROM otp WHERE \"user\" = ?",
@@ -94,15 +101,15 @@ enum store_status otp_get(struct store *st, const char *user, struct otp_record 
 		r->params.period = (unsigned)sql_col_int(q, 3);
 		r->last_step = sql_col_int64(q, 4);
 		r->enrolled_at = sql_col_int64(q, 5);
-		if (!blob || n < TOTP_SECRET_MIN || n > TOTP_SECRET_MAX ||
-		    !totp_params_valid(&r->params)) {
+		if (blob && totp_params_valid(&r->params))
+			s = secret_open(st, &place, blob, n, r->secret, sizeof(r->secret),
+					&r->secret_len);
+		else
+			s = sql_error(st, ST_CORRUPT, "malformed otp row in %s", store_path(st));
+		if (s == ST_OK && (r->secret_len < TOTP_SECRET_MIN || r->secret_len > TOTP_SECRET_MAX))
+			s = sql_error(st, ST_CORRUPT, "malformed otp row in %s", store_path(st));
+		if (s != ST_OK)
 			otp_record_wipe(r);
-			sql_error(st, ST_CORRUPT, "malformed otp row in %s", store_path(st));
-			s = ST_CORRUPT;
-		} else {
-			memcpy(r->secret, blob, (size_t)n);
-			r->secret_len = (size_t)n;
-		}
 	}
 	sql_release(st, q);
 	return s;
@@ -114,16 +121,24 @@ enum store_status otp_put(struct store *st, const char *user, const struct otp_r
 	if (r->secret_len < TOTP_SECRET_MIN || r->secret_len > TOTP_SECRET_MAX ||
 	    !totp_params_valid(&r->params))
 		return ST_ERROR;
-	return sql_run(st, "cannot write", NULL,
-		"INSERT INTO otp (\"user\", secret, algorithm, digits, period, last_step,"
-		" enrolled_at, enrolled_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-		" ON CONFLICT (\"user\") DO UPDATE SET secret = excluded.secret,"
-		" algorithm = excluded.algorithm, digits = excluded.digits, period = excluded.period,"
-		" last_step = excluded.last_step, enrolled_at = excluded.enrolled_at,"
-		" enrolled_by = excluded.enrolled_by",
-		SQL_TEXT(user), SQL_BLOB(r->secret, r->secret_len), SQL_INT(r->params.algorithm),
-		SQL_INT(r->params.digits), SQL_INT(r->params.period), SQL_INT(r->last_step),
-		SQL_INT(r->enrolled_at), SQL_TEXT(by ? by : ""));
+	const struct seal_place place = { "otp", "secret", user };
+	uint8_t sealed[TOTP_SECRET_MAX + SEAL_OVERHEAD];
+	size_t n = 0;
+	enum store_status s = secret_seal(st, &place, r->secret, r->secret_len, sealed,
+					  sizeof(sealed), &n);
+	if (s == ST_OK)
+		s = sql_run(st, "cannot write", NULL,
+			"INSERT INTO otp (\"user\", secret, algorithm, digits, period, last_step,"
+			" enrolled_at, enrolled_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+			" ON CONFLICT (\"user\") DO UPDATE SET secret = excluded.secret,"
+			" algorithm = excluded.algorithm, digits = excluded.digits,"
+			" period = excluded.period, last_step = excluded.last_step,"
+			" enrolled_at = excluded.enrolled_at, enrolled_by = excluded.enrolled_by",
+			SQL_TEXT(user), SQL_BLOB(sealed, n), SQL_INT(r->params.algorithm),
+			SQL_INT(r->params.digits), SQL_INT(r->params.period), SQL_INT(r->last_step),
+			SQL_INT(r->enrolled_at), SQL_TEXT(by ? by : ""));
+	explicit_bzero(sealed, sizeof(sealed));
+	return s;
 }
 
 enum store_status otp_advance_step(struct store *st, const char *user, int64_t step)

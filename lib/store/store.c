@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "store/keyring.h"
 
 static uint32_t sql_hash(const char *sql)
 {
@@ -221,13 +222,21 @@ const char *store_path(const struct store *st) { return st->path; }
 const char *store_state_dir(const struct store *st) { return st->state_dir; }
 const char *store_backend_name(const struct store *st) { return st->ops->name; }
 bool store_is_local(const struct store *st) { return st->ops == &sqlite_store_ops; }
+struct keyring *store_keyring(const struct store *st) { return st->keys; }
+
+void store_set_keyring(struct store *st, struct keyring *kr)
+{
+	struct keyring *old = st->keys;
+	st->keys = keyring_ref(kr);
+	keyring_unref(old);
+}
 
 const char *store_status_name(enum store_status s)
 {
 	static const char *const names[] = {
 		"ok", "not-found", "missing", "permission", "corrupt", "busy",
 		"full", "read-only", "io-error", "schema", "no-memory", "error",
-		"unreachable",
+		"unreachable", "key",
 	};
 	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "error";
 }
@@ -243,6 +252,7 @@ const char *store_status_advice(enum store_status s)
 	case ST_MISSING: return "run: sosafectl init";
 	case ST_PERM: return "check owner and mode of the state directory and store (root, 0600)";
 	case ST_UNREACHABLE: return "check the database server, the network and pg_conninfo_file";
+	case ST_KEY: return "check secret_key_file, see sosafe.conf(5)";
 	default: return "see sosafectl(8)";
 	}
 }
@@ -415,6 +425,7 @@ void store_close(struct store *st)
 		st->ops->rollback(st);
 	stmt_finalize_all(st);
 	st->ops->close(st);
+	keyring_unref(st->keys);
 	free(st);
 }
 

@@ -42,6 +42,7 @@ enum store_status {
 	ST_NOMEM,
 	ST_ERROR,      /* anything else */
 	ST_UNREACHABLE, /* the database server cannot be reached in time */
+	ST_KEY,        /* a sealed secret cannot be opened or sealed: key file missing or wrong */
 };
 
 enum store_flags {
@@ -52,6 +53,7 @@ enum store_flags {
 
 struct store;
 struct sqlite3;
+struct keyring;
 
 /* Where the store lives. SQLite: one file in state_dir, for one host.
  * PostgreSQL: one database shared by a fleet, reached over TLS with the
@@ -121,6 +123,11 @@ bool store_reusable(const struct store *st, const char *ident);
 long long store_total_changes(const struct store *st);
 static inline void store_closep(struct store **st) { if (*st) store_close(*st); }
 #define _cleanup_store_ __attribute__((cleanup(store_closep)))
+
+/* The keys that seal and open secrets (store/keyring.h): ST takes a
+ * reference to KR (NULL drops it) and gives it up when closed. */
+void store_set_keyring(struct store *st, struct keyring *kr);
+struct keyring *store_keyring(const struct store *st);
 
 /* Last error of ST, with advice for the admin. */
 const char *store_error(const struct store *st);

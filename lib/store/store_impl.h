@@ -81,6 +81,7 @@ struct store {
 	unsigned timeout_ms;
 	struct sql_stmt **stmt;
 	unsigned nstmt, stmt_cap;
+	struct keyring *keys;  /* seals secrets (seal.h), whichever the backend */
 };
 
 extern const struct store_ops sqlite_store_ops;

@@ -6,7 +6,7 @@ set -u
 ctl="${abs_top_builddir:-.}/sosafectl/sosafectl"
 tap_tmpdir audit-test
 conf="$tmp/sosafe.conf"
-printf 'state_dir = %s/state\nnodelay = yes\n' "$tmp" >"$conf"
+printf 'state_dir = %s/state\nsecret_key_file = %s/sosafe.key\nnodelay = yes\n' "$tmp" "$tmp" >"$conf"
 chmod 644 "$conf"
 db="$tmp/state/state.db"
 sql() { sqlite3 "$db" "$1"; }
@@ -66,7 +66,7 @@ if python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; as
 
 # pseudonyms: exports carry no names; reveal maps back
 pconf="$tmp/pseudo.conf"
-printf 'state_dir = %s/state\nlog_identity = pseudonym\n' "$tmp" >"$pconf"
+printf 'state_dir = %s/state\nsecret_key_file = %s/sosafe.key\nlog_identity = pseudonym\n' "$tmp" "$tmp" >"$pconf"
 chmod 644 "$pconf"
 expect_exit 0 "export in pseudonym mode" -- "$ctl" --conf "$pconf" audit export
 hasnt out 'user="alice"\|user="bob"' "no user name in the pseudonymised export"

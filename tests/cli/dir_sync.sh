@@ -9,8 +9,8 @@ set -u
 ctl="${abs_top_builddir:-.}/sosafectl/sosafectl"
 tap_tmpdir dirsync
 conf() {
-	printf 'state_dir = %s/state\nentitled_group = sosafe-users\nmax_snapshot_age = 1000\n%s\n' \
-		"$tmp" "$1" >"$tmp/conf"
+	printf 'state_dir = %s/state\nsecret_key_file = %s/sosafe.key\nentitled_group = sosafe-users\nmax_snapshot_age = 1000\n%s\n' \
+		"$tmp" "$tmp" "$1" >"$tmp/conf"
 	chmod 644 "$tmp/conf"
 }
 printf 'root:x:0:0::/root:/bin/sh\nlocaluser:x:1000:1000::/home/l:/bin/sh\n' >"$tmp/passwd"

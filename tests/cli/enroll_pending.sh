@@ -8,7 +8,7 @@ set -u
 ctl="${abs_top_builddir:-.}/sosafectl/sosafectl"
 tap_tmpdir enroll-pending
 conf="$tmp/sosafe.conf"
-printf 'state_dir = %s/state\n' "$tmp" >"$conf"
+printf 'state_dir = %s/state\nsecret_key_file = %s/sosafe.key\n' "$tmp" "$tmp" >"$conf"
 chmod 644 "$conf"
 db="$tmp/state/state.db"
 sql() { sqlite3 "$db" "$1"; }
@@ -16,7 +16,7 @@ C=(--conf "$conf")
 # another code than CODE (its last digit changed)
 other() { printf '%s%d' "${1%?}" $(( (${1: -1} + 1) % 10 )); }
 
-plan 24
+plan 26
 expect_exit 0 "init" -- "$ctl" "${C[@]}" init
 expect_exit 0 "enroll alice --pending --json" -- "$ctl" "${C[@]}" enroll alice --pending --json
 secret=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["user"] == "alice" and d["uri"].startswith("otpauth://totp/") and d["confirmed"] is False and d["pending_until"].endswith("Z"); print(d["secret"])' "$tmp/out")
@@ -26,6 +26,12 @@ t "the pending secret is not active" "$(sql "SELECT count(*) FROM otp WHERE user
 pfile=$(find "$tmp/state/enroll-pending" -type f)
 t "it is kept root-only: file 0600 in a 0700 directory" \
 	"$(stat -c %a "$pfile") $(stat -c %a "$tmp/state/enroll-pending")" "600 700"
+t "... sealed: the file does not hold the secret" "$(grep -c -F "$secret" "$pfile")" 0
+mfile="$tmp/state/enroll-pending/$(printf %s mallory | sha256sum | cut -c1-64)"
+cp -p "$pfile" "$mfile"
+expect_exit 1 "alice's pending file copied to mallory's name does not open" -- \
+	"$ctl" "${C[@]}" enroll mallory --confirm "$(oathtool --totp -b "$secret")"
+rm -f "$mfile"
 
 code=$(oathtool --totp -b "$secret")
 expect_exit 1 "a wrong code does not activate it" -- "$ctl" "${C[@]}" enroll alice --confirm "$(other "$code")"
@@ -46,11 +52,12 @@ has out 'event="enroll".*user="alice"' "the activation is in the audit trail"
 bsecret=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["secret"])' "$tmp/bob.json")
 oathtool --totp -b "$bsecret" >"$tmp/code"
 expect_exit 0 "--confirm - reads the code on stdin" -- sh -c '"$0" --conf "$1" enroll bob --confirm - <"$2"' "$ctl" "$conf" "$tmp/code"
-"$ctl" "${C[@]}" enroll carol --pending --json >/dev/null 2>&1
+"$ctl" "${C[@]}" enroll carol --pending --json >"$tmp/carol.json" 2>/dev/null
+csecret=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["secret"])' "$tmp/carol.json")
 cfile=$(find "$tmp/state/enroll-pending" -type f)
 sed -i "2s/^[0-9]*/$(( $(date +%s) - 3700 ))/" "$cfile"
 expect_exit 1 "a pending secret older than an hour is refused" -- \
-	"$ctl" "${C[@]}" enroll carol --confirm "$(oathtool --totp -b "$(sed -n '2s/.* //p' "$cfile")")"
+	"$ctl" "${C[@]}" enroll carol --confirm "$(oathtool --totp -b "$csecret")"
 check "... and removed" [ ! -e "$cfile" ]
 expect_exit 2 "--confirm with --secret is a usage error" -- \
 	"$ctl" "${C[@]}" enroll dave --confirm 123456 --secret JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP

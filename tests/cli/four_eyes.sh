@@ -60,7 +60,7 @@ alice_requests_unlock() {
 }
 mkconf() {
 	conf="$tmp/$1.conf"
-	printf 'state_dir = %s/state\nentitled_group = staff\ngrace_days = 30\n%s\n' "$tmp" "$2" >"$conf"
+	printf 'state_dir = %s/state\nsecret_key_file = %s/sosafe.key\nentitled_group = staff\ngrace_days = 30\n%s\n' "$tmp" "$tmp" "$2" >"$conf"
 	chmod 644 "$conf"
 }
 db="$tmp/state/state.db"

@@ -8,7 +8,7 @@ ctl="${abs_top_builddir:-.}/sosafectl/sosafectl"
 tap_tmpdir ldapconf
 # conf LINES: write the configuration
 conf() {
-	printf 'state_dir = %s/state\nentitled_group = g\n%s\n' "$tmp" "$1" >"$tmp/conf"
+	printf 'state_dir = %s/state\nsecret_key_file = %s/sosafe.key\nentitled_group = g\n%s\n' "$tmp" "$tmp" "$1" >"$tmp/conf"
 	chmod 644 "$tmp/conf"
 }
 val() { "$ctl" --conf "$tmp/conf" config 2>&1 | sed -n "s/^$1 = //p"; }

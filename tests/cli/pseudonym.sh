@@ -9,7 +9,7 @@ ctl="${abs_top_builddir:-.}/sosafectl/sosafectl"
 tap_tmpdir pseudonym-test
 TAP_ON_FAIL='show "$tmp/err" "$tmp/out"'
 mkconf() {
-	printf 'state_dir = %s/%s\nentitled_group = sosafe-users\n%s\n' "$tmp" "$2" "$3" >"$tmp/$1.conf"
+	printf 'state_dir = %s/%s\nsecret_key_file = %s/sosafe.key\nentitled_group = sosafe-users\n%s\n' "$tmp" "$2" "$tmp" "$3" >"$tmp/$1.conf"
 	chmod 644 "$tmp/$1.conf"
 }
 mkconf pseudo state "log_identity = pseudonym"

@@ -8,7 +8,7 @@ set -u
 ctl="${abs_top_builddir:-.}/sosafectl/sosafectl"
 tap_tmpdir report-test
 conf="$tmp/sosafe.conf"
-printf 'state_dir = %s/state\n' "$tmp" >"$conf"
+printf 'state_dir = %s/state\nsecret_key_file = %s/sosafe.key\n' "$tmp" "$tmp" >"$conf"
 chmod 644 "$conf"
 db="$tmp/state/state.db"
 sql() { sqlite3 "$db" "$1"; }

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The sample configuration points only at what exists: every man page it
 # names is in man/, every absolute path in it exists on the host or is made
-# by `sosafectl init` (state_dir), every file of the sources it names is in
+# by `sosafectl init` (state_dir, secret_key_file), every file of the sources it names is in
 # the tree. TAP output.
 set -u
 src="${abs_top_srcdir:-.}"
@@ -20,6 +20,7 @@ check "every man page it names is in man/" eval '! grep -q "^man" "$tmp/missing"
 for p in $(grep -o '\(^\|[ =]\)/[A-Za-z0-9_./-]*[A-Za-z0-9_]' "$sample" | tr -d ' =' | sort -u); do
 	case $p in
 	/var/lib/sosafe) ;;   # state_dir: made by sosafectl init
+	/etc/security/sosafe.key) ;; # secret_key_file: made by sosafectl init
 	/etc/security/sosafe.conf) ;; # the sample itself, once installed
 	*[A-Z]*) ;;           # a pattern such as /home/NAME
 	*) [ -e "$p" ] || echo "path $p" >>"$tmp/missing" ;;

@@ -5,7 +5,7 @@ set -u
 ctl="${abs_top_builddir:-.}/sosafectl/sosafectl"
 tap_tmpdir sosafectl-test
 conf="$tmp/sosafe.conf"
-printf 'state_dir = %s/state\nnodelay = yes\n' "$tmp" >"$conf"
+printf 'state_dir = %s/state\nsecret_key_file = %s/sosafe.key\nnodelay = yes\n' "$tmp" "$tmp" >"$conf"
 chmod 644 "$conf"
 sql() { sqlite3 "$tmp/state/state.db" "$1"; }
 now=$(date +%s)

@@ -22,6 +22,7 @@ daemon_setup() {
 	chmod 755 "$T/state"
 	cat > "$T/conf" <<EOC
 state_dir = $T/state
+secret_key_file = $T/sosafe.key
 deny = 3
 fail_delay_ms = 0
 entitled_group = sosafe-users

@@ -17,6 +17,7 @@ plan 15
 mkdir -p "$T/pam.d" "$T/state"
 cat > "$T/conf" <<EOC
 state_dir = $T/state
+secret_key_file = $T/sosafe.key
 sosafed_path = $B/sosafed/sosafed
 entitled_group = sosafe-users
 max_snapshot_age = 1h

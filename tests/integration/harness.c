@@ -86,6 +86,7 @@ void harness_setup(struct harness *h, char **argv, const char *conf_extra)
 	snprintf(h->confdir, sizeof(h->confdir), "%s/pam.d", h->dir);
 	snprintf(h->state_dir, sizeof(h->state_dir), "%s/state", h->dir);
 	snprintf(h->conf, sizeof(h->conf), "%s/sosafe.conf", h->dir);
+	snprintf(h->key, sizeof(h->key), "%s/sosafe.key", h->dir);
 	snprintf(h->passdb, sizeof(h->passdb), "%s/passdb", h->dir);
 	snprintf(h->module, sizeof(h->module), "%s/pam_sosafe/.libs/pam_sosafe.so", top ? top : ".");
 	if (access(h->module, R_OK)) {
@@ -97,10 +98,17 @@ void harness_setup(struct harness *h, char **argv, const char *conf_extra)
 	char conf[2048];
 	/* the module starts the built daemon on first use, as the test user */
 	snprintf(conf, sizeof(conf),
-		 "# test configuration\nstate_dir = %s\nnodelay = yes\n"
+		 "# test configuration\nstate_dir = %s\nsecret_key_file = %s\nnodelay = yes\n"
 		 "sosafed_path = %s/sosafed/sosafed\n%s",
-		 h->state_dir, top ? top : ".", conf_extra ? conf_extra : "");
+		 h->state_dir, h->key, top ? top : ".", conf_extra ? conf_extra : "");
 	write_file(h->conf, conf, 0644);
+	struct sosafe_err err = { "" };
+	struct keyring *kr = keyring_generate(&err);
+	if (!kr || keyring_write(kr, h->key, &err)) {
+		fprintf(stderr, "%s\n", err.msg);
+		bail("cannot write the secret key file");
+	}
+	keyring_unref(kr);
 	write_file(h->passdb, passdb, 0600);
 	struct store *st;
 	if (tmp_store_create(h->state_dir, &st))
@@ -311,6 +319,9 @@ struct store *harness_store(const struct harness *h)
 		fprintf(stderr, "store: %s\n", err.msg);
 		bail("store_open");
 	}
+	struct keyring *kr = keyring_load(h->key);   /* the daemon's keys */
+	store_set_keyring(st, kr);
+	keyring_unref(kr);
 	return st;
 }
 

@@ -24,6 +24,7 @@ struct harness {
 	char confdir[TMP_DIR_LEN + 16];   /* PAM service files */
 	char state_dir[TMP_DIR_LEN + 16];
 	char conf[TMP_DIR_LEN + 16];      /* sosafe.conf */
+	char key[TMP_DIR_LEN + 16];       /* secret_key_file */
 	char passdb[TMP_DIR_LEN + 16];    /* pam_matrix password file */
 	char module[512];                 /* built pam_sosafe.so */
 	char syslog[TMP_DIR_LEN + 16];    /* "PRIORITY LINE" of the module and sosafed */
@@ -31,8 +32,8 @@ struct harness {
 
 /* Call first in main(): runs the program again under nss_wrapper (the first
  * run waits for it and exits with its status), then creates the service
- * directory, sosafe.conf (state_dir, nodelay and the lines CONF_EXTRA, may
- * be NULL) and an initialised store. */
+ * directory, sosafe.conf (state_dir, secret_key_file, nodelay and the lines
+ * CONF_EXTRA, may be NULL), the key file and an initialised store. */
 void harness_setup(struct harness *h, char **argv, const char *conf_extra);
 
 /* Write service NAME with TEXT (PAM lines; "@MODULE@", "@CONF@" and

@@ -8,7 +8,7 @@ CTL="$B/sosafectl/sosafectl"
 . "$(dirname "$0")/../lib/tap.sh"
 tap_tmpdir otp-cli
 T=$tmp
-printf 'state_dir = %s/state\nissuer = ACME Corp\n' "$T" > "$T/conf"
+printf 'state_dir = %s/state\nsecret_key_file = %s/sosafe.key\nissuer = ACME Corp\n' "$T" "$T" > "$T/conf"
 chmod 600 "$T/conf"
 ctl() { "$CTL" --conf "$T/conf" "$@"; }
 plan 23

@@ -20,6 +20,7 @@ T=$tmp
 mkdir "$T/pam.d"
 cat >"$T/sosafe.conf" <<EOF
 state_dir = $T/state
+secret_key_file = $T/sosafe.key
 sosafed_path = $abs_top_builddir/sosafed/sosafed
 deny = 6
 unlock_time = 600

@@ -5,10 +5,12 @@
 
 #include <stdio.h>
 
+#include "store/keyring.h"
 #include "store/store.h"
 #include "tmp_dir.h"
 
-/* A new store in STATE_DIR (created if missing); 0 or -1. */
+/* A new store in STATE_DIR (created if missing), with a fresh keyring in
+ * memory to seal secrets; 0 or -1. */
 static inline int tmp_store_create(const char *state_dir, struct store **s)
 {
 	struct sosafe_err err = { "" };
@@ -17,6 +19,13 @@ static inline int tmp_store_create(const char *state_dir, struct store **s)
 		fprintf(stderr, "%s\n", err.msg);
 		return -1;
 	}
+	struct keyring *kr = keyring_generate(&err);
+	if (!kr) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
+	store_set_keyring(*s, kr);
+	keyring_unref(kr);
 	return 0;
 }
 

@@ -54,6 +54,7 @@ make_env() {
 	chmod 0755 "$_d" "$_d/state"
 	{
 		echo "state_dir = $_d/state"
+		echo "secret_key_file = $_d/sosafe.key"
 		echo "nodelay = yes"
 		echo "store_timeout_ms = 5000"
 		echo "sosafed_path = $abs_top_builddir/sosafed/sosafed"

@@ -20,6 +20,7 @@
 #include "base/conf.h"
 #include "base/util.h"
 #include "directory/directory.h"
+#include "store/otp_store.h"
 #include "store/store.h"
 #include "store/store_sql.h"
 
@@ -133,8 +134,11 @@ static void test_rename_moves_everything(void **state)
 	assert_true(ua > 0);
 	/* her TOTP secret, recovery code, lockout tally; a stale tally row of
 	 * the name she will get (failed attempts of an unknown user) */
-	sql("INSERT INTO otp (user, secret, algorithm, digits, period, enrolled_at) "
-	    "VALUES ('ann', x'0102', 1, 6, 30, 1)");
+	struct otp_record r = { .secret_len = 20, .params = { TOTP_SHA1, 6, 30 }, .last_step = -1 };
+	memcpy(r.secret, "12345678901234567890", 20);
+	assert_int_equal(store_begin(st), ST_OK);
+	assert_int_equal(otp_put(st, "ann", &r, "test"), ST_OK);
+	assert_int_equal(store_commit(st), ST_OK);
 	sql("INSERT INTO otp_recovery (user, id, hash, created_at) VALUES ('ann', 'r1', 'h', 1)");
 	/* locked (in force), so the idle-row pruning of the sync keeps them */
 	sql("INSERT INTO tally (user, attempts, locked_until) VALUES ('ann', 3, 4000000000)");
@@ -147,6 +151,11 @@ static void test_rename_moves_everything(void **state)
 	assert_int_equal(deact_of("anna"), 0);
 	assert_int_equal(sql_ll("SELECT count(*) FROM otp WHERE user = ?", "anna"), 1);
 	assert_int_equal(sql_ll("SELECT count(*) FROM otp WHERE user = ?", "ann"), 0);
+	/* the sealed secret was sealed again for the new name: it opens */
+	struct otp_record g;
+	assert_int_equal(otp_get(st, "anna", &g), ST_OK);
+	assert_memory_equal(g.secret, r.secret, 20);
+	otp_record_wipe(&g);
 	assert_int_equal(sql_ll("SELECT count(*) FROM otp_recovery WHERE user = ?", "anna"), 1);
 	assert_int_equal(sql_ll("SELECT attempts FROM tally WHERE user = ?", "anna"), 3);
 	assert_int_equal(sql_ll("SELECT count(*) FROM tally WHERE user = ?", "ann"), 0);
