@@ -131,6 +131,19 @@ out:
 	return ret;
 }
 
+/* Does the snapshot still list a user the store no longer has? On a
+ * shared store another host's purge removed the row: this host publishes
+ * again without the user, as if it had purged it itself. */
+static bool snapshot_lists_purged(struct store *st, const struct directory *d)
+{
+	for (size_t i = 0; i < d->nusers; i++) {
+		struct dir_state ds;
+		if (dir_user_get(st, d->users[i].name, &ds) == ST_NOTFOUND)
+			return true;
+	}
+	return false;
+}
+
 /* The current snapshot is the source of the published data: it is read,
  * the purged users are left out, and it is written again with its original
  * generation time (a purge is no sync: staleness must still show). */
@@ -142,7 +155,7 @@ static int purge_in_tx(struct store *st, const struct sosafe_config *cfg,
 	struct local lg = { 0 };
 	if (purge_overdue(st, cfg, o, res, e))
 		return -1;
-	if (res->nchanges == 0)
+	if (res->nchanges == 0 && (no_snapshot || !snapshot_lists_purged(st, d)))
 		return in_tx_hook(st, o, res, e);
 	if (no_snapshot)
 		return err_set(e, "the snapshot %s is missing: run 'sosafectl sync' first", path);
@@ -185,7 +198,8 @@ int directory_purge(struct store *st, const struct sosafe_config *cfg, const str
 		store_rollback(st);
 		goto out;
 	}
-	ret = end_tx(st, o, res->nchanges != 0, e);
+	/* another host's purge may have changed what this one publishes */
+	ret = end_tx(st, o, true, e);
 out:
 	directory_free(&d);
 	if (ret)

@@ -17,6 +17,8 @@
 #include "store/keyring.h"
 #include "store/otp_store.h"
 #include "store/secret_store.h"
+#include <sqlite3.h>
+
 #include "store/store_sql.h"
 #include "tmp_store.h"
 
