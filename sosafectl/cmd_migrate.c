@@ -143,6 +143,8 @@ int cmd_store(struct cli *cli, int argc, char **argv)
 			to_conf = argv[++i];
 		else if (!strcmp(argv[i], "--dry-run"))
 			dry_run = true;
+		else if (!strcmp(argv[i], "--json"))
+			cli->json = true;
 		else {
 			cli_err("store migrate: unexpected argument '%s'", argv[i]);
 			return EXIT_USAGE;

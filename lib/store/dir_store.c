@@ -63,7 +63,7 @@ enum store_status dir_user_insert(struct store *st, const char *user, long long 
 				  long long gid, int64_t now, const char *ext_id)
 {
 	/* no stable id: a NULL blob binds SQL NULL */
-	struct sql_arg id = ext_id ? SQL_TEXT(ext_id) : SQL_BLOB(NULL, 0);
+	struct sql_arg id = ext_id ? SQL_TEXT(ext_id) : SQL_NULL;
 	return sql_run(st, "cannot write", NULL, "INSERT INTO dir_user (\"user\", uid, gid, first_seen, "
 		       "ext_id) VALUES (?, ?, ?, ?, ?)", SQL_TEXT(user), SQL_INT(uid), SQL_INT(gid),
 		       SQL_INT(now), id);

@@ -163,7 +163,8 @@ static enum store_status pg_bind(struct sql_stmt *q, const struct sql_arg *args,
 			p->types[i] = 20;   /* int8 */
 			break;
 		case SQL_ARG_BLOB:
-			p->values[i] = args[i].blob.p;
+			/* an empty blob stays an empty blob (SQL_NULL is NULL) */
+			p->values[i] = args[i].blob.p ? args[i].blob.p : "";
 			p->lengths[i] = args[i].blob.len;
 			p->formats[i] = 1;  /* binary: the bytes as they are */
 			p->types[i] = 17;   /* bytea */

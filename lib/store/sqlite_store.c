@@ -169,8 +169,9 @@ static enum store_status lite_bind(struct sql_stmt *q, const struct sql_arg *arg
 			break;
 		case SQL_ARG_BLOB:
 		default:
-			rc = sqlite3_bind_blob(stmt_of(q), col, args[i].blob.p, args[i].blob.len,
-					       SQLITE_STATIC);
+			/* an empty blob stays an empty blob (SQL_NULL is NULL) */
+			rc = sqlite3_bind_blob(stmt_of(q), col, args[i].blob.p ? args[i].blob.p : "",
+					       args[i].blob.len, SQLITE_STATIC);
 			break;
 		}
 		if (rc != SQLITE_OK)
