@@ -27,4 +27,9 @@ struct pg_link {
 enum store_status pg_link_connect(struct pg_link *l, char *descr, size_t descrlen, char *err,
 				  size_t errlen);
 
+/* SQL of the shared dialect with its "?" and "?N" parameters numbered as
+ * SQLite numbers them, as "$N" (quoted text and names left alone); *NPARAMS
+ * gets the highest number. Malloc'd; NULL if out of memory. */
+char *pg_translate(const char *sql, int *nparams);
+
 #endif

@@ -55,45 +55,6 @@ static struct pg_stmt *pstmt(struct sql_stmt *q)
 	return q->h;
 }
 
-/* "?" and "?N" of the shared dialect become "$N"; quoted text is copied
- * as it is. NULL if out of memory. */
-static char *translate(const char *sql, int *nparams)
-{
-	size_t len = strlen(sql);
-	char *out = malloc(len * 4 + 1);
-	if (!out)
-		return NULL;
-	char *w = out;
-	int next = 0, max = 0;
-	char quote = 0;
-	for (const char *p = sql; *p; p++) {
-		if (quote) {
-			if (*p == quote)
-				quote = 0;
-			*w++ = *p;
-		} else if (*p == '\'' || *p == '"') {
-			quote = *p;
-			*w++ = *p;
-		} else if (*p == '?') {
-			int n;
-			if (p[1] >= '1' && p[1] <= '9') {
-				n = (int)strtol(p + 1, (char **)&p, 10);
-				p--;
-			} else {
-				n = ++next;
-			}
-			if (n > max)
-				max = n;
-			w += sprintf(w, "$%d", n);
-		} else {
-			*w++ = *p;
-		}
-	}
-	*w = '\0';
-	*nparams = max;
-	return out;
-}
-
 static void clear_result(struct pg_stmt *p)
 {
 	PQclear(p->res);
@@ -109,7 +70,7 @@ static enum store_status pg_prepare(struct store *st, struct sql_stmt *q, const 
 	struct pg_stmt *p = calloc(1, sizeof(*p));
 	if (!p)
 		return sql_error(st, ST_NOMEM, "%s %s: out of memory", what, st->path);
-	p->text = translate(q->sql, &p->nparams);
+	p->text = pg_translate(q->sql, &p->nparams);
 	if (!p->text || p->nparams > PG_PARAMS_MAX) {
 		free(p->text);
 		free(p);
