@@ -58,8 +58,8 @@ check "pam_sosafe.so has no executable stack" no_execstack "$pam"
 check "pam_sosafe.so uses the stack protector" stack_protected "$pam"
 check "pam_sosafe.so carries no admin code (directory, LDIF/JSON, snapshot writer, ...)" no_admin_code "$pam"
 check "pam_sosafe.so links only libraries it uses" links_only_what_it_uses "$pam"
-check "pam_sosafe.so links no SQLite, nettle, liboath or libxcrypt (the daemon decides)" \
-	sh -c "! ldd '$pam' | grep -E 'libsqlite3|libnettle|libhogweed|liboath|libcrypt\\.'"
+check "pam_sosafe.so links no SQLite, libpq, nettle, liboath or libxcrypt (the daemon decides)" \
+	sh -c "! ldd '$pam' | grep -E 'libsqlite3|libpq|libnettle|libhogweed|liboath|libcrypt\\.'"
 t "pam_sosafe.so needs only libpam and libc" "$(needs "$pam")" "libc.so.6 libpam.so.0 "
 check "sosafed links only libraries it uses" links_only_what_it_uses "$daemon"
 check "sosafed is PIE with RELRO and BIND_NOW" sh -c "readelf -hW '$daemon' | grep -q DYN && readelf -lW '$daemon' | grep -q GNU_RELRO"
@@ -75,7 +75,7 @@ if [ -n "$nss" ]; then
 	check "libnss_sosafe.so.2 exports only _nss_sosafe_*" only_exports "$nss" '^_nss_sosafe_'
 	check "libnss_sosafe.so.2 has RELRO and BIND_NOW" relro_now "$nss"
 	check "libnss_sosafe.so.2 has no executable stack" no_execstack "$nss"
-	check "libnss_sosafe.so.2 links no SQLite, OpenSSL or libldap" sh -c "! readelf -dW '$nss' | grep NEEDED | grep -E 'sqlite|ssl|crypto|ldap|pam'"
+	check "libnss_sosafe.so.2 links no SQLite, libpq, OpenSSL or libldap" sh -c "! readelf -dW '$nss' | grep NEEDED | grep -E 'sqlite|libpq|ssl|crypto|ldap|pam'"
 	t "libnss_sosafe.so.2 needs only libc" "$(needs "$nss")" "libc.so.6 "
 	check "libnss_sosafe.so.2 carries no admin code" no_admin_code "$nss"
 fi
