@@ -139,9 +139,13 @@ enum store_status pg_link_connect(struct pg_link *l, char *descr, size_t descrle
 		goto out;
 	opts = PQconninfoParse(text, &perr);
 	if (!opts) {
-		/* libpq's message names the key, not the value */
-		snprintf(err, errlen, "pg_conninfo_file %s: %s", l->conninfo_file,
-			 perr ? perr : "cannot parse");
+		/* libpq's message quotes the text it stopped at, which may be the
+		 * password: never shown */
+		snprintf(err, errlen, "pg_conninfo_file %s: not a connection string (keyword=value "
+			 "pairs, values with spaces in single quotes; see docs/fleet.md)",
+			 l->conninfo_file);
+		if (perr)
+			explicit_bzero(perr, strlen(perr));
 		PQfreemem(perr);
 		s = ST_ERROR;
 		goto out;
