@@ -71,6 +71,7 @@ host() {
 start_daemon() {   # start_daemon HOST [valgrind args...]
 	h=$1
 	shift
+	rm -f "$W/$h/state/sosafed.sock"   # the last daemon's: wait for this one's
 	# shellcheck disable=SC2086
 	env $NSSW "$@" "$DAEMON" --conf "$W/$h/sosafe.conf" --foreground &
 	DPIDS="$DPIDS $!"
@@ -144,7 +145,7 @@ inst() {   # inst HOST COUNT: sosafed's total instructions for COUNT logins
 echo "| (e) store | sosafed instructions per login |"
 echo "|---|---|"
 for h in lite pg1; do
-	a=$(env $NSSW true; inst "$h" 1)
+	a=$(inst "$h" 1)
 	b=$(inst "$h" $((N + 1)))
 	label=SQLite
 	[ "$h" = pg1 ] && label="PostgreSQL (TLS; the server's own work not counted)"
