@@ -9,14 +9,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "file_id.h"
+
 #define KEY_SLOTS 4
 
 struct cached_keys {
 	char path[PATH_MAX];
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime, ctime;
+	struct file_id id;
 	unsigned long last_use;
 	struct keyring *kr;
 };
@@ -27,10 +26,7 @@ static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static bool same_file(const struct cached_keys *c, const char *path, const struct stat *st)
 {
-	return c->kr && !strcmp(c->path, path) && c->dev == st->st_dev && c->ino == st->st_ino &&
-	       c->size == st->st_size && c->mtime.tv_sec == st->st_mtim.tv_sec &&
-	       c->mtime.tv_nsec == st->st_mtim.tv_nsec && c->ctime.tv_sec == st->st_ctim.tv_sec &&
-	       c->ctime.tv_nsec == st->st_ctim.tv_nsec;
+	return c->kr && !strcmp(c->path, path) && file_id_same(&c->id, st);
 }
 
 struct keyring *keyring_cached(const char *path)
@@ -65,11 +61,7 @@ struct keyring *keyring_cached(const char *path)
 	}
 	keyring_unref(slot->kr);
 	snprintf(slot->path, sizeof(slot->path), "%s", path);
-	slot->dev = st.st_dev;
-	slot->ino = st.st_ino;
-	slot->size = st.st_size;
-	slot->mtime = st.st_mtim;
-	slot->ctime = st.st_ctim;
+	slot->id = file_id_of(&st);
 	slot->last_use = ++use_clock;
 	slot->kr = keyring_ref(kr);
 	pthread_mutex_unlock(&slots_lock);

@@ -6,17 +6,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "file_id.h"
+
 #include "base/util.h"
 
 #define CACHE_SLOTS 8
 
 /* A loaded file, valid while the file's identity and times stay the same. */
 struct cached_conf {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
+	struct file_id id;
 	unsigned long last_use;
-	struct timespec mtime, ctime;
 	struct sosafe_config cfg;
 	bool used;
 	char path[PATH_MAX];
@@ -28,10 +27,7 @@ static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static bool same_file(const struct cached_conf *c, const char *path, const struct stat *st)
 {
-	return c->used && !strcmp(c->path, path) && c->dev == st->st_dev && c->ino == st->st_ino &&
-	       c->size == st->st_size && c->mtime.tv_sec == st->st_mtim.tv_sec &&
-	       c->mtime.tv_nsec == st->st_mtim.tv_nsec && c->ctime.tv_sec == st->st_ctim.tv_sec &&
-	       c->ctime.tv_nsec == st->st_ctim.tv_nsec;
+	return c->used && !strcmp(c->path, path) && file_id_same(&c->id, st);
 }
 
 /* Load PATH into CFG through the cache. The stat() is taken before the
@@ -71,11 +67,7 @@ static int load_cached(const char *path, bool missing_ok, struct sosafe_config *
 	}
 	slot->used = true;
 	snprintf(slot->path, sizeof(slot->path), "%s", path);
-	slot->dev = st.st_dev;
-	slot->ino = st.st_ino;
-	slot->size = st.st_size;
-	slot->mtime = st.st_mtim;
-	slot->ctime = st.st_ctim;
+	slot->id = file_id_of(&st);
 	slot->last_use = ++use_clock;
 	slot->cfg = *cfg;
 	pthread_mutex_unlock(&cache_lock);
